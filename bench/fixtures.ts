@@ -1,0 +1,44 @@
+// Reads the labelled fixtures in ../shared/faces (never copied into the project).
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const FACES_DIR = path.resolve(process.env.FACES_DIR ?? path.join(import.meta.dirname, '..', '..', 'shared', 'faces'));
+export const DEMO_DIR = path.join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo');
+export const demoSamples = [1, 2, 3, 4, 5, 6].map((i) => path.join(DEMO_DIR, `sample${i}.jpg`));
+
+export function hasFixtures(name = 'bbt'): boolean {
+  return fs.existsSync(path.join(FACES_DIR, name, 'truth.json'));
+}
+
+export interface Fixture {
+  name: string;
+  members: string[];
+  /** Absolute paths of each member's selfie candidates, in order. */
+  selfies: Record<string, string[]>;
+  /** Absolute path of each test photo -> members truly in it. */
+  photos: Record<string, string[]>;
+}
+
+export function loadFixture(name: 'bbt' | 'knn' | 'crowd'): Fixture {
+  const dir = path.join(FACES_DIR, name);
+  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as {
+    members: string[];
+    selfies: string | Record<string, string[]>;
+    photos: Record<string, string[]>;
+  };
+  const selfies: Record<string, string[]> = {};
+  for (const member of truth.members) {
+    if (typeof truth.selfies === 'object') selfies[member] = (truth.selfies[member] ?? []).map((p) => path.join(dir, p));
+    else {
+      // bbt/<member>/<member>N.png and knn/train/<member>/*: the member's own folder, sorted.
+      const folder = name === 'knn' ? path.join(dir, 'train', member) : path.join(dir, member);
+      selfies[member] = fs
+        .readdirSync(folder)
+        .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+        .map((f) => path.join(folder, f));
+    }
+  }
+  const photos = Object.fromEntries(Object.entries(truth.photos).map(([p, m]) => [path.join(dir, p), m]));
+  return { name, members: truth.members, selfies, photos };
+}

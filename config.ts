@@ -1,0 +1,71 @@
+import { config as loadDotenv } from 'dotenv';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Thrown when the environment is invalid; names the keys, never their values (they may be secrets). */
+export class ConfigError extends Error {
+  constructor(readonly keys: string[], message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+const num = (def: number, min: number, max: number) => z.coerce.number().min(min).max(max).default(def);
+
+const schema = z.object({
+  DATA_DIR: z.string().min(1).default('./data'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PUBLIC_URL: optionalUrl,
+  STORE_URL: z.string().regex(/^(sqlite|redis|rediss|postgres|postgresql):\/\//, 'must start with sqlite://, redis:// or postgres://').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FACE_THREADS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
+  // Terminal: identification among a group's members (see README, "How matching works").
+  MATCH_FALSE_MATCH_RATE: num(0.001, 1e-6, 0.1),
+  MATCH_MARGIN: num(0.04, 0, 1),
+  MATCH_MIN_FACE_PX: num(40, 0, 10000),
+  // Album: verification of one owner against one picture.
+  ALBUM_VERIFY_THRESHOLD: num(0.09, 0, 2),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  UPLOAD_HMAC_SECRET: z.string().min(16).optional(),
+  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'must look like 123456:ABC-DEF').optional(),
+  TELEGRAM_API_ROOT: optionalUrl,
+  TELEGRAM_GROUP_REPLIES: z.enum(['on', 'off']).default('on'),
+  DISCORD_BOT_TOKEN: z.string().min(10).optional(),
+  DISCORD_API_ROOT: optionalUrl,
+  DISCORD_GUILD_ID: z.string().regex(/^\d+$/).optional(),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(1000),
+});
+
+const raw = z.preprocess(
+  (env) => Object.fromEntries(Object.entries(env as Record<string, unknown>).map(([k, v]) => [k, emptyAsUndefined(v)])),
+  schema,
+);
+
+type Parsed = z.infer<typeof schema>;
+export type Config = Readonly<Parsed & { PUBLIC_URL: string; STORE_URL: string; DATA_DIR: string }>;
+
+/** Reads and validates the environment: the one place that touches process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, { dotenv = true } = {}): Config {
+  if (dotenv && env === process.env) loadDotenv({ quiet: true });
+  const result = raw.safeParse(env);
+  if (!result.success) {
+    const keys = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? '?')))];
+    // zod messages describe the rule, not the value, so they are safe to show.
+    const lines = result.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new ConfigError(keys, `Invalid environment:\n${lines.join('\n')}`);
+  }
+  const c = result.data;
+  const dataDir = path.resolve(c.DATA_DIR);
+  const publicUrl = (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({
+    ...c,
+    DATA_DIR: dataDir,
+    PUBLIC_URL: publicUrl,
+    STORE_URL: c.STORE_URL ?? `sqlite://${path.join(dataDir, 'facedrop.sqlite')}`,
+  });
+}

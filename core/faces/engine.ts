@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { LRUCache } from 'lru-cache';
+import { Piscina } from 'piscina';
+import { ImageError, SelfieError } from './errors.ts';
+import { pickSelfieFace } from './selfie.ts';
+import { DESCRIPTOR_MODEL, type Analysis, type AnalysisMode, type Face } from './types.ts';
+import type { WorkerResult, WorkerTask } from './worker.ts';
+
+export interface FaceEngineOptions {
+  /** Worker threads; default: one per core. Each holds its own copy of the models (~30 MB). */
+  threads?: number;
+  /** Analyses kept in memory, keyed by the image's SHA-256 and mode. */
+  cacheEntries?: number;
+}
+
+export interface FaceEngine {
+  /** Every face in an image. Throws ImageError for bytes that are not a readable image. */
+  analyze(bytes: Uint8Array, mode?: AnalysisMode): Promise<Analysis>;
+  /** The one face of a selfie; throws SelfieError when there is none or several of similar size. */
+  selfie(bytes: Uint8Array): Promise<{ face: Face; analysis: Analysis }>;
+  readonly threads: number;
+  close(): Promise<void>;
+}
+
+/** Creates a pool of face-analysis worker threads with a SHA-256-keyed result cache. */
+export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
+  const threads = options.threads ?? Math.max(1, os.availableParallelism());
+  const pool = new Piscina<WorkerTask, WorkerResult>({
+    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+  });
+  const cache = new LRUCache<string, Promise<Analysis>>({ max: options.cacheEntries ?? 256 });
+
+  async function run(bytes: Uint8Array, mode: AnalysisMode, sha256: string): Promise<Analysis> {
+    // Copy: the worker gets its own buffer, the caller keeps theirs.
+    const result = await pool.run({ bytes: new Uint8Array(bytes), mode });
+    if (!result.ok) throw new ImageError(result.code);
+    return { sha256, width: result.width, height: result.height, faces: result.faces, descriptorModel: DESCRIPTOR_MODEL, timings: result.timings };
+  }
+
+  const engine: FaceEngine = {
+    threads,
+    analyze(bytes, mode = 'photo') {
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const key = `${mode}:${sha256}`;
+      let pending = cache.get(key);
+      if (!pending) {
+        pending = run(bytes, mode, sha256);
+        cache.set(key, pending);
+        // Failures are not cached: a transient worker error must not stick to those bytes.
+        pending.catch(() => cache.delete(key));
+      }
+      return pending;
+    },
+    async selfie(bytes) {
+      const analysis = await engine.analyze(bytes, 'selfie');
+      const picked = pickSelfieFace(analysis);
+      if (picked.kind !== 'one') throw new SelfieError(picked.kind, analysis.faces.length);
+      return { face: picked.face, analysis };
+    },
+    async close() {
+      cache.clear();
+      await pool.destroy();
+    },
+  };
+  return engine;
+}
+
+let shared: FaceEngine | undefined;
+
+/** One engine per process, so the album's check of a photo the terminal just analysed is a cache hit. */
+export function sharedFaceEngine(options?: FaceEngineOptions): FaceEngine {
+  shared ??= createFaceEngine(options);
+  return shared;
+}

@@ -1,0 +1,46 @@
+// Runs in a piscina worker thread: decode + face-api, so face work never blocks the main event loop.
+import { decodeImage } from './decode.ts';
+import { detectFaces, loadFaceApi } from './detector.ts';
+import { ImageError, type ImageErrorCode } from './errors.ts';
+import type { AnalysisMode, Face } from './types.ts';
+
+export interface WorkerTask {
+  bytes: Uint8Array;
+  mode: AnalysisMode;
+}
+
+export type WorkerResult =
+  | { ok: true; width: number; height: number; faces: Face[]; timings: { decode: number; detect: number } }
+  | { ok: false; code: ImageErrorCode; message: string };
+
+// Load the models as the worker starts, not on its first photo.
+await loadFaceApi();
+
+export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerResult> {
+  const t0 = performance.now();
+  let image;
+  try {
+    image = await decodeImage(task.bytes);
+  } catch (error) {
+    // Errors lose their class crossing threads, so typed failures travel as values.
+    if (error instanceof ImageError) return { ok: false, code: error.code, message: error.message };
+    throw error;
+  }
+  const t1 = performance.now();
+  let faces: Face[];
+  if (task.mode === 'selfie') {
+    // Tight crops need a border for SSD to see the face (FACE-NOTES.md); a far-away selfie may need none.
+    faces = await detectFaces(image, { pad: true });
+    if (faces.length === 0) faces = await detectFaces(image, { pad: false });
+  } else {
+    faces = await detectFaces(image, { pad: false });
+    if (faces.length === 0) faces = await detectFaces(image, { pad: true });
+  }
+  return {
+    ok: true,
+    width: image.originalWidth,
+    height: image.originalHeight,
+    faces,
+    timings: { decode: t1 - t0, detect: performance.now() - t1 },
+  };
+}

@@ -1,0 +1,76 @@
+import type { Gallery } from './gallery.ts';
+import { normalize } from './vectors.ts';
+
+export interface MatchPolicy {
+  /** A face matches a member only when its cosine distance to that member's nearest reference is below this. */
+  threshold: number;
+  /** ...and the next-best member is at least this much further away. */
+  margin: number;
+  /** Faces narrower than this (original pixels) match nobody: small faces are where wrong matches hide. */
+  minFacePx: number;
+}
+
+export interface MatchableFace {
+  descriptor: ArrayLike<number>;
+  box?: { width: number; height: number };
+}
+
+export type FaceMatch =
+  | { kind: 'match'; faceIndex: number; memberId: string; distance: number; margin: number }
+  | { kind: 'stranger'; faceIndex: number; reason: 'no_close_member' | 'ambiguous' | 'too_small' | 'taken'; nearestDistance: number };
+
+interface Candidate {
+  face: number;
+  member: number;
+  distance: number;
+  margin: number;
+}
+
+/**
+ * Assigns a photo's faces to a group's members, precision first: distance under the policy's threshold,
+ * a margin over the second-best member, and one-to-one (a member gets at most one face of a photo, a face
+ * at most one member). Pure: no I/O.
+ */
+export function matchFaces(faces: MatchableFace[], gallery: Gallery, policy: MatchPolicy): FaceMatch[] {
+  const results: FaceMatch[] = new Array(faces.length);
+  const candidates: Candidate[] = [];
+  faces.forEach((face, faceIndex) => {
+    const distances = gallery.nearestPerMember(normalize(face.descriptor));
+    let best = -1;
+    let bestDistance = Infinity;
+    let secondDistance = Infinity;
+    for (let m = 0; m < distances.length; m++) {
+      const d = distances[m]!;
+      if (d < bestDistance) {
+        secondDistance = bestDistance;
+        bestDistance = d;
+        best = m;
+      } else if (d < secondDistance) secondDistance = d;
+    }
+    const stranger = (reason: Extract<FaceMatch, { kind: 'stranger' }>['reason']) => {
+      results[faceIndex] = { kind: 'stranger', faceIndex, reason, nearestDistance: bestDistance };
+    };
+    if (face.box && Math.min(face.box.width, face.box.height) < policy.minFacePx) return stranger('too_small');
+    if (best < 0 || bestDistance >= policy.threshold) return stranger('no_close_member');
+    if (secondDistance - bestDistance < policy.margin) return stranger('ambiguous');
+    candidates.push({ face: faceIndex, member: best, distance: bestDistance, margin: secondDistance - bestDistance });
+  });
+  // Two faces claiming one member: the closer one wins, the other is nobody (it is not re-routed to its
+  // second choice, which already failed the margin test against the first).
+  candidates.sort((a, b) => a.distance - b.distance);
+  const taken = new Set<number>();
+  for (const c of candidates) {
+    if (taken.has(c.member)) {
+      results[c.face] = { kind: 'stranger', faceIndex: c.face, reason: 'taken', nearestDistance: c.distance };
+      continue;
+    }
+    taken.add(c.member);
+    results[c.face] = { kind: 'match', faceIndex: c.face, memberId: gallery.memberIds[c.member]!, distance: c.distance, margin: c.margin };
+  }
+  return results;
+}
+
+/** The members matched in a photo, in face order. */
+export function matchedMembers(matches: FaceMatch[]): string[] {
+  return matches.flatMap((m) => (m.kind === 'match' ? [m.memberId] : []));
+}
