@@ -1,0 +1,115 @@
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import sharp from 'sharp';
+import type { Config } from '../config.ts';
+import type { FaceEngine } from '../core/faces/index.ts';
+import type { Store } from '../core/store.ts';
+import { AlbumError, installErrorHandler } from './errors.ts';
+import { AlbumRecords } from './records.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { albumRoutes } from './routes/albums.ts';
+import { pageRoutes } from './routes/page.ts';
+import { uploadRoutes } from './routes/upload.ts';
+import { PhotoStorage } from './storage.ts';
+
+/** The slice of the configuration the album server reads. */
+export type AlbumConfig = Pick<
+  Config,
+  'DATA_DIR' | 'PUBLIC_URL' | 'ALBUM_VERIFY_THRESHOLD' | 'MAX_UPLOAD_BYTES' | 'UPLOAD_RATE_LIMIT' | 'UPLOAD_HMAC_SECRET'
+>;
+
+export interface AlbumDeps {
+  config: AlbumConfig;
+  store: Store;
+  engine: FaceEngine;
+  /** false (default) for silence, true or pino options to log; album tokens are redacted from logged URLs. */
+  logger?: boolean | Record<string, unknown>;
+}
+
+/** What every route plugin gets: its dependencies, built once. */
+export interface AlbumContext {
+  config: AlbumConfig;
+  engine: FaceEngine;
+  records: AlbumRecords;
+  storage: PhotoStorage;
+  health: { ready: boolean; problem?: string };
+}
+
+/** Most selfies one account request may carry. */
+export const MAX_SELFIES_PER_REQUEST = 5;
+
+/** Builds the album server; never listens (server.ts does), so tests drive it with `inject`. */
+export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
+  const { config, store, engine } = deps;
+  const app = Fastify({
+    logger: loggerOptions(deps.logger),
+    bodyLimit: 64 * 1024, // only multipart carries files, and it has its own limits
+    return503OnClosing: true,
+  });
+  installErrorHandler(app);
+
+  const storage = new PhotoStorage(config.DATA_DIR);
+  const swept = await storage.sweepTemporaryFiles();
+  if (swept.length > 0) app.log.warn({ count: swept.length }, 'removed temp files left by an interrupted write');
+
+  const ctx: AlbumContext = {
+    config,
+    engine,
+    records: new AlbumRecords(store),
+    storage,
+    health: { ready: false },
+  };
+  warmUp(engine, ctx.health, app);
+
+  await app.register(multipart, {
+    limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1, parts: 20, fields: 10, fieldSize: 1024 },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new AlbumError('rate_limited', `Too many requests from this address. Try again in ${context.after}.`),
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    if (ctx.health.ready) return { status: 'ok' };
+    return reply.code(503).send({ status: ctx.health.problem ? 'error' : 'starting' });
+  });
+
+  await app.register(accountRoutes, ctx);
+  await app.register(uploadRoutes, ctx);
+  await app.register(albumRoutes, ctx);
+  await app.register(pageRoutes, ctx);
+  return app;
+}
+
+/** Runs the engine once on a tiny blank image, so the first real upload does not pay for model loading. */
+function warmUp(engine: FaceEngine, health: AlbumContext['health'], app: FastifyInstance): void {
+  void sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer()
+    .then((png) => engine.analyze(png, 'photo'))
+    .then(
+      () => {
+        health.ready = true;
+      },
+      (error: unknown) => {
+        health.problem = error instanceof Error ? error.message : String(error);
+        app.log.error({ err: error }, 'face engine failed to start');
+      },
+    );
+}
+
+// Album tokens are the only key to an album: they must never reach a log line.
+const TOKEN_IN_URL = /(\/a\/|\/api\/albums\/)[^/?#]+/g;
+export const redactUrl = (url: string) => url.replace(TOKEN_IN_URL, '$1[token]');
+
+function loggerOptions(logger: AlbumDeps['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  const base = logger === true ? {} : logger;
+  return {
+    ...base,
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+    },
+  } as FastifyServerOptions['logger'];
+}

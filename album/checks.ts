@@ -1,0 +1,92 @@
+import sharp from 'sharp';
+import { MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
+import type { Analysis, Box } from '../core/faces/index.ts';
+import { cosineDistance, normalize } from '../core/match/index.ts';
+import { AlbumError } from './errors.ts';
+import type { Account } from './records.ts';
+
+/** 1-64 letters, digits, `_`, `-`, `.`: safe as a folder name on every filesystem, and never a path. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The username, or an invalid_username error: '.', '..', slashes, unicode look-alikes and empty names never pass. */
+export function parseUsername(value: unknown): string {
+  if (typeof value !== 'string' || !USERNAME_PATTERN.test(value) || value === '.' || value === '..') {
+    throw new AlbumError('invalid_username');
+  }
+  return value;
+}
+
+export const PHOTO_ID_PATTERN = /^[0-9a-f]{64}$/;
+
+export interface ImageInfo {
+  format: string;
+  ext: string;
+  mime: string;
+  width: number;
+  height: number;
+}
+
+const FORMATS: Record<string, { ext: string; mime: string }> = {
+  jpeg: { ext: 'jpg', mime: 'image/jpeg' },
+  png: { ext: 'png', mime: 'image/png' },
+  webp: { ext: 'webp', mime: 'image/webp' },
+  gif: { ext: 'gif', mime: 'image/gif' },
+  tiff: { ext: 'tif', mime: 'image/tiff' },
+  avif: { ext: 'avif', mime: 'image/avif' },
+  heic: { ext: 'heic', mime: 'image/heic' },
+};
+
+export const mimeOfExt = (ext: string) => Object.values(FORMATS).find((f) => f.ext === ext)?.mime ?? 'application/octet-stream';
+
+/**
+ * What the bytes are, from their header alone (the name and the declared type are ignored).
+ * Cheap: no pixel is decoded. Refuses empty files, non-images, formats a photo never comes in
+ * (SVG, PDF: renderers, not pictures) and pixel bombs (more than core/faces' MAX_INPUT_PIXELS).
+ */
+export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
+  if (bytes.byteLength === 0) throw new AlbumError('not_an_image', 'The file is empty.');
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes).metadata();
+  } catch (error) {
+    throw new AlbumError('not_an_image', undefined, { cause: error });
+  }
+  let format = meta.format as string;
+  if (format === 'heif') format = meta.compression === 'av1' ? 'avif' : 'heic';
+  const known = FORMATS[format];
+  if (!known || !meta.width || !meta.height) throw new AlbumError('not_an_image');
+  if (meta.width * meta.height > MAX_INPUT_PIXELS) {
+    throw new AlbumError('image_too_large', `The image claims ${meta.width}x${meta.height} pixels; the limit is ${MAX_INPUT_PIXELS / 1e6} megapixels.`);
+  }
+  return { format, ...known, width: meta.width, height: meta.height };
+}
+
+export type Verification =
+  | { kind: 'match'; distance: number; box: Box }
+  | { kind: 'no_match'; distance: number }
+  | { kind: 'model_mismatch' };
+
+/**
+ * Does this picture hold the account's owner? Verification, not identification: the minimum cosine
+ * distance between any face of the picture and any reference descriptor (both L2-normalised), accepted
+ * when below `threshold` (ALBUM_VERIFY_THRESHOLD, default 0.09: on the bbt fixture owners' group-photo
+ * faces lie at 0.03-0.07 from their first selfie, other people's faces at 0.08 and above).
+ */
+export function verifyFaceAgainstAccount(
+  analysis: Pick<Analysis, 'faces' | 'descriptorModel'>,
+  account: Pick<Account, 'references' | 'descriptorModel'>,
+  threshold: number,
+): Verification {
+  if (analysis.descriptorModel !== account.descriptorModel) return { kind: 'model_mismatch' };
+  const references = account.references.map((r) => normalize(r.descriptor));
+  let best: { distance: number; box: Box } | undefined;
+  for (const face of analysis.faces) {
+    const query = normalize(face.descriptor);
+    for (const reference of references) {
+      const distance = cosineDistance(query, reference);
+      if (!best || distance < best.distance) best = { distance, box: face.box };
+    }
+  }
+  if (best && best.distance < threshold) return { kind: 'match', distance: best.distance, box: best.box };
+  return { kind: 'no_match', distance: best?.distance ?? Infinity };
+}

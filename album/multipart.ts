@@ -1,0 +1,39 @@
+import type { FastifyRequest } from 'fastify';
+import { AlbumError } from './errors.ts';
+
+export interface MultipartBody {
+  fields: Record<string, string>;
+  files: Buffer[];
+}
+
+export interface MultipartLimits {
+  /** The only file field accepted. */
+  fileField: string;
+  maxFiles: number;
+  maxFileBytes: number;
+}
+
+/**
+ * Buffers a multipart request within limits: at most `maxFiles` files of `maxFileBytes` each, a few short
+ * text fields. Past a limit @fastify/multipart throws (413, mapped in errors.ts); nothing touches the disk.
+ */
+export async function readMultipart(request: FastifyRequest, limits: MultipartLimits): Promise<MultipartBody> {
+  if (!request.isMultipart()) throw new AlbumError('not_multipart');
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  const files: Buffer[] = [];
+  const parts = request.parts({
+    limits: { files: limits.maxFiles, fileSize: limits.maxFileBytes, fields: 10, parts: limits.maxFiles + 10, fieldSize: 1024, fieldNameSize: 64 },
+  });
+  for await (const part of parts) {
+    if (part.type === 'file') {
+      const bytes = await part.toBuffer();
+      if (part.fieldname !== limits.fileField) throw new AlbumError('bad_request', `Unexpected file field "${part.fieldname}"; send "${limits.fileField}".`);
+      files.push(bytes);
+    } else if (typeof part.value === 'string') {
+      if (part.valueTruncated) throw new AlbumError('too_many_parts', `The field "${part.fieldname}" is too long.`);
+      // The first value of a field wins; a repeated field cannot override it.
+      if (!(part.fieldname in fields)) fields[part.fieldname] = part.value;
+    }
+  }
+  return { fields, files };
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import { ZipArchive } from 'archiver';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { AlbumContext } from '../app.ts';
+import { PHOTO_ID_PATTERN } from '../checks.ts';
+import { AlbumError } from '../errors.ts';
+import type { Account, PhotoRecord } from '../records.ts';
+import { requireAlbum, tokenParamsSchema, type TokenParams } from './common.ts';
+
+interface PhotoParams extends TokenParams {
+  id: string;
+}
+
+const photoParamsSchema = {
+  type: 'object',
+  required: ['token', 'id'],
+  properties: { token: { type: 'string', maxLength: 128 }, id: { type: 'string', maxLength: 128 } },
+} as const;
+
+/** Public shape of a photo in `GET /api/albums/:token`. */
+export function photoView(token: string, photo: PhotoRecord) {
+  const base = `/api/albums/${token}/photos/${photo.id}`;
+  return {
+    id: photo.id,
+    url: base,
+    thumbnailUrl: `${base}/thumbnail`,
+    downloadUrl: `${base}?download=1`,
+    sha256: photo.id,
+    receivedAt: photo.receivedAt,
+    mime: photo.mime,
+    bytes: photo.bytes,
+    width: photo.width,
+    height: photo.height,
+    ...(photo.group ? { group: photo.group } : {}),
+    ...(photo.terminal ? { terminal: photo.terminal } : {}),
+  };
+}
+
+/** A download name a person can read: the date received and the start of the hash. */
+export const downloadName = (photo: PhotoRecord) => `facedrop-${photo.receivedAt.slice(0, 10)}-${photo.id.slice(0, 12)}.${photo.ext}`;
+
+async function requirePhoto(ctx: AlbumContext, params: PhotoParams): Promise<{ account: Account; photo: PhotoRecord }> {
+  const account = await requireAlbum(ctx, params.token);
+  // Ids are checked against a strict pattern and then looked up in the album's records: no request text reaches a path.
+  if (!PHOTO_ID_PATTERN.test(params.id)) throw new AlbumError('unknown_photo');
+  const photo = await ctx.records.getPhoto(account.username, params.id);
+  if (!photo) throw new AlbumError('unknown_photo');
+  return { account, photo };
+}
+
+function sendFile(reply: FastifyReply, file: string, mime: string): FastifyReply {
+  const stream = fs.createReadStream(file);
+  // Content-addressed, so a URL's bytes never change; private because the URL holds the token.
+  return reply.header('cache-control', 'private, max-age=31536000, immutable').header('x-content-type-options', 'nosniff').type(mime).send(stream);
+}
+
+export const albumRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
+  app.get<{ Params: TokenParams }>('/api/albums/:token', { schema: { params: tokenParamsSchema } }, async (request, reply) => {
+    const account = await requireAlbum(ctx, request.params.token);
+    const photos = await ctx.records.listPhotos(account.username);
+    void reply.header('cache-control', 'no-store');
+    return { username: account.username, photos: photos.map((p) => photoView(request.params.token, p)) };
+  });
+
+  app.get<{ Params: PhotoParams; Querystring: { download?: string } }>(
+    '/api/albums/:token/photos/:id',
+    { schema: { params: photoParamsSchema } },
+    async (request, reply) => {
+      const { account, photo } = await requirePhoto(ctx, request.params);
+      if (request.query.download !== undefined) void reply.header('content-disposition', `attachment; filename="${downloadName(photo)}"`);
+      return sendFile(reply, ctx.storage.photoPath(account.username, photo.id, photo.ext), photo.mime);
+    },
+  );
+
+  app.get<{ Params: PhotoParams }>('/api/albums/:token/photos/:id/thumbnail', { schema: { params: photoParamsSchema } }, async (request, reply) => {
+    const { account, photo } = await requirePhoto(ctx, request.params);
+    return sendFile(reply, ctx.storage.thumbnailPath(account.username, photo.id), 'image/jpeg');
+  });
+
+  app.delete<{ Params: PhotoParams }>('/api/albums/:token/photos/:id', { schema: { params: photoParamsSchema } }, async (request) => {
+    const { account, photo } = await requirePhoto(ctx, request.params);
+    // Record first: the photo leaves the album at once, and a crash before the files go leaves only an orphan file.
+    await ctx.records.removePhoto(account.username, photo.id);
+    await ctx.storage.deletePhoto(account.username, photo.id, photo.ext);
+    return { status: 'deleted', id: photo.id };
+  });
+
+  // Download all: a zip streamed as it is built (photos are already compressed, so entries are stored).
+  app.get<{ Params: TokenParams }>('/api/albums/:token/download', { schema: { params: tokenParamsSchema } }, async (request, reply) => {
+    const account = await requireAlbum(ctx, request.params.token);
+    const photos = await ctx.records.listPhotos(account.username);
+    const zip = new ZipArchive({ store: true });
+    zip.on('warning', (error) => request.log.warn({ err: error }, 'zip warning'));
+    zip.on('error', (error) => {
+      request.log.error({ err: error }, 'zip failed');
+      zip.destroy(error);
+    });
+    for (const photo of photos) {
+      zip.file(ctx.storage.photoPath(account.username, photo.id, photo.ext), { name: downloadName(photo), date: new Date(photo.receivedAt) });
+    }
+    zip.finalize().catch((error: unknown) => request.log.error({ err: error }, 'zip failed'));
+    return reply
+      .header('cache-control', 'no-store')
+      .header('content-disposition', `attachment; filename="facedrop-${account.username}.zip"`)
+      .type('application/zip')
+      .send(zip);
+  });
+};

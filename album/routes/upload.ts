@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AlbumContext } from '../app.ts';
+import { inspectImage, parseUsername, verifyFaceAgainstAccount } from '../checks.ts';
+import { AlbumError } from '../errors.ts';
+import { readMultipart } from '../multipart.ts';
+import type { PhotoRecord } from '../records.ts';
+import { verifyUploadSignature } from '../signature.ts';
+import { rateLimited, toAlbumError } from './common.ts';
+
+/** Optional sender metadata: short printable text, or dropped. */
+const metadataText = (value: string | undefined) =>
+  value !== undefined && value.length > 0 && value.length <= 200 && !/[\u0000-\u001f\u007f]/.test(value) ? value : undefined;
+
+/**
+ * The patent's public upload interface: no password. Checks run cheapest first, and nothing is
+ * written until every check has passed:
+ *   1. buffer within limits (413), signature if UPLOAD_HMAC_SECRET is set (401), username shape (400),
+ *      image type and size from the header bytes (400 / 413);
+ *   2. account exists (404 unknown_account);
+ *   3. already in the album? (200 duplicate: it passed the face check when it was stored);
+ *   4. a face in the picture verifies against the account's references (422 no_matching_face);
+ *   5. original bytes + thumbnail written atomically, then the metadata (201 stored).
+ */
+export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
+  app.post('/api/upload', { config: rateLimited(ctx) }, async (request, reply) => {
+    const { fields, files } = await readMultipart(request, { fileField: 'picture', maxFiles: 1, maxFileBytes: ctx.config.MAX_UPLOAD_BYTES });
+    const picture = files[0];
+    if (!picture) throw new AlbumError('missing_picture');
+    const sha256 = createHash('sha256').update(picture).digest('hex');
+    const secret = ctx.config.UPLOAD_HMAC_SECRET;
+    if (secret && !verifyUploadSignature(secret, request.headers, fields.username ?? '', sha256)) throw new AlbumError('bad_signature');
+    const username = parseUsername(fields.username);
+    const image = await inspectImage(picture);
+
+    const account = await ctx.records.getAccount(username);
+    if (!account) throw new AlbumError('unknown_account');
+
+    if (await ctx.records.getPhoto(username, sha256)) return reply.code(200).send({ status: 'duplicate', id: sha256 });
+
+    const analysis = await ctx.engine.analyze(picture, 'photo').catch(toAlbumError);
+    const verdict = verifyFaceAgainstAccount(analysis, account, ctx.config.ALBUM_VERIFY_THRESHOLD);
+    if (verdict.kind === 'model_mismatch') {
+      request.log.warn('account descriptors come from another face model; the owner must register again');
+      throw new AlbumError('no_matching_face', 'The account owner must register their face again before photos can be verified.');
+    }
+    if (verdict.kind === 'no_match') {
+      request.log.info({ faces: analysis.faces.length, distance: round(verdict.distance) }, 'upload refused: no matching face');
+      throw new AlbumError('no_matching_face');
+    }
+
+    await ctx.storage.storePhoto(username, sha256, image.ext, picture);
+    const group = metadataText(fields.group);
+    const terminal = metadataText(fields.terminal);
+    const record: PhotoRecord = {
+      id: sha256,
+      ext: image.ext,
+      mime: image.mime,
+      bytes: picture.byteLength,
+      width: analysis.width,
+      height: analysis.height,
+      receivedAt: new Date().toISOString(),
+      ...(group ? { group } : {}),
+      ...(terminal ? { terminal } : {}),
+      faceBox: verdict.box,
+      distance: round(verdict.distance),
+    };
+    const { outcome } = await ctx.records.addPhoto(username, record);
+    if (outcome === 'gone') {
+      // The owner deleted the account while this photo was being checked: leave nothing behind.
+      await ctx.storage.deleteAlbum(username);
+      throw new AlbumError('unknown_account');
+    }
+    request.log.info({ outcome, distance: record.distance }, 'upload accepted');
+    return reply.code(outcome === 'stored' ? 201 : 200).send({ status: outcome, id: sha256 });
+  });
+};
+
+const round = (n: number) => (Number.isFinite(n) ? Math.round(n * 10000) / 10000 : n);

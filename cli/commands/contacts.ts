@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ContactError, ContactXmlError, contactsToXml, parseContactsXml } from '../../core/contacts/index.ts';
+import { ImageError, SelfieError } from '../../core/faces/index.ts';
+import { DEFAULT_GROUP, fail, withTerminal } from './context.ts';
+
+function explain(error: unknown, file?: string): never {
+  if (error instanceof SelfieError || error instanceof ImageError || error instanceof ContactError || error instanceof ContactXmlError) {
+    fail(file ? `${file}: ${error.message}` : error.message);
+  }
+  throw error;
+}
+
+export function registerContactsCommands(program: Command): void {
+  const contacts = program.command('contacts').description('Manage the contact book: who is in a group and where their album is');
+
+  contacts
+    .command('add')
+    .description('Add a member with a selfie (exactly one clear face)')
+    .requiredOption('--name <name>', 'display name, unique in the group')
+    .requiredOption('--album <url>', 'album server address, e.g. http://host:8080')
+    .requiredOption('--username <account>', 'account name on that album server')
+    .requiredOption('--photo <file...>', 'selfie file(s)')
+    .option('--group <group>', 'group name', DEFAULT_GROUP)
+    .action(async (o: { name: string; album: string; username: string; photo: string[]; group: string }) => {
+      await withTerminal(async ({ contacts: book }) => {
+        const selfies = o.photo.map((f) => readOrFail(f));
+        try {
+          const c = await book.add(o.group, { name: o.name, album: o.album, username: o.username, selfies });
+          process.stdout.write(`Added ${c.name} (${c.username} at ${c.album}) to group ${o.group} with ${c.descriptors.length} selfie(s).\n`);
+        } catch (error) {
+          explain(error);
+        }
+      });
+    });
+
+  contacts
+    .command('import <file>')
+    .description('Import contacts from the XML contact format (<contact> with <name>, address, <port>, <username>, <photo>)')
+    .option('--group <group>', 'group name', DEFAULT_GROUP)
+    .action(async (file: string, o: { group: string }) => {
+      await withTerminal(async ({ contacts: book }) => {
+        let entries;
+        try {
+          entries = parseContactsXml(fs.readFileSync(file, 'utf8'), path.dirname(path.resolve(file)));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') fail(`${file}: no such file`);
+          explain(error, file);
+        }
+        let added = 0;
+        for (const e of entries) {
+          if (e.descriptors.length === 0 && !e.photo) {
+            process.stderr.write(`Skipped ${e.name}: no <photo> and no descriptor.\n`);
+            continue;
+          }
+          try {
+            await book.add(o.group, {
+              name: e.name,
+              album: e.album,
+              username: e.username,
+              ...(e.photo ? { selfies: [fs.readFileSync(e.photo)] } : { descriptors: e.descriptors }),
+              ...(e.descriptorModel && !e.photo ? { descriptorModel: e.descriptorModel } : {}),
+            });
+            added++;
+          } catch (error) {
+            if (error instanceof SelfieError || error instanceof ImageError || error instanceof ContactError) {
+              process.stderr.write(`Skipped ${e.name}: ${error.message}\n`);
+              process.exitCode = 1;
+            } else throw error;
+          }
+        }
+        process.stdout.write(`Imported ${added} of ${entries.length} contact(s) into group ${o.group}.\n`);
+      });
+    });
+
+  contacts
+    .command('export')
+    .description('Print the group as XML (the patent format, with face descriptors attached)')
+    .option('--group <group>', 'group name', DEFAULT_GROUP)
+    .action(async (o: { group: string }) => {
+      await withTerminal(async ({ contacts: book }) => {
+        process.stdout.write(`${contactsToXml(await book.list(o.group), o.group)}\n`);
+      });
+    });
+
+  contacts
+    .command('list')
+    .description('List the members of a group')
+    .option('--group <group>', 'group name', DEFAULT_GROUP)
+    .option('--json', 'machine-readable output')
+    .action(async (o: { group: string; json?: boolean }) => {
+      await withTerminal(async ({ contacts: book }) => {
+        const list = await book.list(o.group);
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(list.map(({ descriptors, ...c }) => ({ ...c, selfies: descriptors.length })), null, 2)}\n`);
+          return;
+        }
+        if (list.length === 0) process.stdout.write(`No contacts in group ${o.group}.\n`);
+        for (const c of list) process.stdout.write(`${c.name}\t${c.username}\t${c.album}\t${c.descriptors.length} selfie(s)\n`);
+      });
+    });
+
+  contacts
+    .command('remove <name>')
+    .description('Remove a member and their face data from a group')
+    .option('--group <group>', 'group name', DEFAULT_GROUP)
+    .action(async (name: string, o: { group: string }) => {
+      await withTerminal(async ({ contacts: book }) => {
+        const removed = await book.remove(o.group, name);
+        if (!removed) fail(`no contact named ${name} in group ${o.group}`);
+        process.stdout.write(`Removed ${name} from group ${o.group}.\n`);
+      });
+    });
+}
+
+function readOrFail(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    fail(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}

@@ -1,0 +1,174 @@
+import type { FaceEngine } from '../faces/index.ts';
+import { DESCRIPTOR_MODEL } from '../faces/index.ts';
+import { Gallery } from '../match/index.ts';
+import { normalize } from '../match/vectors.ts';
+import type { Store } from '../store.ts';
+
+/** One member of a group [contact entry]: where their album is and what their face looks like. */
+export interface Contact {
+  /** Unique within the group: the display name for the CLI, a platform user id for bots. */
+  id: string;
+  name: string;
+  /** Album server base URL, e.g. http://host:8080. */
+  album: string;
+  /** Account name on that album server. */
+  username: string;
+  /** Raw descriptors of the member's reference selfies. */
+  descriptors: number[][];
+  /** The model that made `descriptors`; a different current model means the member must send a new selfie. */
+  descriptorModel: string;
+  addedAt: string;
+}
+
+export type ContactErrorCode = 'face_already_registered' | 'id_taken' | 'unknown_contact' | 'invalid_album';
+
+export class ContactError extends Error {
+  constructor(readonly code: ContactErrorCode, message: string, readonly otherMember?: string) {
+    super(message);
+    this.name = 'ContactError';
+  }
+}
+
+/**
+ * A new selfie this close (cosine) to another member's reference is taken to be the same person.
+ * Looser than the matching threshold on purpose: refusing a look-alike costs a retry, accepting
+ * a second claim on someone's face leaks their photos.
+ */
+export const DUPLICATE_FACE_DISTANCE = 0.09;
+
+const groupKey = (group: string) => `contacts:${group}`;
+const GROUPS_KEY = 'contact-groups';
+
+export interface NewContact {
+  id?: string;
+  name: string;
+  album: string;
+  username: string;
+  /** Selfie images (each must hold exactly one clear face)... */
+  selfies?: Uint8Array[];
+  /** ...or descriptors already computed (import). */
+  descriptors?: number[][];
+  descriptorModel?: string;
+}
+
+/** The contact book [contact book reading unit]: per group, the members and their reference faces. */
+export class ContactBook {
+  readonly #galleries = new Map<string, { contacts: Contact[]; gallery: Gallery }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly engine: FaceEngine,
+  ) {}
+
+  async list(group: string): Promise<Contact[]> {
+    return (await this.store.get<Contact[]>(groupKey(group))) ?? [];
+  }
+
+  async get(group: string, id: string): Promise<Contact | undefined> {
+    return (await this.list(group)).find((c) => c.id === id);
+  }
+
+  async groups(): Promise<string[]> {
+    return (await this.store.get<string[]>(GROUPS_KEY)) ?? [];
+  }
+
+  /**
+   * Adds a member. Throws SelfieError (no face / several faces), ImageError (not an image), or
+   * ContactError (the face belongs to another member of the group, or the id is taken). Stores nothing on error.
+   */
+  async add(group: string, entry: NewContact): Promise<Contact> {
+    const album = normalizeAlbumUrl(entry.album);
+    const descriptors = [...(entry.descriptors ?? [])];
+    for (const selfie of entry.selfies ?? []) descriptors.push((await this.engine.selfie(selfie)).face.descriptor);
+    const contact: Contact = {
+      id: entry.id ?? entry.name,
+      name: entry.name,
+      album,
+      username: entry.username,
+      descriptors,
+      descriptorModel: entry.descriptorModel ?? DESCRIPTOR_MODEL,
+      addedAt: new Date().toISOString(),
+    };
+    await this.store.update<Contact[]>(groupKey(group), (current = []) => {
+      if (current.some((c) => c.id === contact.id)) throw new ContactError('id_taken', `${contact.id} is already in this group.`);
+      assertFacesUnclaimed(current, contact.id, descriptors);
+      return [...current, contact];
+    });
+    await this.store.update<string[]>(GROUPS_KEY, (groups = []) => (groups.includes(group) ? groups : [...groups, group]));
+    return contact;
+  }
+
+  /** Adds another reference selfie to a member (better recall). */
+  async addFace(group: string, id: string, selfie: Uint8Array): Promise<Contact> {
+    const { face } = await this.engine.selfie(selfie);
+    let updated: Contact | undefined;
+    await this.store.update<Contact[]>(groupKey(group), (current = []) => {
+      const contact = current.find((c) => c.id === id);
+      if (!contact) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
+      assertFacesUnclaimed(current, id, [face.descriptor]);
+      // A model change makes old descriptors incomparable: the new selfie replaces them.
+      const keep = contact.descriptorModel === DESCRIPTOR_MODEL ? contact.descriptors : [];
+      updated = { ...contact, descriptors: [...keep, face.descriptor], descriptorModel: DESCRIPTOR_MODEL };
+      return current.map((c) => (c.id === id ? updated! : c));
+    });
+    return updated!;
+  }
+
+  /** Throws ContactError('face_already_registered') when a descriptor is another member's face in this group. */
+  async assertFaceFree(group: string, id: string, descriptors: number[][]): Promise<void> {
+    assertFacesUnclaimed(await this.list(group), id, descriptors);
+  }
+
+  /** Removes a member and their face data from the group. Returns the removed contact. */
+  async remove(group: string, id: string): Promise<Contact | undefined> {
+    let removed: Contact | undefined;
+    await this.store.update<Contact[]>(groupKey(group), (current = []) => {
+      removed = current.find((c) => c.id === id);
+      return current.filter((c) => c.id !== id);
+    });
+    return removed;
+  }
+
+  /** The group's gallery for matching, rebuilt only when the contact list changed. Skips stale-model members. */
+  async gallery(group: string): Promise<{ contacts: Contact[]; gallery: Gallery }> {
+    const contacts = await this.list(group);
+    const cached = this.#galleries.get(group);
+    if (cached && cached.contacts.length === contacts.length && cached.contacts.every((c, i) => sameContact(c, contacts[i]!))) return cached;
+    const usable = contacts.filter((c) => c.descriptorModel === DESCRIPTOR_MODEL && c.descriptors.length > 0);
+    const built = { contacts, gallery: new Gallery(usable.map((c) => ({ id: c.id, descriptors: c.descriptors }))) };
+    this.#galleries.set(group, built);
+    return built;
+  }
+}
+
+function sameContact(a: Contact, b: Contact): boolean {
+  return a.id === b.id && a.descriptors.length === b.descriptors.length && a.descriptorModel === b.descriptorModel && a.album === b.album && a.username === b.username;
+}
+
+function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: number[][]): void {
+  const others = members.filter((c) => c.id !== selfId && c.descriptorModel === DESCRIPTOR_MODEL);
+  if (others.length === 0) return;
+  const gallery = new Gallery(others.map((c) => ({ id: c.id, descriptors: c.descriptors })));
+  for (const d of descriptors) {
+    const distances = gallery.nearestPerMember(normalize(d));
+    const i = distances.findIndex((x) => x < DUPLICATE_FACE_DISTANCE);
+    if (i >= 0) {
+      const other = others[i]!;
+      throw new ContactError('face_already_registered', `This face is already registered to ${other.name} in this group.`, other.name);
+    }
+  }
+}
+
+/** Album server base URL: http(s) only, no trailing slash. */
+export function normalizeAlbumUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z]+:\/\//i.test(input) ? input : `http://${input}`);
+  } catch {
+    throw new ContactError('invalid_album', `"${input}" is not an album server address (expected http://host:port).`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ContactError('invalid_album', `The album address must be http or https, not ${url.protocol}`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,128 @@
+// Chat-agnostic member registration, shared by every bot: a member registers with a selfie, gets an
+// account on an album server (the built-in one by default) and a contact entry in the group.
+import type { Contact } from './contacts/index.ts';
+import { ContactError } from './contacts/index.ts';
+import { AlbumApiError, createAccount, deleteAlbum } from './share/index.ts';
+import type { Terminal } from './terminal.ts';
+
+export interface AlbumLink {
+  album: string;
+  username: string;
+  /** Present only for accounts this terminal created: the private album link. */
+  token?: string;
+  albumUrl?: string;
+}
+
+export interface RegisterRequest {
+  group: string;
+  /** Platform-qualified user key, e.g. "tg:12345" or "dc:9876". */
+  userKey: string;
+  displayName: string;
+  /** Used to derive the album account name on the built-in server. */
+  usernameHint: string;
+  selfies: Uint8Array[];
+  /** Register an album on another server instead of creating one on the built-in server. */
+  album?: { url: string; username: string };
+}
+
+export interface RegisterResult {
+  contact: Contact;
+  link: AlbumLink;
+  createdAccount: boolean;
+}
+
+const linkKey = (userKey: string) => `member-album:${userKey}`;
+
+/** Album account names are 1-64 of [A-Za-z0-9_.-] (ARCHITECTURE.md). */
+export function deriveUsername(hint: string, suffix = ''): string {
+  const base = hint.normalize('NFKD').replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'member';
+  return `${base.slice(0, 64 - suffix.length)}${suffix}`;
+}
+
+export class Members {
+  constructor(
+    private readonly terminal: Terminal,
+    /** The built-in album server's base URL (PUBLIC_URL). */
+    private readonly builtInAlbum: string,
+  ) {}
+
+  /**
+   * Registers a member in a group. Throws SelfieError (no face / several faces), ImageError, ContactError
+   * (face already registered to another member, or already registered here) or AlbumApiError/AlbumHttpError.
+   * Nothing is stored when it throws.
+   */
+  async register(request: RegisterRequest): Promise<RegisterResult> {
+    const { contacts, engine, store } = this.terminal;
+    if (request.selfies.length === 0) throw new Error('register needs at least one selfie');
+    const descriptors: number[][] = [];
+    for (const selfie of request.selfies) descriptors.push((await engine.selfie(selfie)).face.descriptor);
+    if (await contacts.get(request.group, request.userKey)) {
+      throw new ContactError('id_taken', 'You are already registered in this group. Use /addface to add another selfie.');
+    }
+    await contacts.assertFaceFree(request.group, request.userKey, descriptors);
+
+    let link: AlbumLink;
+    let createdAccount = false;
+    if (request.album) {
+      link = { album: request.album.url, username: request.album.username };
+    } else {
+      const existing = await store.get<AlbumLink>(linkKey(request.userKey));
+      if (existing?.token && existing.album === this.builtInAlbum) link = existing;
+      else {
+        link = await this.#createBuiltInAccount(request.usernameHint, request.selfies);
+        createdAccount = true;
+      }
+    }
+    await store.set(linkKey(request.userKey), link);
+    const contact = await contacts.add(request.group, {
+      id: request.userKey,
+      name: request.displayName,
+      album: link.album,
+      username: link.username,
+      descriptors,
+    });
+    return { contact, link, createdAccount };
+  }
+
+  async #createBuiltInAccount(hint: string, selfies: Uint8Array[]): Promise<AlbumLink> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const username = deriveUsername(hint, attempt === 0 ? '' : `-${attempt + 1}`);
+      try {
+        const created = await createAccount(this.builtInAlbum, username, selfies);
+        return { album: this.builtInAlbum, username: created.username, token: created.token, albumUrl: created.albumUrl };
+      } catch (error) {
+        if (error instanceof AlbumApiError && error.status === 409) continue; // name taken: next suffix
+        throw error;
+      }
+    }
+    throw new Error('Could not find a free album account name');
+  }
+
+  /** Another reference selfie for a registered member (better recall). */
+  addFace(group: string, userKey: string, selfie: Uint8Array): Promise<Contact> {
+    return this.terminal.contacts.addFace(group, userKey, selfie);
+  }
+
+  /** The member's album link, if this terminal created their account. */
+  link(userKey: string): Promise<AlbumLink | undefined> {
+    return this.terminal.store.get<AlbumLink>(linkKey(userKey));
+  }
+
+  /** Removes the member and their face data from one group. */
+  forget(group: string, userKey: string): Promise<Contact | undefined> {
+    return this.terminal.contacts.remove(group, userKey);
+  }
+
+  /** Deletes the member's album on the built-in server, with every photo in it. */
+  async deleteAlbum(userKey: string): Promise<boolean> {
+    const link = await this.link(userKey);
+    if (!link?.token) return false;
+    await deleteAlbum(link.album, link.token);
+    await this.terminal.store.delete(linkKey(userKey));
+    return true;
+  }
+
+  list(group: string): Promise<Contact[]> {
+    return this.terminal.contacts.list(group);
+  }
+}

@@ -1,0 +1,145 @@
+// The terminal's only way to an album server: its public HTTP upload interface (ARCHITECTURE.md).
+import { createHash, createHmac } from 'node:crypto';
+
+/** The album answered and said no (or failed): status and error code from its JSON body. */
+export class AlbumApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AlbumApiError';
+  }
+}
+
+/** The request never completed: refused connection, DNS, timeout, reset. */
+export class AlbumHttpError extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'AlbumHttpError';
+  }
+}
+
+/** Whether a failed delivery should stay queued: transport failures, timeouts, rate limits and 5xx. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof AlbumHttpError) return true;
+  if (error instanceof AlbumApiError) return error.status >= 500 || error.status === 429 || error.status === 408;
+  return false;
+}
+
+export interface UploadPacket {
+  album: string;
+  username: string;
+  picture: Uint8Array;
+  filename?: string;
+  group?: string;
+  terminal?: string;
+}
+
+export interface UploadResult {
+  status: 'stored' | 'duplicate';
+  id: string;
+}
+
+export interface AlbumClientOptions {
+  timeoutMs?: number;
+  /** Shared secret for albums that require signed packets (UPLOAD_HMAC_SECRET on the album side). */
+  hmacSecret?: string;
+}
+
+/**
+ * Signature of a packet: HMAC-SHA256 over "username\nsha256(picture)\ntimestamp", hex,
+ * sent as `x-facedrop-signature: t=<unix seconds>,v1=<hex>`.
+ */
+export function signPacket(secret: string, username: string, picture: Uint8Array, timestamp = Math.floor(Date.now() / 1000)): string {
+  const digest = createHash('sha256').update(picture).digest('hex');
+  const mac = createHmac('sha256', secret).update(`${username}\n${digest}\n${timestamp}`).digest('hex');
+  return `t=${timestamp},v1=${mac}`;
+}
+
+/** POSTs a packet to `${album}/api/upload`. Throws AlbumApiError or AlbumHttpError. */
+export async function uploadPicture(packet: UploadPacket, options: AlbumClientOptions = {}): Promise<UploadResult> {
+  const form = new FormData();
+  form.set('username', packet.username);
+  if (packet.group) form.set('group', packet.group);
+  if (packet.terminal) form.set('terminal', packet.terminal);
+  form.set('picture', new Blob([packet.picture as Uint8Array<ArrayBuffer>]), packet.filename ?? 'photo.jpg');
+  const headers: Record<string, string> = {};
+  if (options.hmacSecret) headers['x-facedrop-signature'] = signPacket(options.hmacSecret, packet.username, packet.picture);
+  let response: Response;
+  try {
+    response = await fetch(`${packet.album.replace(/\/+$/, '')}/api/upload`, {
+      method: 'POST',
+      body: form,
+      headers,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    });
+  } catch (error) {
+    throw new AlbumHttpError(`Album server ${packet.album} could not be reached`, { cause: error });
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    body = (await response.json()) as Record<string, unknown>;
+  } catch {
+    // A proxy's HTML error page: the status alone decides.
+  }
+  if (response.status === 200 || response.status === 201) {
+    const status = body.status === 'duplicate' ? 'duplicate' : 'stored';
+    return { status, id: String(body.id ?? '') };
+  }
+  throw new AlbumApiError(
+    response.status,
+    typeof body.error === 'string' ? body.error : `http_${response.status}`,
+    typeof body.message === 'string' ? body.message : `Album server answered ${response.status}`,
+  );
+}
+
+export interface AccountCreated {
+  username: string;
+  token: string;
+  albumUrl: string;
+}
+
+async function call(url: string, init: RequestInit, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new AlbumHttpError(`Album server at ${new URL(url).origin} could not be reached`, { cause: error });
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    body = (await response.json()) as Record<string, unknown>;
+  } catch {
+    // no JSON body: the status decides
+  }
+  if (!response.ok) {
+    throw new AlbumApiError(
+      response.status,
+      typeof body.error === 'string' ? body.error : `http_${response.status}`,
+      typeof body.message === 'string' ? body.message : `Album server answered ${response.status}`,
+    );
+  }
+  return body;
+}
+
+/** Creates an account on an album server (POST /api/accounts) with one or more reference selfies. */
+export async function createAccount(album: string, username: string, selfies: Uint8Array[]): Promise<AccountCreated> {
+  const form = new FormData();
+  form.set('username', username);
+  selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
+  const body = await call(`${album.replace(/\/+$/, '')}/api/accounts`, { method: 'POST', body: form });
+  return { username: String(body.username), token: String(body.token), albumUrl: String(body.albumUrl) };
+}
+
+/** Deletes an album and everything in it (DELETE /api/albums/:token). */
+export async function deleteAlbum(album: string, token: string): Promise<void> {
+  await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}`, { method: 'DELETE' });
+}
+
+/** Lists an album's photos (GET /api/albums/:token). */
+export async function getAlbum(album: string, token: string): Promise<{ username: string; photos: Array<{ id: string; url: string; sha256: string }> }> {
+  const body = await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}`, { method: 'GET' });
+  return body as never;
+}

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import { ContactBook } from './contacts/index.ts';
+import { sharedFaceEngine, type FaceEngine } from './faces/index.ts';
+import { matchPolicy } from './match/index.ts';
+import { Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
+import { openStore, type Store } from './store.ts';
+
+/** Everything the sender's side needs, wired once: used by the CLI and every bot. */
+export interface Terminal {
+  store: Store;
+  engine: FaceEngine;
+  contacts: ContactBook;
+  outbox: Outbox;
+  sharer: Sharer;
+  close(): Promise<void>;
+}
+
+export type TerminalConfig = Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'FACE_THREADS' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET'>;
+
+export async function openTerminal(
+  config: TerminalConfig,
+  deps: { store?: Store; engine?: FaceEngine; onDelivered?: (packet: Packet, outcome: DeliveryOutcome) => void; terminalName?: string } = {},
+): Promise<Terminal> {
+  const store = deps.store ?? (await openStore(config.STORE_URL));
+  const engine = deps.engine ?? sharedFaceEngine({ threads: config.FACE_THREADS });
+  const contacts = new ContactBook(store, engine);
+  const hmacSecret = config.UPLOAD_HMAC_SECRET;
+  const outbox = new Outbox({
+    store,
+    dir: path.join(config.DATA_DIR, 'outbox'),
+    ...(hmacSecret ? { send: (p) => uploadPicture(p, { hmacSecret }) } : {}),
+    ...(deps.onDelivered ? { onFinal: deps.onDelivered } : {}),
+    ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
+  });
+  const sharer = new Sharer({
+    engine,
+    contacts,
+    outbox,
+    policyFor: () => matchPolicy({ margin: config.MATCH_MARGIN, minFacePx: config.MATCH_MIN_FACE_PX }),
+  });
+  return {
+    store,
+    engine,
+    contacts,
+    outbox,
+    sharer,
+    async close() {
+      await outbox.stop();
+      if (!deps.store) await store.close();
+    },
+  };
+}

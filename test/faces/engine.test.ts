@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFaceEngine, ImageError, SelfieError, type FaceEngine } from '../../core/faces/index.ts';
+import { demoSamples, FACES_DIR, hasFixtures, read } from '../helpers.ts';
+
+let engine: FaceEngine;
+beforeAll(() => {
+  engine = createFaceEngine({ threads: 2 });
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+/** A valid PNG whose header claims 50000x50000 (a decompression bomb): IHDR patched, CRC recomputed. */
+async function bombPng(): Promise<Buffer> {
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
+  const out = Buffer.from(png);
+  out.writeUInt32BE(50000, 16);
+  out.writeUInt32BE(50000, 20);
+  out.writeUInt32BE(crc32(out.subarray(12, 29)), 29);
+  return out;
+}
+
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (const byte of buf) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+describe('face engine on real photos', () => {
+  it('finds every face of the demo group photos with 68 landmarks and a 128-d descriptor', async () => {
+    const analyses = await Promise.all(demoSamples.map((f) => engine.analyze(read(f))));
+    // Face counts of the demo samples, checked by eye against the photos.
+    expect(analyses.map((a) => a.faces.length)).toEqual([3, 3, 3, 4, 5, 4]);
+    for (const a of analyses) {
+      expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
+      for (const face of a.faces) {
+        expect(face.descriptor).toHaveLength(128);
+        expect(face.landmarks).toHaveLength(68);
+        expect(face.score).toBeGreaterThan(0.5);
+        // Boxes are in the original photo's pixels (1920 wide), not the analysis resolution.
+        expect(face.box.x + face.box.width).toBeLessThanOrEqual(a.width + 1);
+        expect(face.box.width).toBeGreaterThan(100);
+      }
+    }
+  });
+
+  it('serves the same bytes from its cache instead of analysing twice', async () => {
+    const bytes = read(demoSamples[0]!);
+    const first = await engine.analyze(bytes);
+    const t = performance.now();
+    const again = await engine.analyze(Buffer.from(bytes));
+    expect(again).toBe(first);
+    expect(performance.now() - t).toBeLessThan(50);
+  });
+
+  it('reads grayscale, alpha, CMYK, WebP, GIF and EXIF-rotated images', async () => {
+    const src = read(demoSamples[3]!);
+    const variants = {
+      gray: await sharp(src).grayscale().jpeg().toBuffer(),
+      alpha: await sharp(src).ensureAlpha(0.7).png().toBuffer(),
+      cmyk: await sharp(src).toColourspace('cmyk').jpeg().toBuffer(),
+      webp: await sharp(src).webp().toBuffer(),
+      gif: await sharp(src).gif().toBuffer(),
+      // Pixels stored rotated, with EXIF orientation 6 saying "turn me upright".
+      exif: await sharp(src).rotate(270).withMetadata({ orientation: 6 }).jpeg().toBuffer(),
+    };
+    for (const [name, bytes] of Object.entries(variants)) {
+      const a = await engine.analyze(bytes);
+      // Grayscale loses colour cues: one of the four (a half-turned face) drops below the detector's confidence.
+      if (name === 'gray') expect(a.faces.length, name).toBeGreaterThanOrEqual(3);
+      else expect(a.faces.length, name).toBe(4);
+    }
+    const exif = await engine.analyze(variants.exif);
+    expect([exif.width, exif.height]).toEqual([1920, 1448]);
+  });
+
+  it.skipIf(!hasFixtures())('finds the face in a tight 150x150 crop (a profile picture)', async () => {
+    const { face } = await engine.selfie(read(`${FACES_DIR}/bbt/amy/amy1.png`));
+    expect(face.box.width).toBeGreaterThan(80);
+    const photo = await engine.analyze(read(`${FACES_DIR}/bbt/amy/amy1.png`), 'photo');
+    expect(photo.faces.length).toBe(1);
+  });
+
+  it('refuses a selfie with several faces of similar size, and one with no face', async () => {
+    await expect(engine.selfie(read(demoSamples[0]!))).rejects.toMatchObject({ name: 'SelfieError', code: 'several_faces' });
+    const blank = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366aa' } }).jpeg().toBuffer();
+    await expect(engine.selfie(blank)).rejects.toBeInstanceOf(SelfieError);
+    await expect(engine.selfie(blank)).rejects.toMatchObject({ code: 'no_face' });
+    expect((await engine.analyze(blank)).faces).toEqual([]);
+  });
+});
+
+describe('bad input gives a typed error quickly and leaves the engine healthy', () => {
+  const jpeg = () => read(demoSamples[1]!);
+  const cases: Array<[string, () => Promise<Buffer> | Buffer, string]> = [
+    ['0 bytes', () => Buffer.alloc(0), 'empty'],
+    ['not an image', () => Buffer.from('%PDF-1.4 definitely not a picture'), 'not_an_image'],
+    ['a truncated JPEG', () => jpeg().subarray(0, Math.floor(jpeg().length * 0.6)), 'corrupt'],
+    ['a 50000x50000 PNG', bombPng, 'too_large'],
+  ];
+  for (const [name, make, code] of cases) {
+    it(`${name} -> ImageError ${code} within 2 s`, async () => {
+      const bytes = await make();
+      const t = performance.now();
+      const error = await engine.analyze(bytes).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(performance.now() - t).toBeLessThan(2000);
+      expect(error).toBeInstanceOf(ImageError);
+      expect((error as ImageError).code).toBe(code);
+    });
+  }
+
+  it('still analyses photos after all of that', async () => {
+    const a = await engine.analyze(read(demoSamples[4]!));
+    expect(a.faces.length).toBe(5);
+  });
+
+  it('does not cache a failure', async () => {
+    const bytes = Buffer.from('not an image either');
+    await expect(engine.analyze(bytes)).rejects.toBeInstanceOf(ImageError);
+    await expect(engine.analyze(bytes)).rejects.toBeInstanceOf(ImageError);
+  });
+});
+
+it('keeps fixtures out of the repository', () => {
+  expect(fs.existsSync('faces')).toBe(false);
+});
