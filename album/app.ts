@@ -103,7 +103,7 @@ function warmUp(engine: FaceEngine, health: AlbumContext['health'], app: Fastify
 const TOKEN_IN_URL = /(\/a\/|\/api\/albums\/)[^/?#]+/g;
 export const redactUrl = (url: string) => url.replace(TOKEN_IN_URL, '$1[token]');
 
-function loggerOptions(logger: AlbumDeps['logger']): FastifyServerOptions['logger'] {
+function loggerOptions(logger: AlbumDeps['logger']): NonNullable<FastifyServerOptions['logger']> {
   if (!logger) return false;
   const base = logger === true ? {} : logger;
   return {
@@ -111,5 +111,5 @@ function loggerOptions(logger: AlbumDeps['logger']): FastifyServerOptions['logge
     serializers: {
       req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
     },
-  } as FastifyServerOptions['logger'];
+  } as NonNullable<FastifyServerOptions['logger']>;
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
 import type { Analysis, Box } from '../core/faces/index.ts';
 import { cosineDistance, normalize } from '../core/match/index.ts';
@@ -45,7 +45,7 @@ export const mimeOfExt = (ext: string) => Object.values(FORMATS).find((f) => f.e
  */
 export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
   if (bytes.byteLength === 0) throw new AlbumError('not_an_image', 'The file is empty.');
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
   } catch (error) {

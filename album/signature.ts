@@ -1,34 +1,21 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Optional signed uploads (UPLOAD_HMAC_SECRET). A trusted terminal sends two headers with
- * `POST /api/upload`:
- *   X-Facedrop-Timestamp: <unix seconds>
- *   X-Facedrop-Signature: v1=<hex HMAC-SHA256(secret, "facedrop-upload-v1\n<timestamp>\n<username>\n<sha256 hex of picture bytes>")>
- * The picture's hash binds the signature to the bytes without signing the multipart framing, which
- * clients build differently. A timestamp more than MAX_SKEW_SECONDS away from the server's clock is refused.
+ * Optional signed uploads (UPLOAD_HMAC_SECRET), the format core/share/album-client.ts `signPacket` sends:
+ *   X-Facedrop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<username>\n<sha256 hex of picture>\n<t>")>
+ * The picture's hash binds the signature to the bytes without signing the multipart framing (clients build
+ * it differently). A timestamp more than MAX_SKEW_SECONDS from the server's clock is refused, so a captured
+ * packet cannot be replayed later (and a replay within the window is a harmless duplicate).
  */
-export const TIMESTAMP_HEADER = 'x-facedrop-timestamp';
 export const SIGNATURE_HEADER = 'x-facedrop-signature';
 export const MAX_SKEW_SECONDS = 300;
 
-export interface SignedFields {
-  timestamp: number;
-  username: string;
-  /** SHA-256 of the picture bytes, lowercase hex. */
-  sha256: string;
-}
+const mac = (secret: string, username: string, sha256: string, timestamp: number) =>
+  createHmac('sha256', secret).update(`${username}\n${sha256}\n${timestamp}`).digest('hex');
 
-/** The `X-Facedrop-Signature` header value for an upload. */
-export function signUpload(secret: string, fields: SignedFields): string {
-  const payload = `facedrop-upload-v1\n${fields.timestamp}\n${fields.username}\n${fields.sha256}`;
-  return `v1=${createHmac('sha256', secret).update(payload).digest('hex')}`;
-}
-
-/** Headers a terminal adds to a signed upload. */
-export function uploadSignatureHeaders(secret: string, username: string, sha256: string, now = Date.now()): Record<string, string> {
-  const timestamp = Math.floor(now / 1000);
-  return { [TIMESTAMP_HEADER]: String(timestamp), [SIGNATURE_HEADER]: signUpload(secret, { timestamp, username, sha256 }) };
+/** The header value a trusted terminal sends (same as core/share's signPacket, given the picture's hash). */
+export function signUpload(secret: string, username: string, sha256: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  return `t=${timestamp},v1=${mac(secret, username, sha256, timestamp)}`;
 }
 
 export function verifyUploadSignature(
@@ -38,12 +25,13 @@ export function verifyUploadSignature(
   sha256: string,
   now = Date.now(),
 ): boolean {
-  const timestampText = headers[TIMESTAMP_HEADER];
-  const given = headers[SIGNATURE_HEADER];
-  if (typeof timestampText !== 'string' || typeof given !== 'string' || !/^\d{1,12}$/.test(timestampText)) return false;
-  const timestamp = Number(timestampText);
+  const header = headers[SIGNATURE_HEADER];
+  if (typeof header !== 'string') return false;
+  const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]));
+  const t = parts.get('t');
+  const given = parts.get('v1');
+  if (!t || !/^\d{1,12}$/.test(t) || !given || !/^[0-9a-f]{64}$/.test(given)) return false;
+  const timestamp = Number(t);
   if (Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) return false;
-  const expected = Buffer.from(signUpload(secret, { timestamp, username, sha256 }));
-  const actual = Buffer.from(given.trim());
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(mac(secret, username, sha256, timestamp), 'hex'));
 }

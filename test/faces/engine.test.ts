@@ -62,7 +62,7 @@ describe('face engine on real photos', () => {
     const src = read(demoSamples[3]!);
     const variants = {
       gray: await sharp(src).grayscale().jpeg().toBuffer(),
-      alpha: await sharp(src).ensureAlpha(0.7).png().toBuffer(),
+      alpha: await sharp(src).ensureAlpha(1).png().toBuffer(),
       cmyk: await sharp(src).toColourspace('cmyk').jpeg().toBuffer(),
       webp: await sharp(src).webp().toBuffer(),
       gif: await sharp(src).gif().toBuffer(),
@@ -118,7 +118,8 @@ describe('bad input gives a typed error quickly and leaves the engine healthy', 
   }
 
   it('still analyses photos after all of that', async () => {
-    const a = await engine.analyze(read(demoSamples[4]!));
+    // Re-encoded, so it is not a cache hit.
+    const a = await engine.analyze(await sharp(read(demoSamples[4]!)).jpeg({ quality: 92 }).toBuffer());
     expect(a.faces.length).toBe(5);
   });
 

@@ -1,0 +1,113 @@
+// facedrop album page: full-size viewer, keyboard and swipe navigation, delete. No framework.
+(() => {
+  'use strict';
+  const api = document.body.dataset.api;
+  const grid = document.getElementById('grid');
+  const viewer = document.getElementById('viewer');
+  if (!api || !grid || !viewer) return;
+
+  const image = document.getElementById('viewer-image');
+  const caption = document.getElementById('viewer-caption');
+  const download = document.getElementById('viewer-download');
+  const remove = document.getElementById('viewer-delete');
+  const prev = document.getElementById('viewer-prev');
+  const next = document.getElementById('viewer-next');
+  const count = document.getElementById('count');
+  const empty = document.getElementById('empty');
+  const downloadAll = document.getElementById('download-all');
+  const toast = document.getElementById('toast');
+  let current = -1;
+
+  const tiles = () => Array.from(grid.querySelectorAll('.tile'));
+  const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+  // Local times instead of the server's UTC text.
+  for (const link of grid.querySelectorAll('a[data-received]')) {
+    link.querySelector('img').alt = `Photo received ${when(link.dataset.received)}`;
+  }
+
+  function show(index) {
+    const list = tiles();
+    if (index < 0 || index >= list.length) return;
+    current = index;
+    const link = list[index].querySelector('a');
+    image.src = link.dataset.full;
+    image.alt = link.querySelector('img').alt;
+    download.href = link.dataset.download;
+    caption.textContent = `${index + 1} of ${list.length} · received ${when(link.dataset.received)}`;
+    prev.disabled = index === 0;
+    next.disabled = index === list.length - 1;
+    if (!viewer.open) viewer.showModal();
+  }
+
+  function close() {
+    if (viewer.open) viewer.close();
+  }
+
+  viewer.addEventListener('close', () => {
+    image.removeAttribute('src');
+    current = -1;
+  });
+
+  grid.addEventListener('click', (event) => {
+    const link = event.target.closest('a');
+    if (!link || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    show(tiles().indexOf(link.closest('.tile')));
+  });
+
+  prev.addEventListener('click', () => show(current - 1));
+  next.addEventListener('click', () => show(current + 1));
+  document.getElementById('viewer-close').addEventListener('click', close);
+  document.addEventListener('keydown', (event) => {
+    if (!viewer.open) return;
+    if (event.key === 'ArrowLeft') show(current - 1);
+    if (event.key === 'ArrowRight') show(current + 1);
+  });
+
+  // Swipe left/right on a phone.
+  let touchX = null;
+  viewer.addEventListener('touchstart', (e) => { touchX = e.touches.length === 1 ? e.touches[0].clientX : null; }, { passive: true });
+  viewer.addEventListener('touchend', (e) => {
+    if (touchX === null) return;
+    const dx = e.changedTouches[0].clientX - touchX;
+    touchX = null;
+    if (Math.abs(dx) > 50) show(current + (dx < 0 ? 1 : -1));
+  });
+
+  function say(text) {
+    toast.textContent = text;
+    toast.classList.add('show');
+    clearTimeout(say.timer);
+    say.timer = setTimeout(() => toast.classList.remove('show'), 2500);
+  }
+
+  function updateCount() {
+    const n = tiles().length;
+    count.textContent = n === 0 ? 'No photos yet' : n === 1 ? '1 photo' : `${n} photos`;
+    empty.hidden = n !== 0;
+    downloadAll.hidden = n === 0;
+  }
+
+  remove.addEventListener('click', async () => {
+    const list = tiles();
+    const tile = list[current];
+    if (!tile) return;
+    if (!window.confirm('Delete this photo from your album? This cannot be undone.')) return;
+    const index = current;
+    tile.classList.add('removing');
+    try {
+      const response = await fetch(`${api}/photos/${tile.dataset.id}`, { method: 'DELETE' });
+      if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`);
+      tile.remove();
+      updateCount();
+      say('Photo deleted');
+      const left = tiles().length;
+      if (left === 0) close();
+      else show(Math.min(index, left - 1));
+    } catch {
+      tile.classList.remove('removing');
+      say('Could not delete the photo. Check your connection and try again.');
+    }
+  });
+})();
