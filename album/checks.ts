@@ -47,7 +47,8 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
   if (bytes.byteLength === 0) throw new AlbumError('not_an_image', 'The file is empty.');
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // Header only: the pixel bound below gives a clear answer where sharp's own limit would only say "error".
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new AlbumError('not_an_image', undefined, { cause: error });
   }

@@ -19,6 +19,16 @@ export interface MultipartLimits {
  */
 export async function readMultipart(request: FastifyRequest, limits: MultipartLimits): Promise<MultipartBody> {
   if (!request.isMultipart()) throw new AlbumError('not_multipart');
+  try {
+    return await bufferParts(request, limits);
+  } catch (error) {
+    // Limits come as coded errors (errors.ts maps them); busboy's parse errors are plain ones: the body is malformed.
+    if (error instanceof AlbumError || (typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('FST_'))) throw error;
+    throw new AlbumError('bad_request', 'The multipart body is malformed.', { cause: error });
+  }
+}
+
+async function bufferParts(request: FastifyRequest, limits: MultipartLimits): Promise<MultipartBody> {
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   const files: Buffer[] = [];
   const parts = request.parts({

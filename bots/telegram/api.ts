@@ -67,7 +67,7 @@ const backoff = (attempt: number, p: RetryPolicy) => Math.min(p.maxDelayMs, p.ba
 /** Error fields safe to log: the bot token (it is in file URLs) is cut out of every string. */
 export function describeError(error: unknown, token: string): Record<string, unknown> {
   const scrub = (s: string) => s.split(token).join('<token>').replace(/\/bot\d+:[\w-]+/g, '/bot<token>');
-  if (error instanceof TelegramError) return { name: 'TelegramError', code: error.code, description: scrub(error.description), method: error.on?.method };
+  if (error instanceof TelegramError) return { name: 'TelegramError', code: error.code, description: scrub(error.description), method: (error.on as { method?: string }).method };
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? scrub(`${error.cause.name}: ${error.cause.message}`) : undefined;
     return { name: error.name, message: scrub(error.message), ...(cause ? { cause } : {}) };
@@ -84,6 +84,11 @@ export class BotApi {
     readonly policy: RetryPolicy = defaultRetryPolicy,
     private readonly signal?: AbortSignal,
   ) {}
+
+  /** Error fields safe to log (no token). */
+  describe(error: unknown): Record<string, unknown> {
+    return describeError(error, this.token);
+  }
 
   /** Runs a call, waiting `retry_after` on 429 and backing off on 5xx or network errors. */
   async call<T>(what: string, fn: (telegram: Telegram) => Promise<T>): Promise<T> {

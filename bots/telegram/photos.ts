@@ -1,6 +1,9 @@
 // Photos in chat messages: which file is the picture, collecting media groups, and the one group reply.
+import { ImageError } from '../../core/faces/index.ts';
 import type { Delivery } from '../../core/share/index.ts';
 import type { Message } from 'telegraf/types';
+import { FileTooBigError } from './api.ts';
+import { groupKey, sendText, type BotContext } from './context.ts';
 
 export interface ImageRef {
   fileId: string;
@@ -92,4 +95,53 @@ const unique = (names: string[]) => [...new Set(names)];
 function joinNames(names: string[]): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+}
+
+/**
+ * Shares the photos of one message or media group with the group's members, then answers once:
+ * a reply naming who received them (or a reaction when group replies are off), nothing when nobody matched.
+ */
+export async function sharePhotos(ctx: BotContext, chatId: number, messages: Message[]): Promise<void> {
+  const summary: ShareSummary = { deliveries: [], tooBig: 0, failedDownloads: 0 };
+  const group = groupKey(chatId);
+  // The items of a media group in parallel: the face engine's worker pool bounds the real work.
+  await Promise.all(
+    messages.map(async (message) => {
+      const image = pickImage(message);
+      if (!image) return;
+      let bytes: Uint8Array;
+      try {
+        ({ bytes } = await ctx.api.download(image.fileId, image.size));
+      } catch (error) {
+        if (error instanceof FileTooBigError) summary.tooBig++;
+        else if (error instanceof Error && error.name === 'AbortError') throw error; // shutting down: the job stays in the inbox
+        else {
+          summary.failedDownloads++;
+          ctx.log.error({ chatId, messageId: message.message_id, err: ctx.api.describe(error) }, 'Telegram: photo download failed after retries');
+        }
+        return;
+      }
+      try {
+        const report = await ctx.terminal.sharer.share(bytes, { group, filename: image.filename });
+        summary.deliveries.push(...report.deliveries);
+        ctx.log.info(
+          { chatId, messageId: message.message_id, faces: report.faces, matched: report.deliveries.length, outcomes: report.deliveries.map((d) => d.outcome.kind) },
+          'Telegram: photo shared',
+        );
+      } catch (error) {
+        if (!(error instanceof ImageError)) throw error;
+        ctx.log.warn({ chatId, messageId: message.message_id, err: ctx.api.describe(error) }, 'Telegram: not a readable image');
+      }
+    }),
+  );
+  const first = messages[0];
+  if (!first) return;
+  if (ctx.config.TELEGRAM_GROUP_REPLIES === 'off') {
+    if (summary.deliveries.length > 0) {
+      await ctx.api.call('setMessageReaction', (tg) => tg.setMessageReaction(chatId, first.message_id, [{ type: 'emoji', emoji: '👍' }]));
+    }
+    return;
+  }
+  const text = shareReplyText(summary);
+  if (text) await sendText(ctx, chatId, text, { replyTo: first.message_id });
 }

@@ -44,6 +44,8 @@ export function loadFaceApi(): Promise<FaceApiModule> {
 export interface DetectOptions {
   /** Pad with a black border of half the image's size on each side before detecting (tight face crops). */
   pad: boolean;
+  /** Detector confidence floor; default DETECTOR.minConfidence. */
+  minConfidence?: number;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions): 
   try {
     const detections = await faceapi.detectAllFaces(
       input as never,
-      new faceapi.SsdMobilenetv1Options({ minConfidence: DETECTOR.minConfidence, maxResults: DETECTOR.maxResults }),
+      new faceapi.SsdMobilenetv1Options({ minConfidence: options.minConfidence ?? DETECTOR.minConfidence, maxResults: DETECTOR.maxResults }),
     );
     if (detections.length === 0) return [];
     crops.push(...((await faceapi.extractFaceTensors(input as never, detections)) as never[]));

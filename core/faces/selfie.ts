@@ -23,3 +23,18 @@ export function pickSelfieFace(analysis: Pick<Analysis, 'width' | 'height' | 'fa
   if (sorted.slice(1).some((f) => area(f) >= area(chosen) * SELFIE_SIMILAR_AREA)) return { kind: 'several_faces' };
   return { kind: 'one', face: chosen };
 }
+
+/** Detector confidence accepted for a selfie's face when nothing was found at the normal floor. */
+export const SELFIE_FALLBACK_CONFIDENCE = 0.1;
+
+/** A face that fills the picture's centre: at least 40% of its shorter side, centre in the middle third. */
+export function isProminentFace(face: Face, image: { width: number; height: number }): boolean {
+  const side = Math.min(image.width, image.height);
+  const cx = face.box.x + face.box.width / 2;
+  const cy = face.box.y + face.box.height / 2;
+  return (
+    Math.min(face.box.width, face.box.height) >= 0.4 * side &&
+    Math.abs(cx - image.width / 2) <= image.width / 6 &&
+    Math.abs(cy - image.height / 2) <= image.height / 6
+  );
+}

@@ -1,0 +1,114 @@
+// The Discord bot: a thin adapter from gateway events to core (members, sharer). Started by
+// `facedrop serve` when DISCORD_BOT_TOKEN is set.
+import { Client, Events, GatewayIntentBits, type RESTOptions } from 'discord.js';
+import PQueue from 'p-queue';
+import type { Config } from '../../config.ts';
+import type { Members } from '../../core/members.ts';
+import type { Terminal } from '../../core/terminal.ts';
+import { commandDefinitions, onInteraction } from './commands.ts';
+import { createContext } from './context.ts';
+import { onMessage } from './photos.ts';
+import { describeError, redact, type BotLog } from './safe-log.ts';
+
+export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'>;
+
+export interface DiscordBot {
+  client: Client<true>;
+  /** Whether Discord granted the MessageContent intent (without it, channel photos are invisible). */
+  messageContent: boolean;
+  /** Resolves when every event received so far is fully handled. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const FULL_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
+// MessageContent is the only privileged intent asked for; Discord closes the gateway with this code
+// when the application is not allowed it.
+const DISALLOWED_INTENTS = 4014;
+const INTENT_REFUSED =
+  'Discord refused the MessageContent intent (gateway close 4014, disallowed intents): photos posted in channels are invisible to the bot. ' +
+  'Enable "Message Content Intent" under Bot > Privileged Gateway Intents in the Discord Developer Portal and restart; slash commands keep working meanwhile.';
+
+export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal: Terminal; members: Members; log: BotLog }): Promise<DiscordBot> {
+  const { config, terminal, members, log } = deps;
+  const token = config.DISCORD_BOT_TOKEN;
+  if (!token) throw new Error('DISCORD_BOT_TOKEN is not set');
+  const secrets = [token];
+  const faceQueue = new PQueue({ concurrency: Math.max(2, terminal.engine.threads) });
+  const ctx = createContext({ members, sharer: terminal.sharer, log, faceQueue, publicUrl: config.PUBLIC_URL, maxBytes: config.MAX_UPLOAD_BYTES, secrets });
+  const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
+
+  function wire(client: Client): void {
+    client.on(Events.MessageCreate, (message) => onMessage(message, ctx));
+    client.on(Events.InteractionCreate, (interaction) => onInteraction(interaction, ctx));
+    client.on(Events.Error, (error) => log.error({ err: describeError(error, secrets) }, 'Discord client error'));
+    client.on(Events.ShardError, (error, shardId) => log.warn({ shardId, err: describeError(error, secrets) }, 'Discord gateway connection error'));
+    client.on(Events.Warn, (message) => log.warn(redact(message, secrets)));
+    client.on(Events.ShardDisconnect, (event, shardId) => {
+      if (event.code === DISALLOWED_INTENTS) return; // logged once, below
+      log.error({ shardId, code: event.code }, 'Discord gateway closed and will not reconnect');
+    });
+    // discord.js waits out 429s itself (Retry-After) and resends: only note them.
+    client.rest.on('rateLimited', (info) =>
+      log.info({ method: info.method, route: redact(info.route, secrets), retryAfterMs: info.retryAfter, global: info.global }, 'Discord rate limit: waiting'),
+    );
+  }
+
+  /** Logs in; 'refused' when Discord closes the gateway with 4014 before the client is ready. */
+  async function connect(intents: GatewayIntentBits[]): Promise<Client<true> | 'refused'> {
+    const client = new Client({ intents, rest, failIfNotExists: false, allowedMentions: { parse: [] } });
+    wire(client);
+    const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
+    const refused = new Promise<'refused'>((resolve) =>
+      client.on(Events.ShardDisconnect, (event) => {
+        if (event.code === DISALLOWED_INTENTS) resolve('refused');
+      }),
+    );
+    // login() resolves on READY but never settles after a 4014: race it, and keep its rejection handled.
+    const login = client.login(token).then(() => ready);
+    login.catch(() => {});
+    try {
+      const outcome = await Promise.race([login, refused]);
+      if (outcome === 'refused') await client.destroy();
+      return outcome;
+    } catch (error) {
+      await client.destroy();
+      throw new Error(`Discord login failed: ${describeError(error, secrets).message ?? 'unknown error'}`, { cause: error });
+    }
+  }
+
+  let messageContent = true;
+  let client = await connect(FULL_INTENTS);
+  if (client === 'refused') {
+    log.error(INTENT_REFUSED);
+    messageContent = false;
+    // Slash commands need no privileged intent: keep them working without it.
+    client = await connect(FULL_INTENTS.filter((i) => i !== GatewayIntentBits.MessageContent));
+    if (client === 'refused') throw new Error('Discord refused the gateway intents even without MessageContent');
+  }
+  const ready = client;
+
+  try {
+    // With DISCORD_GUILD_ID the commands appear at once in that server; global ones can take a while.
+    if (config.DISCORD_GUILD_ID) await ready.application.commands.set(commandDefinitions, config.DISCORD_GUILD_ID);
+    else await ready.application.commands.set(commandDefinitions);
+  } catch (error) {
+    log.error({ err: describeError(error, secrets) }, 'Discord slash commands could not be registered');
+  }
+  log.info({ bot: ready.user.tag, guilds: ready.guilds.cache.size, messageContent }, 'Discord bot ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    client: ready,
+    messageContent,
+    idle: () => ctx.idle(),
+    stop() {
+      stopping ??= (async () => {
+        // Finish what was received (replies need the REST token, which destroy() clears), then disconnect.
+        await Promise.race([ctx.idle(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
+        await ready.destroy();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// What the Discord handlers share: core services, the bounded face-work queue, the logger and the
+// bookkeeping that keeps replayed events from being handled twice.
+import type { Channel } from 'discord.js';
+import type PQueue from 'p-queue';
+import type { Members } from '../../core/members.ts';
+import type { Sharer } from '../../core/share/index.ts';
+import { describeError, type BotLog } from './safe-log.ts';
+
+export interface BotContext {
+  members: Members;
+  sharer: Sharer;
+  log: BotLog;
+  /** Face work (selfies, shared photos): bounded so a burst of posts waits its turn instead of piling up. */
+  faceQueue: PQueue;
+  /** Base of album links (PUBLIC_URL). */
+  publicUrl: string;
+  /** Largest attachment fetched (MAX_UPLOAD_BYTES). */
+  maxBytes: number;
+  /** True the first time a key is seen (bounded memory). */
+  firstTime(key: string): boolean;
+  /** Keeps a handler's promise until it settles, so stop() can wait for it; rejections are logged. */
+  track(work: Promise<unknown>): void;
+  /** describeError with the bot token redacted. */
+  describe(error: unknown): Record<string, unknown>;
+}
+
+/**
+ * The contact-book group of a Discord channel: "dc:<channel id>". A thread belongs to its parent
+ * channel's group, so photos posted in a thread reach the members registered in the channel.
+ */
+export function groupOfChannel(channel: Channel | null | undefined, fallbackChannelId?: string): string {
+  if (channel?.isThread() && channel.parentId) return `dc:${channel.parentId}`;
+  const id = channel?.id ?? fallbackChannelId;
+  if (!id) throw new Error('A Discord event without a channel');
+  return `dc:${id}`;
+}
+
+export function createContext(options: {
+  members: Members;
+  sharer: Sharer;
+  log: BotLog;
+  faceQueue: PQueue;
+  publicUrl: string;
+  maxBytes: number;
+  secrets: string[];
+  rememberKeys?: number;
+}): BotContext & { idle(): Promise<void> } {
+  const { log, secrets } = options;
+  const seen = new Set<string>();
+  const limit = options.rememberKeys ?? 10_000;
+  const inflight = new Set<Promise<unknown>>();
+  const describe = (error: unknown) => describeError(error, secrets);
+  return {
+    members: options.members,
+    sharer: options.sharer,
+    log,
+    faceQueue: options.faceQueue,
+    publicUrl: options.publicUrl,
+    maxBytes: options.maxBytes,
+    describe,
+    firstTime(key) {
+      if (seen.has(key)) return false;
+      seen.add(key);
+      // Sets iterate in insertion order: drop the oldest.
+      if (seen.size > limit) for (const old of seen) { seen.delete(old); break; }
+      return true;
+    },
+    track(work) {
+      const settled = work.then(
+        () => undefined,
+        (error: unknown) => log.error({ err: describe(error) }, 'Discord handler failed'),
+      );
+      inflight.add(settled);
+      void settled.finally(() => inflight.delete(settled));
+    },
+    async idle() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// Photos posted in a channel: every image attachment is fetched (original bytes) and shared through core
+// with the channel's group; one quiet reply names who received it, none when nobody matched.
+import { escapeMarkdown, MessageFlags, type Attachment, type Message } from 'discord.js';
+import { ImageError } from '../../core/faces/index.ts';
+import type { BotContext } from './context.ts';
+import { downloadAttachment } from './download.ts';
+import { groupOfChannel } from './context.ts';
+
+// The formats the face engine decodes (core/faces/decode.ts).
+const IMAGE_NAME = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
+
+export function isImageAttachment(attachment: Pick<Attachment, 'contentType' | 'name'>): boolean {
+  return (attachment.contentType?.toLowerCase().startsWith('image/') ?? false) || IMAGE_NAME.test(attachment.name);
+}
+
+/** Called for every MESSAGE_CREATE: enqueues the face work and returns at once. */
+export function onMessage(message: Message, ctx: BotContext): void {
+  if (!message.inGuild() || message.author.id === message.client.user.id) return;
+  const images = [...message.attachments.values()].filter(isImageAttachment);
+  if (images.length === 0) return;
+  // A resumed gateway session may replay a dispatch: one message is shared and answered once.
+  if (!ctx.firstTime(`message:${message.id}`)) return;
+  ctx.track(ctx.faceQueue.add(() => shareMessagePhotos(message, images, ctx)));
+}
+
+/** Shares each image of one message, then acknowledges the message once. One bad image never stops the rest. */
+export async function shareMessagePhotos(message: Message<true>, images: Attachment[], ctx: BotContext): Promise<void> {
+  const group = groupOfChannel(message.channel);
+  const recipients = new Map<string, string>();
+  for (const image of images) {
+    const where = { messageId: message.id, channelId: message.channelId, attachmentId: image.id };
+    if (image.size > ctx.maxBytes) {
+      ctx.log.info({ ...where, size: image.size }, 'Discord photo skipped: larger than MAX_UPLOAD_BYTES');
+      continue;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await downloadAttachment(image.url, { maxBytes: ctx.maxBytes });
+    } catch (error) {
+      ctx.log.warn({ ...where, err: ctx.describe(error) }, 'Discord photo could not be fetched');
+      continue;
+    }
+    try {
+      const report = await ctx.sharer.share(bytes, { group, filename: image.name });
+      for (const d of report.deliveries) if (d.outcome.kind !== 'refused') recipients.set(d.memberId, d.name);
+      ctx.log.info(
+        { ...where, faces: report.faces, delivered: report.deliveries.map((d) => d.outcome.kind) },
+        'Discord photo shared',
+      );
+    } catch (error) {
+      if (error instanceof ImageError) ctx.log.info({ ...where, code: error.code }, 'Discord attachment is not a readable image');
+      else ctx.log.error({ ...where, err: ctx.describe(error) }, 'Discord photo could not be shared');
+    }
+  }
+  if (recipients.size === 0) return;
+  const names = [...recipients.values()].map((n) => escapeMarkdown(n));
+  try {
+    await message.reply({
+      content: `📬 Sent to ${joinNames(names)}.`,
+      // Quiet: no ping for the poster, no mention parsed from a display name, no notification.
+      allowedMentions: { parse: [], repliedUser: false },
+      flags: MessageFlags.SuppressNotifications,
+    });
+  } catch (error) {
+    // The photos are already queued for delivery; a lost acknowledgement must not resend them.
+    ctx.log.warn({ messageId: message.id, err: ctx.describe(error) }, 'Discord reply could not be posted');
+  }
+}
+
+export function joinNames(names: string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}

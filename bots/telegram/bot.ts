@@ -1,0 +1,221 @@
+// The Telegram bot: long polling with telegraf, a router that only records and enqueues work, and the
+// queue that runs it (face work never blocks the next getUpdates).
+import PQueue from 'p-queue';
+import { Telegraf } from 'telegraf';
+import type { CallbackQuery, Message } from 'telegraf/types';
+import type { Config } from '../../config.ts';
+import type { Members } from '../../core/members.ts';
+import type { Store } from '../../core/store.ts';
+import type { Terminal } from '../../core/terminal.ts';
+import { BotApi, defaultRetryPolicy, type Log, type RetryPolicy } from './api.ts';
+import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand, parseRegisterArgs, texts } from './commands.ts';
+import { sendText, type BotContext } from './context.ts';
+import { MediaGroupCollector, pickImage, sharePhotos } from './photos.ts';
+
+export interface TelegramBotOptions {
+  config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'TELEGRAM_GROUP_REPLIES' | 'PUBLIC_URL'>;
+  terminal: Terminal;
+  members: Members;
+  log: Log;
+  /** Jobs run at once (across chats; one chat's jobs run in order). */
+  concurrency?: number;
+  /** How long a media group stays open after its last item (ms). */
+  mediaGroupQuietMs?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface TelegramBot {
+  readonly username: string;
+  /** Stops polling, then waits (bounded) for the queued jobs; unfinished ones resume at the next start. */
+  stop(): Promise<void>;
+  /** Resolves when no job is queued or running (tests). */
+  idle(): Promise<void>;
+}
+
+/** A unit of work, stored before the update is acknowledged so a crash or restart does not lose a photo. */
+type Job =
+  | { id: string; kind: 'share'; chatId: number; messages: Message[] }
+  | { id: string; kind: 'selfie'; chatId: number; purpose: 'register' | 'addface'; args: string; message: Message }
+  | { id: string; kind: 'command'; chatId: number; name: string; args: string; message: Message }
+  | { id: string; kind: 'private-photo'; chatId: number; message: Message }
+  | { id: string; kind: 'callback'; chatId: number; query: CallbackQuery };
+
+const INBOX_KEY = 'telegram:inbox';
+// A "/register" waits this long for the user's selfie.
+const PENDING_SELFIE_MS = 15 * 60_000;
+
+export async function startTelegramBot(options: TelegramBotOptions): Promise<TelegramBot> {
+  const { config, terminal, members, log } = options;
+  const token = config.TELEGRAM_BOT_TOKEN;
+  if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
+  const bot = new Telegraf(token, { telegram: { apiRoot: config.TELEGRAM_API_ROOT ?? 'https://api.telegram.org' } });
+  const stopping = new AbortController();
+  const api = new BotApi(bot.telegram, token, log, { ...defaultRetryPolicy, ...options.retry }, stopping.signal);
+
+  const me = await api.call('getMe', (tg) => tg.getMe());
+  bot.botInfo = me; // launch() would call getMe again without retries
+  if (!me.can_read_all_group_messages) {
+    log.warn(`Telegram: privacy mode is on for @${me.username}, so in groups it sees only commands and replies, not photos. Turn it off with @BotFather: /setprivacy -> Disable, then re-add the bot to the group.`);
+  }
+  await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList]));
+
+  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username };
+  const inbox = new Inbox(terminal.store);
+  const queue = new PQueue({ concurrency: options.concurrency ?? 4 });
+  const chains = new Map<number, Promise<void>>();
+  const pendingSelfies = new Map<string, { purpose: 'register' | 'addface'; args: string; until: number }>();
+
+  const run = async (job: Job): Promise<void> => {
+    try {
+      await execute(ctx, job);
+      await inbox.remove(job.id);
+    } catch (error) {
+      if (stopping.signal.aborted) return; // interrupted by shutdown: stays in the inbox for the next start
+      log.error({ job: job.kind, chatId: job.chatId, err: api.describe(error) }, 'Telegram: job failed');
+      await inbox.remove(job.id).catch(() => {});
+    }
+  };
+  // One chat's jobs in order (a "/register" before the photo that follows it); chats in parallel.
+  const schedule = (job: Job) => {
+    const previous = chains.get(job.chatId) ?? Promise.resolve();
+    const next = previous.then(() => queue.add(() => run(job)));
+    chains.set(job.chatId, next);
+    void next.finally(() => {
+      if (chains.get(job.chatId) === next) chains.delete(job.chatId);
+    });
+  };
+  const accept = async (job: Job) => {
+    await inbox.put(job);
+    schedule(job);
+  };
+
+  const mediaGroups = new MediaGroupCollector(options.mediaGroupQuietMs ?? 1000, (id, messages) => {
+    const chatId = messages[0]?.chat.id;
+    if (chatId !== undefined) schedule({ id, kind: 'share', chatId, messages });
+  });
+
+  const onMessage = async (message: Message) => {
+    if (!message.from || message.from.is_bot) return;
+    const chatId = message.chat.id;
+    const isPrivate = message.chat.type === 'private';
+    const id = `${chatId}:${message.message_id}`;
+    const command = parseCommand(message, me.username);
+    const image = pickImage(message);
+    const pendingKey = `${chatId}:${message.from.id}`;
+    if (command?.name === 'register' || command?.name === 'addface') {
+      if (image) return accept({ id, kind: 'selfie', chatId, purpose: command.name, args: command.args, message });
+      if (!isPrivate && (command.name === 'addface' || parseRegisterArgs(command.args).ok)) {
+        pendingSelfies.set(pendingKey, { purpose: command.name, args: command.args, until: Date.now() + PENDING_SELFIE_MS });
+      }
+      return accept({ id, kind: 'command', chatId, name: command.name, args: command.args, message });
+    }
+    if (command) return accept({ id, kind: 'command', chatId, name: command.name, args: command.args, message });
+    if (!image) {
+      if (isPrivate && 'text' in message) await accept({ id, kind: 'command', chatId, name: 'help', args: '', message });
+      return;
+    }
+    if (isPrivate) return accept({ id, kind: 'private-photo', chatId, message });
+    const pending = pendingSelfies.get(pendingKey);
+    if (pending) {
+      pendingSelfies.delete(pendingKey);
+      if (pending.until > Date.now()) return accept({ id, kind: 'selfie', chatId, purpose: pending.purpose, args: pending.args, message });
+    }
+    const mediaGroupId = 'media_group_id' in message ? message.media_group_id : undefined;
+    if (mediaGroupId) {
+      const groupId = `${chatId}:mg:${mediaGroupId}`;
+      await inbox.append(groupId, chatId, message);
+      mediaGroups.add(groupId, message);
+      return;
+    }
+    return accept({ id, kind: 'share', chatId, messages: [message] });
+  };
+
+  bot.on('message', (tctx) => onMessage(tctx.message));
+  bot.on('callback_query', (tctx) => {
+    const chatId = tctx.callbackQuery.message?.chat.id ?? tctx.callbackQuery.from.id;
+    return accept({ id: `cb:${tctx.callbackQuery.id}`, kind: 'callback', chatId, query: tctx.callbackQuery });
+  });
+  bot.catch((error) => {
+    // Only the inbox write can fail here; the update is then acknowledged without its job.
+    log.error({ err: api.describe(error) }, 'Telegram: update handler failed');
+  });
+
+  // Jobs left by a previous run (stopped or crashed before they finished).
+  for (const job of await inbox.all()) schedule(job);
+
+  const polling = bot.launch({ allowedUpdates: ['message', 'callback_query'] }).catch((error: unknown) => {
+    if (!stopping.signal.aborted) log.error({ err: api.describe(error) }, 'Telegram: polling stopped with an error');
+  });
+  log.info(`Telegram: bot @${me.username} is polling for updates`);
+
+  const idle = async () => {
+    while (chains.size > 0 || queue.size > 0 || queue.pending > 0) {
+      await Promise.allSettled([...chains.values()]);
+      await queue.onIdle();
+    }
+  };
+
+  return {
+    username: me.username,
+    idle,
+    async stop() {
+      try {
+        bot.stop('shutdown');
+      } catch {
+        // "Bot is not running!": polling already ended
+      }
+      await polling;
+      mediaGroups.flush();
+      // Let running jobs finish for a while; then interrupt their retry waits (they resume at the next start).
+      const timeout = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+      await Promise.race([idle(), timeout]);
+      stopping.abort();
+      await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    },
+  };
+}
+
+async function execute(ctx: BotContext, job: Job): Promise<void> {
+  switch (job.kind) {
+    case 'share':
+      return sharePhotos(ctx, job.chatId, job.messages);
+    case 'selfie':
+      return handleSelfie(ctx, job.message, job.purpose, job.args);
+    case 'command':
+      return handleCommand(ctx, job.message, { name: job.name, args: job.args });
+    case 'private-photo':
+      return void (await sendText(ctx, job.chatId, texts.privatePhoto(ctx.botUsername), { replyTo: job.message.message_id }));
+    case 'callback':
+      return handleCallback(ctx, job.query);
+  }
+}
+
+/** Jobs not yet done, in the terminal's store (small: message JSON, never file bytes). */
+class Inbox {
+  constructor(private readonly store: Store) {}
+
+  all(): Promise<Job[]> {
+    return this.store.get<Job[]>(INBOX_KEY).then((jobs) => jobs ?? []);
+  }
+
+  async put(job: Job): Promise<void> {
+    await this.store.update<Job[]>(INBOX_KEY, (jobs = []) => (jobs.some((j) => j.id === job.id) ? jobs : [...jobs, job]));
+  }
+
+  /** Adds a media group item to its (one) share job. */
+  async append(id: string, chatId: number, message: Message): Promise<void> {
+    await this.store.update<Job[]>(INBOX_KEY, (jobs = []) => {
+      const existing = jobs.find((j) => j.id === id);
+      if (!existing) return [...jobs, { id, kind: 'share', chatId, messages: [message] }];
+      if (existing.kind !== 'share' || existing.messages.some((m) => m.message_id === message.message_id)) return jobs;
+      return jobs.map((j) => (j === existing ? { ...existing, messages: [...existing.messages, message] } : j));
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.store.update<Job[]>(INBOX_KEY, (jobs = []) => {
+      const rest = jobs.filter((j) => j.id !== id);
+      return rest.length > 0 ? rest : undefined;
+    });
+  }
+}

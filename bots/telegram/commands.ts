@@ -1,0 +1,246 @@
+// The bot's commands: parsing (text or photo caption) and what each one does.
+import { ImageError, SelfieError } from '../../core/faces/index.ts';
+import { ContactError } from '../../core/contacts/index.ts';
+import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
+import type { CallbackQuery, Message, User } from 'telegraf/types';
+import { FileTooBigError, isForbidden } from './api.ts';
+import { albumLink, groupKey, sendText, userKey, type BotContext } from './context.ts';
+import { pickImage, tooBigText } from './photos.ts';
+
+export const commandList = [
+  { command: 'register', description: 'Join: send with a selfie as the caption (or send a selfie next)' },
+  { command: 'addface', description: 'Add another selfie so I find you more reliably' },
+  { command: 'album', description: 'Get your private album link (sent to you privately)' },
+  { command: 'forget', description: 'Delete your face data here; then, if you want, your album' },
+  { command: 'members', description: 'Who receives photos in this group' },
+  { command: 'help', description: 'How this bot works' },
+] as const;
+
+export interface ParsedCommand {
+  name: string;
+  args: string;
+}
+
+/**
+ * The command a message starts with, from its text or its caption (telegraf's bot.command() sees only
+ * text). `/cmd@otherbot` is not ours: undefined.
+ */
+export function parseCommand(message: Message, botUsername: string): ParsedCommand | undefined {
+  const [text, entities] =
+    'text' in message ? [message.text, message.entities] : 'caption' in message && message.caption !== undefined ? [message.caption, message.caption_entities] : [undefined, undefined];
+  if (!text) return undefined;
+  const entity = entities?.find((e) => e.type === 'bot_command' && e.offset === 0);
+  const length = entity?.length ?? /^\/\w+(@\w+)?/.exec(text)?.[0].length;
+  if (!length || !text.startsWith('/')) return undefined;
+  const [name = '', mention] = text.slice(1, length).split('@');
+  if (mention !== undefined && mention.toLowerCase() !== botUsername.toLowerCase()) return undefined;
+  return { name: name.toLowerCase(), args: text.slice(length).trim() };
+}
+
+/** `/register` alone, or `/register <album-url> <username>` for an album on another server. */
+export function parseRegisterArgs(args: string): { ok: true; album?: { url: string; username: string } } | { ok: false } {
+  if (args === '') return { ok: true };
+  const parts = args.split(/\s+/);
+  if (parts.length !== 2) return { ok: false };
+  const [url = '', username = ''] = parts;
+  if (!/^https?:\/\/\S+$/i.test(url) || !/^[A-Za-z0-9_.-]{1,64}$/.test(username)) return { ok: false };
+  return { ok: true, album: { url, username } };
+}
+
+export const texts = {
+  help: (bot: string) =>
+    [
+      'I get every group photo to the people who are in it.',
+      '',
+      '1. In your group, send /register with a selfie as its caption (your face alone, well lit). Or send /register, then the selfie.',
+      '2. From then on, every photo posted in the group that shows your face goes to your private album.',
+      `3. Send me /album in a private chat (@${bot}) for your album link. It is yours alone: I never post it in a group.`,
+      '',
+      '/addface adds another selfie. /forget deletes your face data, then offers to delete your album. /members lists who receives photos here.',
+      'To use your own album server: /register <album-url> <username>, then a selfie.',
+    ].join('\n'),
+  privatePhoto: (bot: string) =>
+    `I share photos posted in groups with the members who are in them. A photo sent here, in our private chat, goes to nobody.\n\nTo join: add me (@${bot}) to your group, then send /register there with a selfie as the caption.`,
+  groupOnly: (command: string) => `/${command} works in a group: send it there, in the group whose photos you want.`,
+  registerUsage: 'Usage: /register with a selfie as the caption, or /register <album-url> <username> to use your own album server.',
+  sendSelfie: (name: string) => `${name}, now send a selfie: your face alone, well lit, looking at the camera.`,
+  linkPrivate: (link: string) => `Your album: ${link}\n\nThis link is private: anyone who has it can see your photos.`,
+  openBot: (bot: string) => `I can't message you before you open a chat with me: open https://t.me/${bot}?start=album (or find @${bot}) and send /album for your album link.`,
+  albumFailed: 'The album server could not create your album right now. Please try again in a few minutes.',
+  noAlbum: 'You have no album yet. In your group, send /register with a selfie as its caption.',
+  notRegistered: 'You are not registered in this group. Send /register with a selfie as its caption.',
+};
+
+const displayName = (user: User) => [user.first_name, user.last_name].filter(Boolean).join(' ') || user.username || `user ${user.id}`;
+
+/** A selfie for /register or /addface (given as the caption's photo, or the photo after the command). */
+export async function handleSelfie(ctx: BotContext, message: Message, purpose: 'register' | 'addface', args: string): Promise<void> {
+  const from = message.from;
+  const image = pickImage(message);
+  if (!from || !image) return;
+  const chatId = message.chat.id;
+  const reply = (text: string) => sendText(ctx, chatId, text, { replyTo: message.message_id });
+  if (message.chat.type === 'private') return void (await reply(texts.groupOnly(purpose)));
+  const parsed = purpose === 'register' ? parseRegisterArgs(args) : { ok: true as const };
+  if (!parsed.ok) return void (await reply(texts.registerUsage));
+
+  let selfie: Uint8Array;
+  try {
+    ({ bytes: selfie } = await ctx.api.download(image.fileId, image.size));
+  } catch (error) {
+    if (error instanceof FileTooBigError) return void (await reply(tooBigText));
+    throw error;
+  }
+  const group = groupKey(chatId);
+  const key = userKey(from.id);
+  try {
+    if (purpose === 'addface') {
+      await ctx.members.addFace(group, key, selfie);
+      return void (await reply('Added: with one more selfie I recognise you more reliably.'));
+    }
+    const name = displayName(from);
+    const { link } = await ctx.members.register({
+      group,
+      userKey: key,
+      displayName: name,
+      usernameHint: from.username ?? name,
+      selfies: [selfie],
+      ...(parsed.album ? { album: parsed.album } : {}),
+    });
+    ctx.log.info({ chatId, user: key, ownAlbum: Boolean(parsed.album) }, 'Telegram: member registered');
+    const welcome = `✅ ${name} is registered: every photo posted here that shows your face goes to your album.`;
+    if (!link.token) return void (await reply(`${welcome} Your album is the account ${link.username} on your own album server.`));
+    const sent = await sendLinkPrivately(ctx, from.id, albumLink(link.album, link.token));
+    await reply(sent ? `${welcome} I sent you its link in a private message.` : `${welcome}\n\n${texts.openBot(ctx.botUsername)}`);
+  } catch (error) {
+    if (error instanceof SelfieError || error instanceof ImageError) return void (await reply(error.message));
+    if (error instanceof ContactError) {
+      return void (await reply(error.code === 'unknown_contact' ? texts.notRegistered : error.message));
+    }
+    if (error instanceof AlbumApiError || error instanceof AlbumHttpError) {
+      ctx.log.warn({ chatId, err: ctx.api.describe(error) }, 'Telegram: album account creation failed');
+      return void (await reply(texts.albumFailed));
+    }
+    throw error;
+  }
+}
+
+/** Sends the album link to the user's private chat. False when Telegram says 403 (never opened the bot). */
+async function sendLinkPrivately(ctx: BotContext, userId: number, link: string): Promise<boolean> {
+  try {
+    await sendText(ctx, userId, texts.linkPrivate(link));
+    return true;
+  } catch (error) {
+    if (isForbidden(error)) return false;
+    throw error;
+  }
+}
+
+/** A command without a selfie. One reply at most. */
+export async function handleCommand(ctx: BotContext, message: Message, command: ParsedCommand): Promise<void> {
+  const from = message.from;
+  if (!from) return;
+  const chatId = message.chat.id;
+  const isPrivate = message.chat.type === 'private';
+  const reply = (text: string, keyboard?: Parameters<typeof sendText>[3]) =>
+    sendText(ctx, chatId, text, { replyTo: message.message_id, ...keyboard });
+  switch (command.name) {
+    case 'start':
+      if (isPrivate && command.args === 'album') return handleCommand(ctx, message, { name: 'album', args: '' });
+      return void (await reply(texts.help(ctx.botUsername)));
+    case 'help':
+      return void (await reply(texts.help(ctx.botUsername)));
+    case 'register':
+    case 'addface':
+      // The selfie comes with the user's next photo (the router remembers); here only the prompt.
+      if (isPrivate) return void (await reply(texts.groupOnly(command.name)));
+      if (command.name === 'register' && !parseRegisterArgs(command.args).ok) return void (await reply(texts.registerUsage));
+      return void (await reply(texts.sendSelfie(displayName(from))));
+    case 'members': {
+      if (isPrivate) return void (await reply(texts.groupOnly('members')));
+      const names = (await ctx.members.list(groupKey(chatId))).map((c) => c.name);
+      return void (await reply(names.length === 0 ? 'Nobody is registered here yet. Send /register with a selfie as its caption.' : `Photos posted here go to (${names.length}): ${names.join(', ')}.`));
+    }
+    case 'album': {
+      const link = await ctx.members.link(userKey(from.id));
+      if (!link) return void (await reply(texts.noAlbum));
+      if (!link.token) {
+        // An album on the member's own server: this bot holds no link for it.
+        return void (await reply(isPrivate ? `Your photos go to the account ${link.username} on ${link.album}.` : 'Your photos go to your own album server.'));
+      }
+      const url = albumLink(link.album, link.token);
+      if (isPrivate) return void (await reply(texts.linkPrivate(url)));
+      const sent = await sendLinkPrivately(ctx, from.id, url);
+      return void (await reply(sent ? 'I sent you your album link in a private message.' : texts.openBot(ctx.botUsername)));
+    }
+    case 'forget': {
+      if (command.args.toLowerCase() === 'album') return void (await reply(await deleteAlbumEverywhere(ctx, from.id)));
+      const groups = isPrivate ? await groupsOf(ctx, from.id) : [groupKey(chatId)];
+      let removed = 0;
+      for (const group of groups) if (await ctx.members.forget(group, userKey(from.id))) removed++;
+      const done =
+        removed === 0
+          ? isPrivate
+            ? 'You are not registered in any group.'
+            : texts.notRegistered
+          : `Done: your face data is deleted${isPrivate ? ' from every group' : ' from this group'}, so new photos no longer reach you. The photos already in your album stay there.`;
+      const link = await ctx.members.link(userKey(from.id));
+      if (!link?.token) return void (await reply(done));
+      return void (await reply(`${done}\n\nDelete your album too, with every photo in it? (Or send /forget album.)`, {
+        keyboard: {
+          inline_keyboard: [
+            [
+              { text: '🗑 Delete my album', callback_data: `forget-album:${from.id}` },
+              { text: 'Keep it', callback_data: `keep-album:${from.id}` },
+            ],
+          ],
+        },
+      }));
+    }
+    default:
+      // Another bot's command, or a typo: say nothing in groups.
+      if (isPrivate) await reply(texts.help(ctx.botUsername));
+  }
+}
+
+/** The answer to /forget's inline buttons; only the member who asked may press them. */
+export async function handleCallback(ctx: BotContext, query: CallbackQuery): Promise<void> {
+  const data = 'data' in query ? query.data : undefined;
+  const match = /^(forget|keep)-album:(\d+)$/.exec(data ?? '');
+  const answer = (text?: string) => ctx.api.call('answerCallbackQuery', (tg) => tg.answerCbQuery(query.id, text));
+  if (!match) return void (await answer());
+  if (Number(match[2]) !== query.from.id) return void (await answer('This button is for the member who sent /forget.'));
+  const text = match[1] === 'forget' ? await deleteAlbumEverywhere(ctx, query.from.id) : 'Kept your album. Send /forget album if you change your mind.';
+  await answer();
+  const message = query.message;
+  if (message) await ctx.api.call('editMessageText', (tg) => tg.editMessageText(message.chat.id, message.message_id, undefined, text));
+}
+
+/** The groups (on Telegram) where this user is registered. */
+async function groupsOf(ctx: BotContext, userId: number): Promise<string[]> {
+  const key = userKey(userId);
+  const groups = (await ctx.terminal.contacts.groups()).filter((g) => g.startsWith('tg:'));
+  const found: string[] = [];
+  for (const g of groups) if (await ctx.terminal.contacts.get(g, key)) found.push(g);
+  return found;
+}
+
+/** Deletes the member's album and, since it no longer exists, their face data in every group. */
+async function deleteAlbumEverywhere(ctx: BotContext, userId: number): Promise<string> {
+  const key = userKey(userId);
+  for (const group of await groupsOf(ctx, userId)) await ctx.members.forget(group, key);
+  try {
+    const deleted = await ctx.members.deleteAlbum(key);
+    ctx.log.info({ user: key, deleted }, 'Telegram: album deletion');
+    return deleted ? 'Your album and every photo in it are deleted, and your face data is removed from every group.' : 'You have no album here to delete (your face data is removed from every group).';
+  } catch (error) {
+    if (error instanceof AlbumApiError && error.status === 404) {
+      return 'Your album was already gone; your face data is removed from every group.';
+    }
+    if (error instanceof AlbumApiError || error instanceof AlbumHttpError) {
+      ctx.log.warn({ user: key, err: ctx.api.describe(error) }, 'Telegram: album deletion failed');
+      return 'The album server did not answer, so your album is not deleted yet. Please try /forget album again later.';
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+// What every job of the Telegram bot gets: the core, the Bot API with retries, and a few helpers.
+import type { Config } from '../../config.ts';
+import type { Members } from '../../core/members.ts';
+import type { Terminal } from '../../core/terminal.ts';
+import type { InlineKeyboardMarkup } from 'telegraf/types';
+import type { BotApi, Log } from './api.ts';
+
+export interface BotContext {
+  config: Pick<Config, 'PUBLIC_URL' | 'TELEGRAM_GROUP_REPLIES'>;
+  terminal: Terminal;
+  members: Members;
+  api: BotApi;
+  log: Log;
+  /** The bot's @username, without the @. */
+  botUsername: string;
+}
+
+export const groupKey = (chatId: number) => `tg:${chatId}`;
+export const userKey = (userId: number) => `tg:${userId}`;
+
+/** One message into a chat, as a reply to `replyTo` when given (sent even if that message is gone). */
+export function sendText(ctx: BotContext, chatId: number, text: string, options: { replyTo?: number; keyboard?: InlineKeyboardMarkup } = {}) {
+  return ctx.api.call('sendMessage', (tg) =>
+    tg.sendMessage(chatId, text, {
+      link_preview_options: { is_disabled: true },
+      ...(options.replyTo !== undefined ? { reply_parameters: { message_id: options.replyTo, allow_sending_without_reply: true } } : {}),
+      ...(options.keyboard ? { reply_markup: options.keyboard } : {}),
+    }),
+  );
+}
+
+/** The album link, only ever sent to its owner's private chat (ARCHITECTURE.md: `${PUBLIC_URL}/a/<token>`). */
+export const albumLink = (album: string, token: string) => `${album.replace(/\/+$/, '')}/a/${encodeURIComponent(token)}`;

@@ -1,0 +1,89 @@
+// Shared by the album tests: multipart bodies for inject, a store that counts writes, a test config.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { loadConfig, type Config } from '../../config.ts';
+import type { Store } from '../../core/store.ts';
+import { FACES_DIR } from '../helpers.ts';
+
+export const bbt = (file: string) => path.join(FACES_DIR, 'bbt', file);
+export const fixtureMissing = `skipped: face fixtures not found under ${path.join(FACES_DIR, 'bbt')} (set FACES_DIR)`;
+
+export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+export interface FilePart {
+  field: string;
+  bytes: Uint8Array;
+  name?: string;
+  type?: string;
+}
+
+export function formOf(fields: Record<string, string>, files: FilePart[] = []): FormData {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  for (const f of files) form.append(f.field, new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type ?? 'image/jpeg' }), f.name ?? 'photo.jpg');
+  return form;
+}
+
+/** Serialises a FormData the way fetch would, for `app.inject`. */
+export async function encodeForm(form: FormData): Promise<{ payload: Buffer; headers: Record<string, string> }> {
+  const request = new Request('http://localhost/', { method: 'POST', body: form });
+  return { payload: Buffer.from(await request.arrayBuffer()), headers: { 'content-type': request.headers.get('content-type')! } };
+}
+
+export async function postForm(
+  app: FastifyInstance,
+  url: string,
+  fields: Record<string, string>,
+  files: FilePart[] = [],
+  headers: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  const { payload, headers: formHeaders } = await encodeForm(formOf(fields, files));
+  return app.inject({ method: 'POST', url, payload, headers: { ...formHeaders, ...headers } });
+}
+
+/** A Store that records every write, so a test can say "nothing was written". */
+export function recordingStore(inner: Store): Store & { writes: string[] } {
+  const writes: string[] = [];
+  return {
+    writes,
+    get: (key) => inner.get(key),
+    set: (key, value) => (writes.push(`set ${key}`), inner.set(key, value)),
+    delete: (key) => (writes.push(`delete ${key}`), inner.delete(key)),
+    update: (key, change) => (writes.push(`update ${key}`), inner.update(key, change)),
+    close: () => inner.close(),
+  };
+}
+
+export function albumTestConfig(dataDir: string, env: Record<string, string> = {}): Config {
+  return loadConfig(
+    { DATA_DIR: dataDir, PUBLIC_URL: 'http://album.test', HOST: '127.0.0.1', PORT: '0', UPLOAD_RATE_LIMIT: '10000', LOG_LEVEL: 'silent', FACE_THREADS: '2', ...env },
+    { dotenv: false },
+  );
+}
+
+/** A temp dir for a whole test file (test/helpers.ts's tempDir is removed after each test). */
+export function fileTempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Polls /healthz until 200 (the engine has answered once). */
+export async function waitHealthy(app: FastifyInstance, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    if (res.statusCode === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('album server did not become healthy');
+}
+
+/** Every file under DATA_DIR/albums, relative paths. */
+export function albumFiles(dataDir: string): string[] {
+  const root = path.join(dataDir, 'albums');
+  if (!fs.existsSync(root)) return [];
+  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort();
+}

@@ -1,0 +1,117 @@
+// One fake Discord: REST + CDN + gateway wired together, one guild with text channels, and helpers a
+// test uses to act as chat members (post a message with photos, run a slash command).
+import { FakeDiscordGateway } from './discord-gateway.ts';
+import { chatInputInteraction, guild, member, message, OptionType, snowflake, textChannel, user, type CommandOption, type FakeInteraction, type FakeMessage, type FakeUser } from './discord-payloads.ts';
+import { FakeDiscordRest, type InteractionState } from './discord-rest.ts';
+
+export { OptionType } from './discord-payloads.ts';
+
+export interface FakeFile {
+  name: string;
+  bytes: Uint8Array;
+  /** Discord's detected MIME type; omit to test detection by file name. */
+  contentType?: string;
+}
+
+export interface FakeDiscord {
+  token: string;
+  apiRoot: string;
+  rest: FakeDiscordRest;
+  gateway: FakeDiscordGateway;
+  botUser: FakeUser;
+  applicationId: string;
+  guildId: string;
+  channels: Record<string, ReturnType<typeof textChannel>>;
+  addUser(username: string, globalName?: string): FakeUser;
+  /** MESSAGE_CREATE from a member, with attachments hosted on the fake CDN. */
+  postMessage(channelName: string, author: FakeUser, files: FakeFile[], content?: string): FakeMessage;
+  /** Re-sends a dispatch already sent (as a resumed session replays it). */
+  replayMessage(m: FakeMessage): void;
+  /** INTERACTION_CREATE for a slash command; options' attachment values are filled from `files`. */
+  command(channelName: string, by: FakeUser, name: string, options?: Record<string, string | boolean | FakeFile>): FakeInteraction;
+  answer(interaction: FakeInteraction): InteractionState;
+  close(): Promise<void>;
+}
+
+export async function startFakeDiscord(options: { privilegedIntents?: boolean; channels?: string[] } = {}): Promise<FakeDiscord> {
+  // Shaped like a real bot token (id.timestamp.hmac) so a leak in the logs is recognisable.
+  const token = `${Buffer.from(snowflake()).toString('base64url')}.GfAkEd.${snowflake()}${snowflake()}`;
+  const applicationId = snowflake();
+  const botUser: FakeUser = { ...user('facedrop', 'facedrop', true), id: applicationId };
+  const guildId = snowflake();
+  const owner = user('owner');
+  const channels = Object.fromEntries((options.channels ?? ['photos']).map((name) => [name, textChannel(guildId, name)]));
+  const users: FakeUser[] = [owner];
+
+  let gateway: FakeDiscordGateway;
+  const rest = new FakeDiscordRest({ token, botUser, applicationId, gatewayUrl: () => gateway.url });
+  gateway = new FakeDiscordGateway({
+    token,
+    privilegedIntents: options.privilegedIntents ?? true,
+    ready: () => ({ user: botUser, application: { id: applicationId, flags: 0 }, guilds: [{ id: guildId }] }),
+    guilds: () => [guild(guildId, 'Test server', owner.id, Object.values(channels), [member(botUser), ...users.map((u) => member(u))])],
+  });
+  await rest.listen();
+  await gateway.listen();
+  // Discord echoes the bot's own messages over the gateway: the bot must ignore them.
+  rest.onMessageCreated = (m) => gateway.dispatch('MESSAGE_CREATE', { ...m, guild_id: guildId });
+
+  const channelOf = (name: string) => {
+    const c = channels[name];
+    if (!c) throw new Error(`no fake channel ${name}`);
+    return c;
+  };
+
+  return {
+    token,
+    apiRoot: rest.apiRoot,
+    rest,
+    gateway,
+    botUser,
+    applicationId,
+    guildId,
+    channels,
+    addUser(username, globalName) {
+      const u = user(username, globalName ?? null);
+      users.push(u);
+      return u;
+    },
+    postMessage(channelName, author, files, content) {
+      const channel = channelOf(channelName);
+      const attachments = files.map((f) => rest.addAttachment(channel.id, f.name, f.bytes, f.contentType));
+      const m = message({ channelId: channel.id, guildId, author, attachments, ...(content !== undefined ? { content } : {}) });
+      gateway.dispatch('MESSAGE_CREATE', m);
+      return m;
+    },
+    replayMessage(m) {
+      gateway.dispatch('MESSAGE_CREATE', m);
+    },
+    command(channelName, by, name, opts = {}) {
+      const channel = channelOf(channelName);
+      const attachments = [];
+      const list: CommandOption[] = [];
+      for (const [key, value] of Object.entries(opts)) {
+        if (typeof value === 'string') list.push({ name: key, type: OptionType.String, value });
+        else if (typeof value === 'boolean') list.push({ name: key, type: OptionType.Boolean, value });
+        else {
+          const a = rest.addAttachment(channel.id, value.name, value.bytes, value.contentType);
+          attachments.push(a);
+          list.push({ name: key, type: OptionType.Attachment, value: a.id });
+        }
+      }
+      const interaction = chatInputInteraction({ applicationId, guildId, channel, user: by, name, options: list, attachments });
+      rest.interactions.set(interaction.token, { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: [], followups: [] });
+      gateway.dispatch('INTERACTION_CREATE', interaction);
+      return interaction;
+    },
+    answer(interaction) {
+      const state = rest.interactions.get(interaction.token);
+      if (!state) throw new Error('unknown interaction');
+      return state;
+    },
+    async close() {
+      await gateway.close();
+      await rest.close();
+    },
+  };
+}
