@@ -2,6 +2,7 @@
 // and in the benchmark's naive reference.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import sharp from 'sharp';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { DecodedImage } from './decode.ts';
 import type { Box, Face } from './types.ts';
@@ -48,39 +49,62 @@ export interface DetectOptions {
   minConfidence?: number;
 }
 
+/** Longest side of the picture SSD sees: it resizes to 512x512 itself, so more only costs time. */
+export const DETECT_MAX_SIDE = 768;
+
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 /**
  * Every face in a decoded image: box and landmarks in the original image's pixels, 128-d descriptor.
- * Landmarks and descriptors are computed for all faces in one batch each (face-api's chained API
- * runs them one face at a time).
+ * Detection runs on a small copy; landmarks and descriptors on crops cut from the full-resolution pixels
+ * in plain JS (tfjs-wasm's int32 slice of a large tensor costs more than the networks), each network once
+ * per photo on a batch of all its faces.
  */
-export async function detectFaces(image: DecodedImage, options: DetectOptions): Promise<Face[]> {
+export async function detectFaces(image: DecodedImage, options: DetectOptions, timings?: { detect: number; describe: number }): Promise<Face[]> {
   const faceapi = await loadFaceApi();
   const tf = require('@tensorflow/tfjs') as Tf;
-  const base = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
   const padX = options.pad ? Math.round(image.width / 2) : 0;
   const padY = options.pad ? Math.round(image.height / 2) : 0;
-  const input = options.pad ? tf.pad(base, [[padY, padY], [padX, padX], [0, 0]]) : base;
+  const paddedWidth = image.width + 2 * padX;
+  const paddedHeight = image.height + 2 * padY;
   const crops: import('@tensorflow/tfjs').Tensor3D[] = [];
+  const t0 = performance.now();
+  let t1 = t0;
   try {
-    const detections = await faceapi.detectAllFaces(
-      input as never,
-      new faceapi.SsdMobilenetv1Options({ minConfidence: options.minConfidence ?? DETECTOR.minConfidence, maxResults: DETECTOR.maxResults }),
-    );
+    const small = await detectionImage(image, padX, padY, Math.min(1, DETECT_MAX_SIDE / Math.max(paddedWidth, paddedHeight)));
+    const smallTensor = tf.tensor3d(small.data, [small.height, small.width, 3], 'int32');
+    let detections;
+    try {
+      detections = await faceapi.detectAllFaces(
+        smallTensor as never,
+        new faceapi.SsdMobilenetv1Options({ minConfidence: options.minConfidence ?? DETECTOR.minConfidence, maxResults: DETECTOR.maxResults }),
+      );
+    } finally {
+      smallTensor.dispose();
+    }
+    t1 = performance.now();
     if (detections.length === 0) return [];
-    crops.push(...((await faceapi.extractFaceTensors(input as never, detections)) as never[]));
+    const toPadded = paddedWidth / small.width;
+    const boxes = detections.map((d) => clip({ x: d.box.x * toPadded, y: d.box.y * toPadded, width: d.box.width * toPadded, height: d.box.height * toPadded }, paddedWidth, paddedHeight));
+    crops.push(...boxes.map((b) => cropTensor(tf, image, padX, padY, b)));
     const landmarks = toArray(await faceapi.nets.faceLandmark68Net.detectLandmarks(crops as never)).map((l, i) =>
-      l.shiftBy<FaceApi.FaceLandmarks68>(detections[i]!.box.x, detections[i]!.box.y),
+      l.shiftBy<FaceApi.FaceLandmarks68>(boxes[i]!.x, boxes[i]!.y),
     );
     tf.dispose(crops);
     crops.length = 0;
     // face-api's own alignment for descriptors (dlib-style box from the landmarks).
-    const aligned = landmarks.map((l) => l.align(null, { useDlibAlignment: true }));
-    crops.push(...((await faceapi.extractFaceTensors(input as never, aligned)) as never[]));
+    const aligned = landmarks.map((l) => clip(l.align(null, { useDlibAlignment: true }), paddedWidth, paddedHeight));
+    crops.push(...aligned.map((b) => cropTensor(tf, image, padX, padY, b)));
     const descriptors = toArray(await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crops as never));
     const toOriginal = (x: number, y: number): [number, number] => [(x - padX) * image.scale, (y - padY) * image.scale];
     return detections.map((d, i) => {
-      const [x, y] = toOriginal(d.box.x, d.box.y);
-      const box: Box = { x, y, width: d.box.width * image.scale, height: d.box.height * image.scale };
+      const [x, y] = toOriginal(d.box.x * toPadded, d.box.y * toPadded);
+      const box: Box = { x, y, width: d.box.width * toPadded * image.scale, height: d.box.height * toPadded * image.scale };
       return {
         box,
         score: d.score,
@@ -89,10 +113,54 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions): 
       };
     });
   } finally {
+    if (timings) {
+      const end = performance.now();
+      timings.detect += t1 - t0;
+      timings.describe += end - t1;
+    }
     tf.dispose(crops);
-    if (input !== base) input.dispose();
-    base.dispose();
   }
+}
+
+/** The padded, downscaled copy that SSD sees. */
+async function detectionImage(image: DecodedImage, padX: number, padY: number, scale: number): Promise<{ data: Buffer; width: number; height: number }> {
+  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+  if (padX || padY) pipeline = pipeline.extend({ top: padY, bottom: padY, left: padX, right: padX, background: { r: 0, g: 0, b: 0 } });
+  if (scale < 1) {
+    // extend() and resize() in one sharp pipeline run resize first: materialise the padded image.
+    if (padX || padY) {
+      const padded = await pipeline.raw().toBuffer({ resolveWithObject: true });
+      pipeline = sharp(padded.data, { raw: { width: padded.info.width, height: padded.info.height, channels: 3 } });
+    }
+    pipeline = pipeline.resize({ width: Math.max(1, Math.round((image.width + 2 * padX) * scale)), height: Math.max(1, Math.round((image.height + 2 * padY) * scale)), fit: 'fill' });
+  }
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** face-api's Box.clipAtImageBorders: keep inside the (padded) image, whole pixels. */
+function clip(r: Rect, width: number, height: number): Rect {
+  const x = Math.max(0, r.x);
+  const y = Math.max(0, r.y);
+  const w = Math.min(r.x + r.width - x, width - x);
+  const h = Math.min(r.y + r.height - y, height - y);
+  return { x: Math.floor(x), y: Math.floor(y), width: Math.max(1, Math.floor(w)), height: Math.max(1, Math.floor(h)) };
+}
+
+/** Cuts a rectangle given in padded coordinates out of the full-resolution pixels; the padding is black. */
+function cropTensor(tf: Tf, image: DecodedImage, padX: number, padY: number, r: Rect): import('@tensorflow/tfjs').Tensor3D {
+  const out = new Int32Array(r.width * r.height * 3);
+  for (let row = 0; row < r.height; row++) {
+    const sy = r.y + row - padY;
+    if (sy < 0 || sy >= image.height) continue;
+    const x0 = Math.max(0, r.x - padX);
+    const x1 = Math.min(image.width, r.x + r.width - padX);
+    if (x1 <= x0) continue;
+    const dst = (row * r.width + (x0 - (r.x - padX))) * 3;
+    const src = (sy * image.width + x0) * 3;
+    for (let k = 0; k < (x1 - x0) * 3; k++) out[dst + k] = image.data[src + k]!;
+  }
+  return tf.tensor3d(out, [r.height, r.width, 3], 'int32');
 }
 
 function toArray<T>(value: T | T[]): T[] {

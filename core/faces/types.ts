@@ -25,8 +25,8 @@ export interface Analysis {
   faces: Face[];
   /** Which descriptor model made `faces[].descriptor`: stored descriptors carry it so a model change is detected. */
   descriptorModel: string;
-  /** Milliseconds spent per stage in the worker (0 when served from cache). */
-  timings: { decode: number; detect: number };
+  /** Milliseconds per stage in the worker: decode, detection, landmarks + descriptors. */
+  timings: { decode: number; detect: number; describe: number };
 }
 
 export const DESCRIPTOR_MODEL = 'faceapi-128/1';

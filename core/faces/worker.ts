@@ -11,7 +11,7 @@ export interface WorkerTask {
 }
 
 export type WorkerResult =
-  | { ok: true; width: number; height: number; faces: Face[]; timings: { decode: number; detect: number } }
+  | { ok: true; width: number; height: number; faces: Face[]; timings: { decode: number; detect: number; describe: number } }
   | { ok: false; code: ImageErrorCode; message: string };
 
 // Load the models as the worker starts, not on its first photo.
@@ -28,26 +28,27 @@ export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerR
     throw error;
   }
   const t1 = performance.now();
+  const timings = { decode: t1 - t0, detect: 0, describe: 0 };
   let faces: Face[];
   if (task.mode === 'selfie') {
     // Tight crops need a border for SSD to see the face (FACE-NOTES.md); a far-away selfie may need none.
-    faces = await detectFaces(image, { pad: true });
-    if (faces.length === 0) faces = await detectFaces(image, { pad: false });
+    faces = await detectFaces(image, { pad: true }, timings);
+    if (faces.length === 0) faces = await detectFaces(image, { pad: false }, timings);
     // Last resort for hard crops (about 1 in 10 of bbt's): a low-confidence face counts only when it fills
     // the middle of the picture, which is what a selfie looks like and what a random pattern does not.
     if (faces.length === 0) {
       const size = { width: image.originalWidth, height: image.originalHeight };
-      faces = (await detectFaces(image, { pad: true, minConfidence: SELFIE_FALLBACK_CONFIDENCE })).filter((f) => isProminentFace(f, size));
+      faces = (await detectFaces(image, { pad: true, minConfidence: SELFIE_FALLBACK_CONFIDENCE }, timings)).filter((f) => isProminentFace(f, size));
     }
   } else {
-    faces = await detectFaces(image, { pad: false });
-    if (faces.length === 0) faces = await detectFaces(image, { pad: true });
+    faces = await detectFaces(image, { pad: false }, timings);
+    if (faces.length === 0) faces = await detectFaces(image, { pad: true }, timings);
   }
   return {
     ok: true,
     width: image.originalWidth,
     height: image.originalHeight,
     faces,
-    timings: { decode: t1 - t0, detect: performance.now() - t1 },
+    timings,
   };
 }

@@ -34,19 +34,9 @@ interface Candidate {
 export function matchFaces(faces: MatchableFace[], gallery: Gallery, policy: MatchPolicy): FaceMatch[] {
   const results: FaceMatch[] = new Array(faces.length);
   const candidates: Candidate[] = [];
+  const nearest = gallery.nearestTwo(faces.map((f) => normalize(f.descriptor)));
   faces.forEach((face, faceIndex) => {
-    const distances = gallery.nearestPerMember(normalize(face.descriptor));
-    let best = -1;
-    let bestDistance = Infinity;
-    let secondDistance = Infinity;
-    for (let m = 0; m < distances.length; m++) {
-      const d = distances[m]!;
-      if (d < bestDistance) {
-        secondDistance = bestDistance;
-        bestDistance = d;
-        best = m;
-      } else if (d < secondDistance) secondDistance = d;
-    }
+    const { best, bestDistance, secondDistance } = nearest[faceIndex]!;
     const stranger = (reason: Extract<FaceMatch, { kind: 'stranger' }>['reason']) => {
       results[faceIndex] = { kind: 'stranger', faceIndex, reason, nearestDistance: bestDistance };
     };

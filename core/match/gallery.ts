@@ -1,3 +1,4 @@
+import usearch from 'usearch';
 import { normalize } from './vectors.ts';
 
 export interface GalleryMember {
@@ -6,9 +7,19 @@ export interface GalleryMember {
   descriptors: ArrayLike<number>[];
 }
 
+/** Per query: the nearest member, and the nearest other member (cosine distances; -1/Infinity when absent). */
+export interface NearestTwo {
+  best: number;
+  bestDistance: number;
+  secondDistance: number;
+}
+
+/** Above this many reference rows the native SIMD scan (usearch's exact search) beats a JS loop. */
+const NATIVE_SCAN_ROWS = 4096;
+
 /**
  * Reference descriptors of a group's members, unit-normalised and packed into one contiguous array,
- * so a photo's faces are compared with every reference in one tight loop.
+ * so a photo's faces are compared with every reference in one scan.
  */
 export class Gallery {
   readonly memberIds: string[];
@@ -18,6 +29,7 @@ export class Gallery {
   readonly dim: number;
   /** Reference count per member. */
   readonly referenceCounts: Int32Array;
+  readonly #maxReferences: number;
 
   constructor(members: GalleryMember[]) {
     this.memberIds = members.map((m) => m.id);
@@ -35,6 +47,7 @@ export class Gallery {
       }
       this.referenceCounts[memberIndex] = m.descriptors.length;
     });
+    this.#maxReferences = Math.max(0, ...this.referenceCounts);
   }
 
   get size(): number {
@@ -54,4 +67,50 @@ export class Gallery {
     }
     return best;
   }
+
+  /** For each unit query, the nearest member and the distance to the nearest other member. Exact. */
+  nearestTwo(queries: Float32Array[]): NearestTwo[] {
+    if (queries.length === 0 || this.owner.length === 0) return queries.map(() => ({ best: -1, bestDistance: Infinity, secondDistance: Infinity }));
+    if (this.owner.length < NATIVE_SCAN_ROWS) return queries.map((q) => twoSmallest(this.nearestPerMember(q)));
+    // The first maxReferences+1 rows by distance always include a second member, so top-k is exact here.
+    const k = Math.min(this.owner.length, this.#maxReferences + 1);
+    const packed = new Float32Array(queries.length * this.dim);
+    queries.forEach((q, i) => packed.set(q, i * this.dim));
+    const result = usearch.exactSearch(this.vectors, packed, this.dim, k, usearch.MetricKind.IP, 1) as unknown as {
+      keys: BigUint64Array;
+      distances: Float32Array;
+    };
+    return queries.map((_, i) => {
+      let best = -1;
+      let bestDistance = Infinity;
+      let secondDistance = Infinity;
+      for (let j = i * k; j < (i + 1) * k; j++) {
+        // usearch's inner-product "distance" is 1 - dot: the cosine distance of unit vectors.
+        const d = result.distances[j]!;
+        const m = this.owner[Number(result.keys[j]!)]!;
+        if (m === best) continue;
+        if (d < bestDistance) {
+          if (best >= 0) secondDistance = bestDistance;
+          bestDistance = d;
+          best = m;
+        } else if (d < secondDistance) secondDistance = d;
+      }
+      return { best, bestDistance, secondDistance };
+    });
+  }
+}
+
+function twoSmallest(distances: Float64Array): NearestTwo {
+  let best = -1;
+  let bestDistance = Infinity;
+  let secondDistance = Infinity;
+  for (let m = 0; m < distances.length; m++) {
+    const d = distances[m]!;
+    if (d < bestDistance) {
+      secondDistance = bestDistance;
+      bestDistance = d;
+      best = m;
+    } else if (d < secondDistance) secondDistance = d;
+  }
+  return { best, bestDistance, secondDistance };
 }

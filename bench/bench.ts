@@ -1,0 +1,117 @@
+// `npm run bench`: throughput against the naive reference, accuracy on the labelled fixtures, matching at scale.
+import fs from 'node:fs';
+import os from 'node:os';
+import { createFaceEngine, type FaceEngine } from '../core/faces/index.ts';
+import { DEFAULT_MATCH_POLICY, Gallery, matchedMembers, matchFaces, normalize } from '../core/match/index.ts';
+import { demoSamples, hasFixtures, loadFixture } from './fixtures.ts';
+import { naiveAnalyze } from './naive.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const fmt = (n: number, d = 0) => n.toFixed(d);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const log = (s = '') => process.stdout.write(`${s}\n`);
+
+async function throughput(): Promise<void> {
+  const photos = demoSamples.map((f) => fs.readFileSync(f));
+  log(`## Throughput: face-api demo samples 1-6 (${photos.length} photos x ${ROUNDS} rounds), ${os.availableParallelism()} cores`);
+
+  // Naive reference, in this process's main thread. One warm-up pass (WASM kernels compile on first use).
+  for (const p of photos) await naiveAnalyze(p);
+  const naive = { decode: 0, detect: 0, describe: 0, total: 0, faces: 0 };
+  const tn = performance.now();
+  for (let r = 0; r < ROUNDS; r++) for (const p of photos) {
+    const t = await naiveAnalyze(p);
+    naive.decode += t.decode; naive.detect += t.detect; naive.describe += t.describe; naive.total += t.total; naive.faces += t.faces;
+  }
+  const naiveWall = performance.now() - tn - (naive.detect); // minus the extra detection used to split stages
+  const n = photos.length * ROUNDS;
+
+  // facedrop's engine: worker pool, cache off so every round really analyses.
+  const engine = createFaceEngine({ cacheEntries: 0 });
+  await Promise.all(photos.map((p) => engine.analyze(p)));
+  await Promise.all(photos.map((p) => engine.analyze(p)));
+  const stages = { decode: 0, detect: 0, describe: 0, match: 0 };
+  const gallery = new Gallery(Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, descriptors: [Array.from({ length: 128 }, () => Math.random() - 0.5)] })));
+  let faces = 0;
+  const te = performance.now();
+  await Promise.all(
+    Array.from({ length: ROUNDS }, () => photos).flat().map(async (p) => {
+      const a = await engine.analyze(p);
+      const tm = performance.now();
+      matchFaces(a.faces, gallery, DEFAULT_MATCH_POLICY);
+      stages.match += performance.now() - tm;
+      stages.decode += a.timings.decode; stages.detect += a.timings.detect; stages.describe += a.timings.describe;
+      faces += a.faces.length;
+    }),
+  );
+  const engineWall = performance.now() - te;
+  await engine.close();
+
+  const naivePps = (n / naiveWall) * 1000;
+  const enginePps = (n / engineWall) * 1000;
+  log('| | photos/s | decode ms | detect ms | landmarks+descriptors ms | match ms | faces |');
+  log('|---|---|---|---|---|---|---|');
+  log(`| naive reference (face-api Node demo: canvas, main thread, one at a time) | ${fmt(naivePps, 2)} | ${fmt(naive.decode / n)} | ${fmt(naive.detect / n)} | ${fmt(naive.describe / n)} | - | ${naive.faces / ROUNDS} |`);
+  log(`| facedrop engine (${engine.threads} worker threads, sharp, batched landmarks/descriptors) | ${fmt(enginePps, 2)} | ${fmt(stages.decode / n)} | ${fmt(stages.detect / n)} | ${fmt(stages.describe / n)} | ${fmt(stages.match / n, 2)} | ${faces / ROUNDS} |`);
+  log(`\nfacedrop / naive throughput: **${fmt(enginePps / naivePps, 2)}x** (per-stage figures are per photo, per thread)\n`);
+}
+
+async function describeSelfies(engine: FaceEngine, files: string[]): Promise<{ descriptors: number[][]; refused: number }> {
+  const descriptors: number[][] = [];
+  let refused = 0;
+  for (const f of files) {
+    try {
+      descriptors.push((await engine.selfie(fs.readFileSync(f))).face.descriptor);
+    } catch {
+      refused++;
+    }
+  }
+  return { descriptors, refused };
+}
+
+async function accuracy(): Promise<void> {
+  log('## Accuracy on ../shared/faces (default policy: cosine threshold ' + DEFAULT_MATCH_POLICY.threshold + ', margin ' + DEFAULT_MATCH_POLICY.margin + ', one-to-one)');
+  if (!hasFixtures('bbt') || !hasFixtures('knn')) {
+    log('skipped: ../shared/faces not found');
+    return;
+  }
+  const engine = createFaceEngine();
+  log('| fixture | selfies/member | photos | members in photos | matched right | wrong | precision | recall |');
+  log('|---|---|---|---|---|---|---|---|');
+  for (const [name, k] of [['bbt', 1], ['bbt', 3], ['knn', 1], ['knn', 2]] as const) {
+    const fx = loadFixture(name);
+    const members = [];
+    for (const m of fx.members) members.push({ id: m, descriptors: (await describeSelfies(engine, fx.selfies[m]!.slice(0, k))).descriptors });
+    const gallery = new Gallery(members);
+    let tp = 0, fp = 0, expected = 0;
+    for (const [photo, truth] of Object.entries(fx.photos)) {
+      const a = await engine.analyze(fs.readFileSync(photo));
+      for (const m of matchedMembers(matchFaces(a.faces, gallery, DEFAULT_MATCH_POLICY))) truth.includes(m) ? tp++ : fp++;
+      expected += truth.length;
+    }
+    log(`| ${name} | ${k} | ${Object.keys(fx.photos).length} | ${expected} | ${tp} | ${fp} | ${fmt(tp / Math.max(1, tp + fp), 2)} | ${fmt(tp / expected, 2)} |`);
+  }
+  log();
+  await engine.close();
+}
+
+function matchingAtScale(): void {
+  const rows = 100_000;
+  log(`## Matching at scale: 10 faces against ${rows.toLocaleString('en')} reference descriptors`);
+  const rand = () => Array.from({ length: 128 }, () => Math.random() - 0.5);
+  const gallery = new Gallery(Array.from({ length: rows / 2 }, (_, i) => ({ id: `m${i}`, descriptors: [rand(), rand()] })));
+  const faces = Array.from({ length: 10 }, () => ({ descriptor: normalize(rand()) }));
+  const times: number[] = [];
+  for (let r = 0; r < 25; r++) {
+    const t = performance.now();
+    matchFaces(faces, gallery, DEFAULT_MATCH_POLICY);
+    times.push(performance.now() - t);
+  }
+  log(`median ${fmt(median(times.slice(5)), 1)} ms, best ${fmt(Math.min(...times), 1)} ms (usearch exact SIMD scan; exact nearest and second-nearest member)\n`);
+}
+
+const only = process.argv.slice(2);
+const want = (s: string) => only.length === 0 || only.includes(s);
+if (want('throughput')) await throughput();
+if (want('accuracy')) await accuracy();
+if (want('scale')) matchingAtScale();
