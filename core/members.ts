@@ -117,7 +117,12 @@ export class Members {
   async deleteAlbum(userKey: string): Promise<boolean> {
     const link = await this.link(userKey);
     if (!link?.token) return false;
-    await deleteAlbum(link.album, link.token);
+    try {
+      await deleteAlbum(link.album, link.token);
+    } catch (error) {
+      // Already gone on the album side: forget the dead link all the same.
+      if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
+    }
     await this.terminal.store.delete(linkKey(userKey));
     return true;
   }
