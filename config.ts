@@ -2,6 +2,7 @@ import { config as loadDotenv } from 'dotenv';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_MATCH_POLICY } from './core/match/policy.ts';
 
 /** Thrown when the environment is invalid; names the keys, never their values (they may be secrets). */
 export class ConfigError extends Error {
@@ -25,8 +26,8 @@ const schema = z.object({
   FACE_THREADS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
   // Terminal: identification among a group's members (see README, "How matching works").
   MATCH_FALSE_MATCH_RATE: num(0.001, 1e-6, 0.1),
-  MATCH_MARGIN: num(0.04, 0, 1),
-  MATCH_MIN_FACE_PX: num(40, 0, 10000),
+  MATCH_MARGIN: num(DEFAULT_MATCH_POLICY.margin, 0, 1),
+  MATCH_MIN_FACE_PX: num(DEFAULT_MATCH_POLICY.minFacePx, 0, 10000),
   // Album: verification of one owner against one picture.
   ALBUM_VERIFY_THRESHOLD: num(0.09, 0, 2),
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
@@ -38,7 +39,6 @@ const schema = z.object({
   DISCORD_BOT_TOKEN: z.string().min(10).optional(),
   DISCORD_API_ROOT: optionalUrl,
   DISCORD_GUILD_ID: z.string().regex(/^\d+$/).optional(),
-  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(1000),
 });
 
 const raw = z.preprocess(

@@ -8,9 +8,12 @@ import type { Account } from './records.ts';
 /** 1-64 letters, digits, `_`, `-`, `.`: safe as a folder name on every filesystem, and never a path. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** The username, or an invalid_username error: '.', '..', slashes, unicode look-alikes and empty names never pass. */
+/**
+ * The username, or an invalid_username error: '.', '..' (and any all-dots name, which some filesystems
+ * trim to nothing), slashes, unicode look-alikes and empty names never pass.
+ */
 export function parseUsername(value: unknown): string {
-  if (typeof value !== 'string' || !USERNAME_PATTERN.test(value) || value === '.' || value === '..') {
+  if (typeof value !== 'string' || !USERNAME_PATTERN.test(value) || /^\.+$/.test(value)) {
     throw new AlbumError('invalid_username');
   }
   return value;

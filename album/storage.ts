@@ -26,7 +26,7 @@ export class PhotoStorage {
   }
 
   albumDir(username: string): string {
-    if (!USERNAME_PATTERN.test(username) || username === '.' || username === '..') throw new Error('storage: invalid username');
+    if (!USERNAME_PATTERN.test(username) || /^\.+$/.test(username)) throw new Error('storage: invalid username');
     return this.#inside(path.join(this.root, accountKey(username)));
   }
 

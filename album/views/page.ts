@@ -19,6 +19,7 @@ function layout(title: string, body: string, bodyAttributes = ''): string {
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light dark">
 <title>${escapeHtml(title)}</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/album.css">
 <script src="/assets/album.js" defer></script>
 </head>
@@ -56,14 +57,18 @@ export function renderAlbumPage(input: { username: string; token: string; photos
 </header>
 <main>
   <section class="empty" id="empty"${empty ? '' : ' hidden'}>
-    <div class="empty-art" aria-hidden="true">📷</div>
+    <svg class="empty-art" aria-hidden="true" viewBox="0 0 64 64" width="72" height="72"><rect x="4" y="16" width="56" height="40" rx="8" fill="currentColor" opacity=".25"/><rect x="22" y="8" width="20" height="12" rx="3" fill="currentColor" opacity=".25"/><circle cx="32" cy="36" r="12" fill="none" stroke="currentColor" stroke-width="4"/></svg>
     <h2>No photos here yet</h2>
-    <p>When someone shares a photo that you are in, it lands here by itself. Keep this link private: it is the only key to your album.</p>
+    <p>When someone shares a photo that you are in, it lands here by itself.</p>
   </section>
   <ul class="grid" id="grid" aria-label="Photos, newest first">
 ${tiles}
   </ul>
 </main>
+<footer class="foot">
+  <p>Keep this link private: anyone who has it can see and delete these photos.</p>
+  <p><button class="link" id="new-link" type="button">Get a new link</button> · <button class="link danger" id="delete-album" type="button">Delete this album</button></p>
+</footer>
 <dialog id="viewer" aria-label="Photo">
   <div class="viewer-stage">
     <img id="viewer-image" alt="">

@@ -45,7 +45,11 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     client.on(Events.ShardError, (error, shardId) => log.warn({ shardId, err: describeError(error, secrets) }, 'Discord gateway connection error'));
     client.on(Events.Warn, (message) => log.warn(redact(message, secrets)));
     client.on(Events.ShardDisconnect, (event, shardId) => {
-      if (event.code === DISALLOWED_INTENTS) return; // logged once, below
+      if (event.code === DISALLOWED_INTENTS) {
+        // At start connect() handles it (one line, then a fallback); later it means the intent was revoked.
+        if (client.isReady()) log.error(INTENT_REFUSED);
+        return;
+      }
       log.error({ shardId, code: event.code }, 'Discord gateway closed and will not reconnect');
     });
     // discord.js waits out 429s itself (Retry-After) and resends: only note them.

@@ -2,9 +2,8 @@
 // with the channel's group; one quiet reply names who received it, none when nobody matched.
 import { escapeMarkdown, MessageFlags, type Attachment, type Message } from 'discord.js';
 import { ImageError } from '../../core/faces/index.ts';
-import type { BotContext } from './context.ts';
+import { groupOfChannel, type BotContext } from './context.ts';
 import { downloadAttachment } from './download.ts';
-import { groupOfChannel } from './context.ts';
 
 // The formats the face engine decodes (core/faces/decode.ts).
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
@@ -25,7 +24,7 @@ export function onMessage(message: Message, ctx: BotContext): void {
 
 /** Shares each image of one message, then acknowledges the message once. One bad image never stops the rest. */
 export async function shareMessagePhotos(message: Message<true>, images: Attachment[], ctx: BotContext): Promise<void> {
-  const group = groupOfChannel(message.channel);
+  const group = groupOfChannel(message.channel, message.channelId);
   const recipients = new Map<string, string>();
   for (const image of images) {
     const where = { messageId: message.id, channelId: message.channelId, attachmentId: image.id };

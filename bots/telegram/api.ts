@@ -90,7 +90,10 @@ export class BotApi {
     return describeError(error, this.token);
   }
 
-  /** Runs a call, waiting `retry_after` on 429 and backing off on 5xx or network errors. */
+  /**
+   * Runs a call, waiting `retry_after` on 429 and backing off on 5xx or network errors. A send that got a 5xx
+   * may in rare cases have gone out: a repeated message is a lesser harm than a lost album link.
+   */
   async call<T>(what: string, fn: (telegram: Telegram) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -1,5 +1,6 @@
 // The Telegram bot: long polling with telegraf, a router that only records and enqueues work, and the
 // queue that runs it (face work never blocks the next getUpdates).
+import { setTimeout as sleep } from 'node:timers/promises';
 import PQueue from 'p-queue';
 import { Telegraf } from 'telegraf';
 import type { CallbackQuery, Message } from 'telegraf/types';
@@ -22,6 +23,8 @@ export interface TelegramBotOptions {
   /** How long a media group stays open after its last item (ms). */
   mediaGroupQuietMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** At stop, how long running jobs may finish before their retry waits are cut short (ms). */
+  stopGraceMs?: number;
 }
 
 export interface TelegramBot {
@@ -78,14 +81,20 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   // One chat's jobs in order (a "/register" before the photo that follows it); chats in parallel.
   const schedule = (job: Job) => {
     const previous = chains.get(job.chatId) ?? Promise.resolve();
-    const next = previous.then(() => queue.add(() => run(job)));
+    // run() catches everything; the catch here only keeps the chain alive whatever happens.
+    const next = previous.then(() => queue.add(() => run(job))).catch((error: unknown) => log.error({ err: api.describe(error) }, 'Telegram: job queue failed'));
     chains.set(job.chatId, next);
     void next.finally(() => {
       if (chains.get(job.chatId) === next) chains.delete(job.chatId);
     });
   };
+  // Stored before the handler returns, so before telegraf acknowledges the update with its next getUpdates.
   const accept = async (job: Job) => {
-    await inbox.put(job);
+    try {
+      await inbox.put(job);
+    } catch (error) {
+      log.error({ err: api.describe(error) }, 'Telegram: could not store a job; running it anyway');
+    }
     schedule(job);
   };
 
@@ -105,6 +114,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     if (command?.name === 'register' || command?.name === 'addface') {
       if (image) return accept({ id, kind: 'selfie', chatId, purpose: command.name, args: command.args, message });
       if (!isPrivate && (command.name === 'addface' || parseRegisterArgs(command.args).ok)) {
+        for (const [key, p] of pendingSelfies) if (p.until <= Date.now()) pendingSelfies.delete(key);
         pendingSelfies.set(pendingKey, { purpose: command.name, args: command.args, until: Date.now() + PENDING_SELFIE_MS });
       }
       return accept({ id, kind: 'command', chatId, name: command.name, args: command.args, message });
@@ -123,7 +133,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     const mediaGroupId = 'media_group_id' in message ? message.media_group_id : undefined;
     if (mediaGroupId) {
       const groupId = `${chatId}:mg:${mediaGroupId}`;
-      await inbox.append(groupId, chatId, message);
+      await inbox.append(groupId, chatId, message).catch((error: unknown) => log.error({ err: api.describe(error) }, 'Telegram: could not store a media group item'));
       mediaGroups.add(groupId, message);
       return;
     }
@@ -136,7 +146,6 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     return accept({ id: `cb:${tctx.callbackQuery.id}`, kind: 'callback', chatId, query: tctx.callbackQuery });
   });
   bot.catch((error) => {
-    // Only the inbox write can fail here; the update is then acknowledged without its job.
     log.error({ err: api.describe(error) }, 'Telegram: update handler failed');
   });
 
@@ -159,15 +168,20 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     username: me.username,
     idle,
     async stop() {
-      try {
-        bot.stop('shutdown');
-      } catch {
-        // "Bot is not running!": polling already ended
+      // bot.stop() throws "Bot is not running!" while launch() is still in deleteWebhook: try until polling ends.
+      for (let tries = 0; tries < 200; tries++) {
+        try {
+          bot.stop('shutdown');
+          break;
+        } catch {
+          const ended = await Promise.race([polling.then(() => true), sleep(50).then(() => false)]);
+          if (ended) break;
+        }
       }
       await polling;
       mediaGroups.flush();
       // Let running jobs finish for a while; then interrupt their retry waits (they resume at the next start).
-      const timeout = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+      const timeout = new Promise((resolve) => setTimeout(resolve, options.stopGraceMs ?? 15_000).unref());
       await Promise.race([idle(), timeout]);
       stopping.abort();
       await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);

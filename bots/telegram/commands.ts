@@ -2,7 +2,7 @@
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { ContactError } from '../../core/contacts/index.ts';
 import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
-import type { CallbackQuery, Message, User } from 'telegraf/types';
+import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { FileTooBigError, isForbidden } from './api.ts';
 import { albumLink, groupKey, sendText, userKey, type BotContext } from './context.ts';
 import { pickImage, tooBigText } from './photos.ts';
@@ -142,8 +142,7 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
   if (!from) return;
   const chatId = message.chat.id;
   const isPrivate = message.chat.type === 'private';
-  const reply = (text: string, keyboard?: Parameters<typeof sendText>[3]) =>
-    sendText(ctx, chatId, text, { replyTo: message.message_id, ...keyboard });
+  const reply = (text: string, extra: { keyboard?: InlineKeyboardMarkup } = {}) => sendText(ctx, chatId, text, { replyTo: message.message_id, ...extra });
   switch (command.name) {
     case 'start':
       if (isPrivate && command.args === 'album') return handleCommand(ctx, message, { name: 'album', args: '' });

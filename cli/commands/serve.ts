@@ -1,8 +1,15 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
+import { loadConfig, type Config } from '../../config.ts';
 import { startAlbumServer } from '../../album/server.ts';
 import { Members } from '../../core/members.ts';
 import { openTerminal } from '../../core/terminal.ts';
+
+/** Error texts from HTTP clients can quote request URLs, and Telegram's carry the token. */
+function redact(text: string, config: Config): string {
+  let out = text;
+  for (const secret of [config.TELEGRAM_BOT_TOKEN, config.DISCORD_BOT_TOKEN]) if (secret) out = out.split(secret).join('<token>');
+  return out;
+}
 
 export function registerServeCommand(program: Command): void {
   program
@@ -16,15 +23,24 @@ export function registerServeCommand(program: Command): void {
       terminal.outbox.start();
       const members = new Members(terminal, config.PUBLIC_URL);
       const stops: Array<() => Promise<void>> = [];
+      // A bot that cannot start (token refused, platform unreachable) is logged; the album keeps serving.
       if (config.TELEGRAM_BOT_TOKEN) {
-        const { startTelegramBot } = await import('../../bots/telegram/bot.ts');
-        const bot = await startTelegramBot({ config, terminal, members, log });
-        stops.push(() => bot.stop());
+        try {
+          const { startTelegramBot } = await import('../../bots/telegram/bot.ts');
+          const bot = await startTelegramBot({ config, terminal, members, log });
+          stops.push(() => bot.stop());
+        } catch (error) {
+          log.error(`Telegram bot did not start: ${redact((error as Error).message, config)}`);
+        }
       }
       if (config.DISCORD_BOT_TOKEN) {
-        const { startDiscordBot } = await import('../../bots/discord/bot.ts');
-        const bot = await startDiscordBot({ config, terminal, members, log });
-        stops.push(() => bot.stop());
+        try {
+          const { startDiscordBot } = await import('../../bots/discord/bot.ts');
+          const bot = await startDiscordBot({ config, terminal, members, log });
+          stops.push(() => bot.stop());
+        } catch (error) {
+          log.error(`Discord bot did not start: ${redact((error as Error).message, config)}`);
+        }
       }
       if (stops.length === 0) log.info('No bot token set (TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN): album server only');
       const shutdown = async (signal: string) => {

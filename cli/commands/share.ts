@@ -32,7 +32,9 @@ export function collectPhotos(paths: string[]): string[] {
       const entries = (fs.readdirSync(p, { recursive: true }) as string[]).sort();
       for (const e of entries) {
         const full = path.join(p, e);
-        if (!path.basename(e).startsWith('.') && fs.statSync(full, { throwIfNoEntry: false })?.isFile()) out.push(full);
+        // lstat: a dangling link is listed, then reported as unreadable.
+        const entry = fs.lstatSync(full, { throwIfNoEntry: false });
+        if (!path.basename(e).startsWith('.') && (entry?.isFile() || entry?.isSymbolicLink())) out.push(full);
       }
     } else out.push(p);
   }

@@ -195,12 +195,17 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     expect((await app.inject({ method: 'GET', url: `/api/albums/${token}/photos/..%2F..%2Fstore.sqlite` })).statusCode).toBe(404);
   });
 
-  it('an owner adds a reference selfie with POST /api/albums/:token/faces', async () => {
-    const res = await postForm(app, `/api/albums/${token}/faces`, {}, [{ field: 'face', bytes: fs.readFileSync(bbt('sheldon/sheldon2.png')) }]);
+  it('an owner adds a reference selfie with POST /api/albums/:token/faces, and may ask to keep its image', async () => {
+    const sheldon2 = fs.readFileSync(bbt('sheldon/sheldon2.png'));
+    const res = await postForm(app, `/api/albums/${token}/faces`, { keepSelfies: 'true' }, [{ field: 'face', bytes: sheldon2 }]);
     expect(res.statusCode).toBe(201);
     expect(res.json()).toEqual({ username: 'sheldon', references: 2 });
-    const list = (await app.inject({ method: 'GET', url: `/api/albums/${token}/faces` })).json<{ references: unknown[] }>();
+    const list = (await app.inject({ method: 'GET', url: `/api/albums/${token}/faces` })).json<{ references: Array<{ imageUrl?: string }> }>();
     expect(list.references).toHaveLength(2);
+    expect(list.references[0]!.imageUrl).toBeUndefined(); // the first selfie was not kept
+    const kept = await app.inject({ method: 'GET', url: list.references[1]!.imageUrl! });
+    expect(kept.statusCode).toBe(200);
+    expect(kept.rawPayload.equals(sheldon2)).toBe(true);
   });
 
   it('signed uploads: with UPLOAD_HMAC_SECRET set, only packets signed like core/share signs them pass', async () => {

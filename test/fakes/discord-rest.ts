@@ -23,7 +23,7 @@ export interface InteractionState {
   /** Every callback accepted (type 5 = deferred channel message). */
   callbacks: Array<{ type: number; data?: { flags?: number; content?: string } }>;
   /** The original response: content after each PATCH …/@original. */
-  original?: FakeMessage & { flags: number };
+  original?: FakeMessage;
   edits: Array<{ content?: string }>;
   followups: FakeMessage[];
 }
@@ -127,14 +127,16 @@ export class FakeDiscordRest {
     if ((req.headers['content-type'] ?? '').startsWith('application/json') && raw) body = JSON.parse(raw);
     const method = req.method ?? 'GET';
     const authorized = req.headers.authorization === `Bot ${this.options.token}`;
-    const record: RecordedRequest = { method, path: url.pathname, query: url.search, status: 0, body, authorized };
+    // discord.js percent-encodes '@' in some routes (…/messages/%40original): record and match them decoded.
+    const pathname = url.pathname.replaceAll('%40', '@');
+    const record: RecordedRequest = { method, path: pathname, query: url.search, status: 0, body, authorized };
     this.requests.push(record);
     const send = (status: number, payload?: unknown, headers?: Record<string, string>) => {
       record.status = status;
       json(res, status, payload, headers);
     };
 
-    const fault = this.#faults.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));
+    const fault = this.#faults.find((f) => f.times > 0 && f.method === method && f.path.test(pathname));
     if (fault) {
       fault.times--;
       if (fault.status === 429) {
@@ -147,9 +149,9 @@ export class FakeDiscordRest {
       return send(fault.status, { message: `${fault.status}: injected`, code: 0 });
     }
 
-    if (url.pathname.startsWith('/attachments/') || url.pathname.startsWith('/proxy/attachments/')) return this.#serveAttachment(url, send, res, record);
+    if (url.pathname.startsWith('/attachments/') || url.pathname.startsWith('/proxy/attachments/')) return this.#serveAttachment(url, res, record);
     if (!url.pathname.startsWith('/api/v10/')) return send(404, { message: '404: Not Found', code: 0 });
-    const route = url.pathname.slice('/api/v10'.length);
+    const route = pathname.slice('/api/v10'.length);
     // Interaction and webhook routes authenticate by the token in their path, every other route by the bot token.
     const tokenRoute = route.startsWith('/interactions/') || route.startsWith('/webhooks/');
     if (!tokenRoute && !authorized) return send(401, { message: '401: Unauthorized', code: 0 });
@@ -176,7 +178,8 @@ export class FakeDiscordRest {
       const callback = body as InteractionState['callbacks'][number];
       state.callbacks.push(callback);
       if (callback.type === 4 || callback.type === 5) {
-        state.original = { ...message({ channelId: state.channelId, author: botUser, content: callback.data?.content ?? '' }), flags: callback.data?.flags ?? 0, type: 20 } as InteractionState['original'] & object;
+        // The response message keeps the deferral's flags: 64 makes it, and every edit of it, ephemeral.
+        state.original = { ...message({ channelId: state.channelId, author: botUser, content: callback.data?.content ?? '', flags: callback.data?.flags ?? 0 }), type: 20 };
       }
       return send(204);
     }
@@ -216,7 +219,7 @@ export class FakeDiscordRest {
     return send(404, { message: '404: Not Found', code: 0 });
   }
 
-  async #serveAttachment(url: URL, send: (status: number, payload?: unknown) => void, res: http.ServerResponse, record: RecordedRequest): Promise<void> {
+  async #serveAttachment(url: URL, res: http.ServerResponse, record: RecordedRequest): Promise<void> {
     const viaProxy = url.pathname.startsWith('/proxy/');
     const path = viaProxy ? url.pathname.slice('/proxy'.length) : url.pathname;
     const id = path.split('/')[3] ?? '';
@@ -241,6 +244,5 @@ export class FakeDiscordRest {
     record.status = 200;
     res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(bytes.byteLength) });
     res.end(bytes);
-    void send; // only for JSON answers
   }
 }

@@ -111,6 +111,12 @@ export class FakeTelegramApi {
     this.#downloadFailures.set(file.file_path, list);
   }
 
+  /** Forgets every programmed failure. */
+  clearFailures(): void {
+    this.#failures.clear();
+    this.#downloadFailures.clear();
+  }
+
   /** Registers bytes the bot may download; returns the file's ids. */
   addFile(bytes: Uint8Array, ext = 'jpg'): { file_id: string; file_unique_id: string; file_size: number } {
     const n = this.#files.size + 1;
@@ -178,6 +184,11 @@ export class FakeTelegramApi {
   }
 
   // ---- reading what the bot did -----------------------------------------------------------------------
+
+  /** getUpdates requests held open right now (the bot is long polling). */
+  get waitingPolls(): number {
+    return this.#waiters.length;
+  }
 
   /** Successful calls of a method. */
   ok(method: string): ApiCall[] {

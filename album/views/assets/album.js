@@ -110,4 +110,28 @@
       say('Could not delete the photo. Check your connection and try again.');
     }
   });
+
+  // Owner actions: a new link (the old one stops working) and deleting the whole album.
+  document.getElementById('new-link').addEventListener('click', async () => {
+    if (!window.confirm('Get a new link? The current link stops working at once; save the new one.')) return;
+    try {
+      const response = await fetch(`${api}/token`, { method: 'POST' });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const { token } = await response.json();
+      window.location.replace(`/a/${encodeURIComponent(token)}`);
+    } catch {
+      say('Could not make a new link. Try again.');
+    }
+  });
+
+  document.getElementById('delete-album').addEventListener('click', async () => {
+    if (!window.confirm('Delete this album and every photo in it? This cannot be undone.')) return;
+    try {
+      const response = await fetch(api, { method: 'DELETE' });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      window.location.reload();
+    } catch {
+      say('Could not delete the album. Try again.');
+    }
+  });
 })();

@@ -1,0 +1,417 @@
+// The Discord bot end to end: the real discord.js client against a fake Discord (REST, CDN, gateway on
+// 127.0.0.1), the real face engine, and the real album server over HTTP.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
+import { startDiscordBot, type DiscordBot } from '../../bots/discord/bot.ts';
+import type { BotLog } from '../../bots/discord/safe-log.ts';
+import { loadConfig, type Config } from '../../config.ts';
+import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
+import { Members } from '../../core/members.ts';
+import { openTerminal, type Terminal } from '../../core/terminal.ts';
+import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
+import type { FakeInteraction, FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
+import type { Fixture } from '../../bench/fixtures.ts';
+import { demoSamples, FACES_DIR, hasFixtures, loadFixture } from '../helpers.ts';
+
+const EPHEMERAL = 64;
+const SUPPRESS_NOTIFICATIONS = 4096;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const file = (p: string, contentType?: string): FakeFile => ({ name: path.basename(p), bytes: fs.readFileSync(p), ...(contentType ? { contentType } : {}) });
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false | null, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A pino-shaped logger that keeps every line, to look for secrets and for the 4014 line. */
+function captureLog(): BotLog & { lines: string[] } {
+  const lines: string[] = [];
+  const put = (level: string) => (obj: object | string, msg?: string) => lines.push(`${level} ${JSON.stringify(obj)} ${msg ?? ''}`);
+  return { lines, info: put('info'), warn: put('warn'), error: put('error') };
+}
+
+function makeConfig(dir: string, albumUrl: string, port: number, fake: FakeDiscord, extra: Record<string, string> = {}): Config {
+  return loadConfig(
+    {
+      DATA_DIR: dir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: albumUrl,
+      STORE_URL: `sqlite://${path.join(dir, 's.sqlite')}`,
+      LOG_LEVEL: 'silent',
+      FACE_THREADS: '2',
+      DISCORD_BOT_TOKEN: fake.token,
+      DISCORD_API_ROOT: fake.apiRoot,
+      ...extra,
+    },
+    { dotenv: false },
+  );
+}
+
+const fixtureMissing = `face fixtures not found under ${path.join(FACES_DIR, 'bbt')} (set FACES_DIR): Discord scenario skipped`;
+if (!hasFixtures()) console.warn(fixtureMissing);
+
+let engine: FaceEngine;
+const roots: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-discord-'));
+  roots.push(d);
+  return d;
+};
+
+beforeAll(() => {
+  engine = createFaceEngine({ threads: 2 });
+});
+afterAll(async () => {
+  await engine.close();
+  for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasFixtures())('Discord bot: members register by slash command, photos posted in a channel reach their albums', () => {
+  const bbt: Fixture = hasFixtures() ? loadFixture('bbt') : { name: 'bbt', members: [], selfies: {}, photos: {} };
+  let fake: FakeDiscord;
+  let album: AlbumServer;
+  let terminal: Terminal;
+  let bot: DiscordBot;
+  let config: Config;
+  const log = captureLog();
+  const people = new Map<string, FakeUser>();
+  const links = new Map<string, string>();
+  let poster: FakeUser;
+
+  /** Runs a slash command and waits until its answer is final (the deferral edited). */
+  async function run(by: FakeUser, name: string, options: Record<string, string | boolean | FakeFile> = {}, channel = 'photos') {
+    const interaction = fake.command(channel, by, name, options);
+    const state = await waitFor(`/${name} answered`, () => {
+      const s = fake.answer(interaction);
+      return s.edits.length > 0 && s;
+    });
+    return { interaction, state, content: state.original?.content ?? '' };
+  }
+
+  /** Posts a message and waits until the bot has handled it (downloads seen, queue idle). */
+  async function post(author: FakeUser, files: FakeFile[], channel = 'photos'): Promise<{ message: FakeMessage; replies: FakeMessage[] }> {
+    const message = fake.postMessage(channel, author, files);
+    await waitFor('attachments fetched', () => message.attachments.every((a) => (fake.rest.downloads.get(a.id)?.ok ?? 0) + (fake.rest.downloads.get(a.id)?.refused ?? 0) > 0));
+    await bot.idle();
+    const channelId = fake.channels[channel]!.id;
+    return { message, replies: fake.rest.messagesIn(channelId).filter((m) => m.message_reference?.message_id === message.id) };
+  }
+
+  const albumOf = async (member: string) => {
+    const token = new URL(links.get(member)!).pathname.split('/').at(-1)!;
+    const res = await fetch(`${album.url}/api/albums/${token}`);
+    return { status: res.status, body: res.status === 200 ? ((await res.json()) as { photos: Array<{ sha256: string }> }) : undefined };
+  };
+
+  beforeAll(async () => {
+    fake = await startFakeDiscord({ channels: ['photos', 'limits'] });
+    const port = await freePort();
+    const albumUrl = `http://127.0.0.1:${port}`;
+    album = await startAlbumServer(makeConfig(tmp(), albumUrl, port, fake), { engine });
+    config = makeConfig(tmp(), albumUrl, 0, fake, { DISCORD_GUILD_ID: fake.guildId });
+    terminal = await openTerminal(config, { engine });
+    bot = await startDiscordBot({ config, terminal, members: new Members(terminal, config.PUBLIC_URL), log });
+    for (const m of bbt.members) people.set(m, fake.addUser(m, m[0]!.toUpperCase() + m.slice(1)));
+    poster = fake.addUser('kripke', 'Barry Kripke');
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await terminal?.close();
+    await album?.close();
+    await fake?.close();
+  });
+
+  it('connects through the gateway with Guilds, GuildMessages and MessageContent and registers its six slash commands in the guild', () => {
+    const accepted = fake.gateway.identifies.filter((i) => i.accepted);
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 9) | (1 << 15));
+    expect(accepted[0]!.query).toBe('v=10&encoding=json');
+    expect(bot.messageContent).toBe(true);
+    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'forget', 'help', 'members', 'register']);
+    expect(fake.rest.commands.has('global')).toBe(false);
+  });
+
+  it('Must show 1: every bbt member registers with one selfie; the five group photos posted (two in one message) land exactly in the right albums', async () => {
+    // Registrations arrive together, as in a busy channel: each is deferred (ephemeral) at once.
+    const pending = bbt.members.map(async (m) => ({ m, ...(await run(people.get(m)!, 'register', { selfie: file(bbt.selfies[m]![0]!, 'image/png') })) }));
+    for (const { m, state, content } of await Promise.all(pending)) {
+      expect(state.callbacks).toEqual([{ type: 5, data: { flags: EPHEMERAL } }]);
+      expect(state.original?.flags).toBe(EPHEMERAL);
+      const link = content.match(/https?:\/\/\S+\/a\/[\w-]+/)?.[0];
+      expect(link, `${m}: ${content}`).toBeDefined();
+      expect(link!.startsWith(`${config.PUBLIC_URL}/a/`)).toBe(true);
+      links.set(m, link!);
+    }
+
+    const photos = Object.keys(bbt.photos).sort();
+    expect(photos.map((p) => path.basename(p))).toEqual(['bbt1.jpg', 'bbt2.jpg', 'bbt3.jpg', 'bbt4.jpg', 'bbt5.jpg']);
+    // bbt1 and bbt2 in one message; bbt4 without a content type (detected by its name).
+    const posts = await Promise.all([
+      post(poster, [file(photos[0]!, 'image/jpeg'), file(photos[1]!, 'image/jpeg')]),
+      post(poster, [file(photos[2]!, 'image/jpeg')]),
+      post(poster, [file(photos[3]!)]),
+      post(poster, [file(photos[4]!, 'image/jpeg')]),
+    ]);
+
+    // At most one reply per message, naming the people who received the photo(s), never pinging.
+    for (const [i, { message, replies }] of posts.entries()) {
+      expect(replies, `message ${i}`).toHaveLength(1);
+      expect(replies[0]!.flags).toBe(SUPPRESS_NOTIFICATIONS);
+      const truth = new Set((i === 0 ? [photos[0]!, photos[1]!] : [photos[i + 1]!]).flatMap((p) => bbt.photos[p]!));
+      for (const m of bbt.members) if (!truth.has(m)) expect(replies[0]!.content).not.toContain(m[0]!.toUpperCase() + m.slice(1));
+      expect(message.attachments.every((a) => fake.rest.downloads.get(a.id)?.refused === 0)).toBe(true);
+    }
+
+    const replyBodies = fake.rest.requests.filter((r) => r.method === 'POST' && r.path === `/api/v10/channels/${fake.channels.photos!.id}/messages`).map((r) => r.body);
+    for (const body of replyBodies) expect(body).toMatchObject({ allowed_mentions: { parse: [], replied_user: false } });
+
+    // Precision over (member, photo) pairs must be 1.00, recall at least 0.95.
+    const photoOf = new Map(photos.map((p) => [sha256(fs.readFileSync(p)), p]));
+    let truePositives = 0;
+    let falsePositives = 0;
+    let expected = 0;
+    const missed: string[] = [];
+    for (const m of bbt.members) {
+      const { status, body } = await albumOf(m);
+      expect(status).toBe(200);
+      const received = body!.photos.map((p) => photoOf.get(p.sha256));
+      // Only originals, byte for byte: every stored sha256 is one of the posted files.
+      expect(received.every((p) => p !== undefined), `${m} holds a photo that is not a posted original`).toBe(true);
+      expect(new Set(received).size).toBe(received.length);
+      for (const p of received) (bbt.photos[p!]!.includes(m) ? truePositives++ : falsePositives++);
+      const truth = photos.filter((p) => bbt.photos[p]!.includes(m));
+      expected += truth.length;
+      missed.push(...truth.filter((p) => !received.includes(p)).map((p) => `${m} in ${path.basename(p)}`));
+    }
+    const precision = truePositives / (truePositives + falsePositives);
+    const recall = truePositives / expected;
+    console.info(`Discord scenario: precision ${precision.toFixed(2)}, recall ${recall.toFixed(3)} (${truePositives}/${expected}); missed: ${missed.join(', ') || 'none'}`);
+    expect(precision).toBe(1);
+    expect(recall).toBeGreaterThanOrEqual(0.95);
+    expect((await albumOf('stuart')).body!.photos).toEqual([]);
+
+    // No album link or token in any channel message.
+    const tokens = [...links.values()].map((l) => l.split('/').at(-1)!);
+    for (const m of fake.rest.messagesIn(fake.channels.photos!.id)) for (const t of tokens) expect(m.content).not.toContain(t);
+  });
+
+  it('Must show 2: /album answers ephemerally with the owner\'s own link', async () => {
+    const { state, content } = await run(people.get('penny')!, 'album');
+    expect(state.callbacks).toEqual([{ type: 5, data: { flags: EPHEMERAL } }]);
+    expect(state.original?.flags).toBe(EPHEMERAL);
+    expect(content).toContain(links.get('penny')!);
+    for (const [m, l] of links) if (m !== 'penny') expect(content).not.toContain(l);
+
+    const stranger = await run(poster, 'album');
+    expect(stranger.content).toMatch(/no album yet/);
+    expect(stranger.content).not.toMatch(/\/a\//);
+  });
+
+  it('Must show 2: refuses a selfie with no face, with several faces, and a face another member registered, storing nothing', async () => {
+    const before = await terminal.contacts.list(`dc:${fake.channels.photos!.id}`);
+    const gradient = await sharp(Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 256)), { raw: { width: 64, height: 64, channels: 3 } })
+      .resize(320, 320)
+      .png()
+      .toBuffer();
+    const wil = fake.addUser('wil', 'Wil Wheaton');
+
+    const none = await run(wil, 'register', { selfie: { name: 'wall.png', bytes: gradient, contentType: 'image/png' } });
+    expect(none.content).toMatch(/No face was found/);
+    const several = await run(wil, 'register', { selfie: file(demoSamples[0]!, 'image/jpeg') });
+    expect(several.content).toMatch(/shows \d+ faces/);
+    // Leonard's other selfie: already his face in this channel.
+    const taken = await run(wil, 'register', { selfie: file(bbt.selfies.leonard![1]!, 'image/png') });
+    expect(taken.content).toMatch(/already registered to Leonard/);
+    const notAnImage = await run(wil, 'register', { selfie: { name: 'notes.png', bytes: Buffer.from('not a picture'), contentType: 'image/png' } });
+    expect(notAnImage.content).toMatch(/not an image/);
+    const again = await run(people.get('amy')!, 'register', { selfie: file(bbt.selfies.amy![1]!, 'image/png') });
+    expect(again.content).toMatch(/already registered/);
+
+    for (const r of [none, several, taken, notAnImage, again]) expect(r.state.original?.flags).toBe(EPHEMERAL);
+    expect(await terminal.contacts.list(`dc:${fake.channels.photos!.id}`)).toEqual(before);
+    expect((await run(wil, 'album')).content).toMatch(/no album yet/);
+  });
+
+  it('/addface adds a reference selfie, /members lists who is registered, /help explains', async () => {
+    const added = await run(people.get('raj')!, 'addface', { selfie: file(bbt.selfies.raj![1]!, 'image/png') });
+    expect(added.content).toMatch(/2 reference selfies/);
+    const notRegistered = await run(poster, 'addface', { selfie: file(bbt.selfies.raj![2]!, 'image/png') });
+    expect(notRegistered.content).toMatch(/not registered in this channel/);
+    const list = await run(poster, 'members');
+    for (const m of bbt.members) expect(list.content).toContain(m[0]!.toUpperCase() + m.slice(1));
+    expect((await run(poster, 'help')).content).toMatch(/\/register/);
+  });
+
+  it('Must show 2: /forget removes the face data, so a photo posted afterwards no longer reaches that member', async () => {
+    const group = `dc:${fake.channels.photos!.id}`;
+    const forgotten = await run(people.get('sheldon')!, 'forget');
+    expect(forgotten.state.original?.flags).toBe(EPHEMERAL);
+    expect(forgotten.content).toMatch(/face data is removed/);
+    expect((await terminal.contacts.list(group)).map((c) => c.id)).not.toContain(`dc:${people.get('sheldon')!.id}`);
+    expect(JSON.stringify(await terminal.store.get(`contacts:${group}`))).not.toContain(people.get('sheldon')!.id);
+
+    // bbt2 shows Leonard and Sheldon: re-encoded smaller, it is a new photo that now reaches Leonard alone.
+    const resized = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt2.jpg'))).resize({ width: 900 }).jpeg().toBuffer();
+    const sheldonBefore = (await albumOf('sheldon')).body!.photos.length;
+    expect((await albumOf('sheldon')).body!.photos.map((p) => p.sha256)).toContain(sha256(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt2.jpg'))));
+    const { replies } = await post(poster, [{ name: 'again.jpg', bytes: resized, contentType: 'image/jpeg' }]);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.content).toContain('Leonard');
+    expect(replies[0]!.content).not.toContain('Sheldon');
+    expect((await albumOf('leonard')).body!.photos.map((p) => p.sha256)).toContain(sha256(resized));
+    expect((await albumOf('sheldon')).body!.photos).toHaveLength(sheldonBefore);
+
+    // Stuart also deletes his album: the link stops working.
+    const gone = await run(people.get('stuart')!, 'forget', { delete_album: true });
+    expect(gone.content).toMatch(/album and every photo in it are deleted/);
+    expect((await albumOf('stuart')).status).toBe(404);
+  });
+
+  it('Must show 3: a 429 from Discord is waited out and retried: one acknowledgement, one reply, the photo stored once', async () => {
+    const channelId = fake.channels.photos!.id;
+    const replyPath = new RegExp(`^/api/v10/channels/${channelId}/messages$`);
+    fake.rest.failNext('POST', replyPath, { status: 429, retryAfter: 0.6 });
+    fake.rest.failNext('POST', /^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/, { status: 429, retryAfter: 0.4 });
+    fake.rest.failNext('PATCH', /^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/@original$/, { status: 429, retryAfter: 0.4 });
+    // The CDN too: a 429 then a 503 before the original is served.
+    fake.rest.failNext('GET', /^\/attachments\//, { status: 429, retryAfter: 0.2 });
+    fake.rest.failNext('GET', /^\/attachments\//, { status: 503 });
+
+    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).flop().jpeg({ quality: 90 }).toBuffer();
+    const started = Date.now();
+    const { message, replies } = await post(poster, [{ name: 'limited.jpg', bytes: photo, contentType: 'image/jpeg' }]);
+    await waitFor('the reply after the rate limit', () => fake.rest.messagesIn(channelId).some((m) => m.message_reference?.message_id === message.id));
+    const attempts = fake.rest.requests.filter((r) => r.method === 'POST' && replyPath.test(r.path) && r.status !== 0);
+    const limited = attempts.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(fake.rest.messagesIn(channelId).filter((m) => m.message_reference?.message_id === message.id)).toHaveLength(1);
+    const downloads = fake.rest.requests.filter((r) => r.path.startsWith(`/attachments/${channelId}/${message.attachments[0]!.id}/`));
+    expect(downloads.map((r) => r.status)).toEqual([429, 503, 200]);
+
+    // Each member the reply names holds the new photo exactly once; nobody else holds it.
+    const reply = fake.rest.messagesIn(channelId).find((m) => m.message_reference?.message_id === message.id)!;
+    const named = bbt.members.filter((m) => reply.content.includes(m[0]!.toUpperCase() + m.slice(1)));
+    expect(named.length).toBeGreaterThanOrEqual(3);
+    for (const m of bbt.members.filter((m) => m !== 'stuart')) {
+      const shas = (await albumOf(m)).body!.photos.map((p) => p.sha256);
+      expect(shas.filter((s) => s === sha256(photo)), m).toHaveLength(named.includes(m) ? 1 : 0);
+    }
+
+    // A rate-limited interaction: deferred once (the retry is not a second acknowledgement), edited once.
+    const { state } = await run(people.get('howard')!, 'album');
+    expect(state.callbacks).toHaveLength(1);
+    expect(state.edits).toHaveLength(1);
+    expect(fake.rest.requests.filter((r) => r.path.includes(`/interactions/${state.id}/`)).map((r) => r.status)).toEqual([429, 204]);
+    expect(fake.rest.requests.filter((r) => r.method === 'PATCH' && r.path.includes(`/${state.token}/`)).map((r) => r.status)).toEqual([429, 200]);
+    expect(log.lines.some((l) => l.includes('Discord rate limit: waiting'))).toBe(true);
+  });
+
+  it('handles a replayed dispatch once, stays silent when nobody matched, and one bad attachment never stops the others', async () => {
+    const channelId = fake.channels.photos!.id;
+    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt2.jpg'))).resize({ width: 1000 }).jpeg().toBuffer();
+    const garbage: FakeFile = { name: 'broken.jpg', bytes: Buffer.from('JFIF but not really'), contentType: 'image/jpeg' };
+    const { message, replies } = await post(poster, [garbage, { name: 'small.jpg', bytes: photo, contentType: 'image/jpeg' }]);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.content).toContain('Leonard');
+    expect(log.lines.some((l) => l.includes('not a readable image'))).toBe(true);
+
+    // The gateway replays the same MESSAGE_CREATE (as after a resume): no second download, no second reply.
+    const requestsBefore = fake.rest.requests.length;
+    fake.replayMessage(message);
+    await sleep(300);
+    await bot.idle();
+    expect(fake.rest.requests.length).toBe(requestsBefore);
+    expect(fake.rest.messagesIn(channelId).filter((m) => m.message_reference?.message_id === message.id)).toHaveLength(1);
+
+    // A stranger's photo and a text message: nothing matched, nothing said.
+    const { replies: none } = await post(poster, [file(demoSamples[1]!, 'image/jpeg')]);
+    expect(none).toHaveLength(0);
+    fake.postMessage('photos', poster, [], 'just text');
+    await sleep(200);
+    await bot.idle();
+    expect(fake.rest.messagesIn(channelId).filter((m) => !m.message_reference)).toHaveLength(0);
+  });
+
+  it('never logs the bot token, an interaction token or an album link', async () => {
+    await bot.idle();
+    const secrets = [fake.token, ...[...fake.rest.interactions.keys()], ...[...links.values()].map((l) => l.split('/').at(-1)!)];
+    expect(log.lines.length).toBeGreaterThan(0);
+    for (const line of log.lines) for (const s of secrets) expect(line).not.toContain(s);
+  });
+});
+
+describe('Discord bot when Discord refuses the MessageContent intent', () => {
+  it('logs one clear line about gateway close 4014, reconnects without it and still answers slash commands', async () => {
+    const fake = await startFakeDiscord({ privilegedIntents: false });
+    const dir = tmp();
+    const config = makeConfig(dir, 'http://127.0.0.1:9', 0, fake);
+    const terminal = await openTerminal(config, { engine });
+    const log = captureLog();
+    const bot = await startDiscordBot({ config, terminal, members: new Members(terminal, config.PUBLIC_URL), log });
+    try {
+      expect(bot.messageContent).toBe(false);
+      expect(fake.gateway.identifies.map((i) => [i.intents, i.accepted])).toEqual([
+        [(1 << 0) | (1 << 9) | (1 << 15), false],
+        [(1 << 0) | (1 << 9), true],
+      ]);
+      expect(fake.gateway.closeCodes).toContain(4014);
+      const intentLines = log.lines.filter((l) => l.includes('MessageContent'));
+      expect(intentLines).toHaveLength(1);
+      expect(intentLines[0]).toMatch(/^error .*4014.*Message Content Intent/);
+      // Without a guild id the commands are registered globally.
+      expect(fake.rest.commands.get('global')).toHaveLength(6);
+
+      const user = fake.addUser('someone');
+      const interaction: FakeInteraction = fake.command('photos', user, 'help');
+      const state = await waitFor('/help answered', () => fake.answer(interaction).edits.length > 0 && fake.answer(interaction));
+      expect(state.original?.flags).toBe(EPHEMERAL);
+      expect(state.original?.content).toMatch(/\/register/);
+      for (const line of log.lines) expect(line).not.toContain(fake.token);
+    } finally {
+      await bot.stop();
+      await terminal.close();
+      await fake.close();
+    }
+  });
+
+  it('fails to start with a clear error, without the token, when the token is refused', async () => {
+    const fake = await startFakeDiscord();
+    const config = makeConfig(tmp(), 'http://127.0.0.1:9', 0, fake, { DISCORD_BOT_TOKEN: 'wrong-token-wrong-token.abc.def' });
+    const terminal = await openTerminal(config, { engine });
+    try {
+      const log = captureLog();
+      const error = await startDiscordBot({ config, terminal, members: new Members(terminal, config.PUBLIC_URL), log }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toMatch(/Discord login failed/);
+      expect(error?.message).not.toContain('wrong-token');
+    } finally {
+      await terminal.close();
+      await fake.close();
+    }
+  });
+});
