@@ -55,8 +55,6 @@ export class AlbumError extends Error {
   }
 }
 
-export const albumError = (code: AlbumErrorCode, message?: string) => new AlbumError(code, message);
-
 export interface ErrorBody {
   error: string;
   message: string;

@@ -176,6 +176,10 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     const unknown = await app.inject({ method: 'GET', url: '/a/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.body).toContain('This album link does not work');
+    const api404 = await app.inject({ method: 'GET', url: '/api/nothing-here' });
+    expect(api404.statusCode).toBe(404);
+    expect(api404.json()).toMatchObject({ error: 'not_found' });
+    expect((await app.inject({ method: 'GET', url: '/nothing-here' })).body).toBe(unknown.body);
     for (const url of ['/assets/..%2Fapp.ts', '/assets/../../config.ts', '/assets/%2e%2e/%2e%2e/package.json']) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBeGreaterThanOrEqual(400);

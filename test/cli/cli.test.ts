@@ -1,0 +1,159 @@
+// The facedrop CLI as a user runs it: real processes, real album server over HTTP.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
+import { loadConfig } from '../../config.ts';
+import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
+import { createAccount, getAlbum } from '../../core/share/index.ts';
+import { hasFixtures, loadFixture, read, tempDir } from '../helpers.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'facedrop.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string>, command = process.execPath): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, command === process.execPath ? [BIN, ...args] : args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('facedrop --help', () => {
+  it('documents every command', async () => {
+    const top = await run(['--help'], {});
+    expect(top.code).toBe(0);
+    for (const c of ['serve', 'contacts', 'share']) expect(top.stdout).toContain(c);
+    for (const sub of [['contacts', '--help'], ['contacts', 'add', '--help'], ['share', '--help'], ['serve', '--help']]) {
+      const r = await run(sub, {});
+      expect(r.code, sub.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: facedrop/);
+    }
+  });
+});
+
+const fx = hasFixtures() ? loadFixture('bbt') : undefined;
+
+describe.skipIf(!fx)('facedrop contacts + share against a real album server', () => {
+  let engine: FaceEngine;
+  let album: AlbumServer;
+  const tokens: Record<string, string> = {};
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    engine = createFaceEngine({ threads: 1 });
+    const dir = tempDir();
+    album = await startAlbumServer(
+      loadConfig({ DATA_DIR: path.join(dir, 'album'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }, { dotenv: false }),
+      { engine },
+    );
+    for (const m of ['leonard', 'sheldon', 'penny']) tokens[m] = (await createAccount(album.url, m, [read(fx!.selfies[m]![0]!)])).token;
+    const cliData = fs.mkdtempSync(path.join(path.dirname(dir), 'facedrop-cli-'));
+    env = { DATA_DIR: cliData, LOG_LEVEL: 'silent', FACE_THREADS: '1' };
+  });
+  afterAll(async () => {
+    await album?.close();
+    await engine?.close();
+    fs.rmSync(env.DATA_DIR!, { recursive: true, force: true });
+  });
+
+  it('imports an XML contact file with photos beside it, and lists the group', async () => {
+    const dir = tempDir();
+    const [host, port] = album.url.replace('http://', '').split(':');
+    const entries = ['leonard', 'sheldon', 'penny'].map((m) => {
+      fs.copyFileSync(fx!.selfies[m]![0]!, path.join(dir, `${m}.png`));
+      return `  <contact>\n    <name>${m}</name>\n    <albumserveraddress>${host}</albumserveraddress>\n    <port>${port}</port>\n    <username>${m}</username>\n    <photo>${m}.png</photo>\n  </contact>`;
+    });
+    fs.writeFileSync(path.join(dir, 'contacts.xml'), `<?xml version="1.0"?>\n<contacts>\n${entries.join('\n')}\n</contacts>\n`);
+    const imported = await run(['contacts', 'import', path.join(dir, 'contacts.xml'), '--group', 'friends'], env);
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toContain('Imported 3 of 3');
+    const list = await run(['contacts', 'list', '--group', 'friends', '--json'], env);
+    expect(JSON.parse(list.stdout).map((c: { name: string }) => c.name)).toEqual(['leonard', 'sheldon', 'penny']);
+    const exported = await run(['contacts', 'export', '--group', 'friends'], env);
+    expect(exported.stdout).toContain(`<port>${port}</port>`);
+  });
+
+  it('share --json on a folder with good photos, a non-image and an unreadable file: good ones delivered, bad ones reported, exit 1', async () => {
+    const dir = tempDir();
+    const bbt2 = Object.keys(fx!.photos).find((p) => p.endsWith('bbt2.jpg'))!;
+    const bbt5 = Object.keys(fx!.photos).find((p) => p.endsWith('bbt5.jpg'))!;
+    fs.copyFileSync(bbt2, path.join(dir, 'a.jpg'));
+    fs.copyFileSync(bbt5, path.join(dir, 'b.jpg'));
+    fs.writeFileSync(path.join(dir, 'notes.jpg'), 'this is a text file with a .jpg name');
+    fs.symlinkSync(path.join(dir, 'gone.jpg'), path.join(dir, 'unreadable.jpg'));
+    const r = await run(['share', '--group', 'friends', '--json', dir], env);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { photos: Array<{ file: string; ok: boolean; error?: { code: string }; matched?: string[] }>; failed: number };
+    const byName = Object.fromEntries(report.photos.map((p) => [path.basename(p.file), p]));
+    expect(report.failed).toBe(2);
+    expect(byName['notes.jpg']).toMatchObject({ ok: false, error: { code: 'not_an_image' } });
+    expect(byName['unreadable.jpg']).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
+    expect(byName['a.jpg']!.matched!.sort()).toEqual(['leonard', 'sheldon']);
+    expect(byName['b.jpg']!.matched!.sort()).toEqual(['leonard', 'penny', 'sheldon']);
+    const photos = async (m: string) => (await getAlbum(album.url, tokens[m]!)).photos.length;
+    expect(await photos('leonard')).toBe(2);
+    expect(await photos('sheldon')).toBe(2);
+    expect(await photos('penny')).toBe(1);
+  });
+
+  it('refuses a contact whose selfie shows no single face, with a clear message and exit 1', async () => {
+    const r = await run(['contacts', 'add', '--name', 'x', '--album', album.url, '--username', 'x', '--photo', Object.keys(fx!.photos)[0]!, '--group', 'friends'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/faces of similar size|No face/);
+  });
+});
+
+describe('facedrop serve', () => {
+  for (const [how, cmd, args] of [
+    ['npx facedrop serve', 'npx', ['facedrop', 'serve']],
+    ['npm start', 'npm', ['start']],
+  ] as const) {
+    it(`${how} with no bot token starts the album server alone and logs its URL`, async () => {
+      const dir = tempDir();
+      const child = spawn(cmd, [...args], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', FACE_THREADS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      try {
+        const deadline = Date.now() + 60_000;
+        let url: string | undefined;
+        while (!url && Date.now() < deadline) {
+          url = /listening at (http:\/\/[\d.:]+)/.exec(out)?.[1];
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(url, out).toBeDefined();
+        expect(out).toMatch(/album server only/);
+        let health = 0;
+        while (health !== 200 && Date.now() < deadline) {
+          health = await fetch(`${url}/healthz`).then((r) => r.status, () => 0);
+          if (health !== 200) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(health).toBe(200);
+      } finally {
+        process.kill(-child.pid!, 'SIGTERM');
+        await new Promise((r) => child.once('close', r));
+      }
+    });
+  }
+});
