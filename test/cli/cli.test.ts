@@ -1,6 +1,7 @@
 // The facedrop CLI as a user runs it: real processes, real album server over HTTP.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
@@ -54,22 +55,26 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
   let album: AlbumServer;
   const tokens: Record<string, string> = {};
   let env: Record<string, string>;
+  let albumDir: string;
 
   beforeAll(async () => {
     engine = createFaceEngine({ threads: 1 });
-    const dir = tempDir();
+    // Lives for the whole describe block (tempDir() is cleaned after each test).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-cli-album-'));
+    albumDir = dir;
     album = await startAlbumServer(
       loadConfig({ DATA_DIR: path.join(dir, 'album'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }, { dotenv: false }),
       { engine },
     );
     for (const m of ['leonard', 'sheldon', 'penny']) tokens[m] = (await createAccount(album.url, m, [read(fx!.selfies[m]![0]!)])).token;
-    const cliData = fs.mkdtempSync(path.join(path.dirname(dir), 'facedrop-cli-'));
+    const cliData = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-cli-'));
     env = { DATA_DIR: cliData, LOG_LEVEL: 'silent', FACE_THREADS: '1' };
   });
   afterAll(async () => {
     await album?.close();
     await engine?.close();
     fs.rmSync(env.DATA_DIR!, { recursive: true, force: true });
+    fs.rmSync(albumDir, { recursive: true, force: true });
   });
 
   it('imports an XML contact file with photos beside it, and lists the group', async () => {
@@ -101,13 +106,13 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as { photos: Array<{ file: string; ok: boolean; error?: { code: string }; matched?: string[] }>; failed: number };
     const byName = Object.fromEntries(report.photos.map((p) => [path.basename(p.file), p]));
-    expect(report.failed).toBe(2);
+    expect(report.failed, r.stdout + r.stderr).toBe(2);
     expect(byName['notes.jpg']).toMatchObject({ ok: false, error: { code: 'not_an_image' } });
     expect(byName['unreadable.jpg']).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
-    expect(byName['a.jpg']!.matched!.sort()).toEqual(['leonard', 'sheldon']);
+    expect(byName['a.jpg']!.matched!.sort(), JSON.stringify(report)).toEqual(['leonard', 'sheldon']);
     expect(byName['b.jpg']!.matched!.sort()).toEqual(['leonard', 'penny', 'sheldon']);
     const photos = async (m: string) => (await getAlbum(album.url, tokens[m]!)).photos.length;
-    expect(await photos('leonard')).toBe(2);
+    expect(await photos('leonard'), JSON.stringify(report.photos.map((p) => (p as { deliveries?: unknown }).deliveries))).toBe(2);
     expect(await photos('sheldon')).toBe(2);
     expect(await photos('penny')).toBe(1);
   });
