@@ -2,7 +2,8 @@ import { config as loadDotenv } from 'dotenv';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_MATCH_POLICY } from './core/match/policy.ts';
+import { MAX_MATCH_DISTANCE } from './core/match/calibration.ts';
+import { DEFAULT_MATCH_SETTINGS } from './core/match/policy.ts';
 
 /** Thrown when the environment is invalid; names the keys, never their values (they may be secrets). */
 export class ConfigError extends Error {
@@ -25,11 +26,11 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FACE_THREADS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
   // Terminal: identification among a group's members (see README, "How matching works").
-  MATCH_FALSE_MATCH_RATE: num(0.001, 1e-6, 0.1),
-  MATCH_MARGIN: num(DEFAULT_MATCH_POLICY.margin, 0, 1),
-  MATCH_MIN_FACE_PX: num(DEFAULT_MATCH_POLICY.minFacePx, 0, 10000),
+  MATCH_FALSE_MATCH_RATE: num(DEFAULT_MATCH_SETTINGS.falseMatchRate, 1e-6, 0.1),
+  MATCH_MARGIN: num(DEFAULT_MATCH_SETTINGS.margin, 0, 1),
+  MATCH_MIN_FACE_PX: num(DEFAULT_MATCH_SETTINGS.minFacePx, 0, 10000),
   // Album: verification of one owner against one picture.
-  ALBUM_VERIFY_THRESHOLD: num(0.09, 0, 2),
+  ALBUM_VERIFY_THRESHOLD: num(MAX_MATCH_DISTANCE, 0, 2),
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),

@@ -73,8 +73,8 @@ export type Verification =
 /**
  * Does this picture hold the account's owner? Verification, not identification: the minimum cosine
  * distance between any face of the picture and any reference descriptor (both L2-normalised), accepted
- * when below `threshold` (ALBUM_VERIFY_THRESHOLD, default 0.09: on the bbt fixture owners' group-photo
- * faces lie at 0.03-0.07 from their first selfie, other people's faces at 0.08 and above).
+ * when below `threshold` (ALBUM_VERIFY_THRESHOLD, default MAX_MATCH_DISTANCE = 0.62: on the bbt fixture owners'
+ * group-photo faces lie at 0.19-0.60 from their first selfie, other people's faces at 0.74 and above).
  */
 export function verifyFaceAgainstAccount(
   analysis: Pick<Analysis, 'faces' | 'descriptorModel'>,

@@ -29,6 +29,20 @@ export interface RegisterResult {
   contact: Contact;
   link: AlbumLink;
   createdAccount: boolean;
+  /** A second selfie would clearly help (see weakSelfie); say ANOTHER_SELFIE_ADVICE, once. */
+  suggestAnotherSelfie: boolean;
+}
+
+export const ANOTHER_SELFIE_ADVICE =
+  'Tip: one more selfie from another angle (/addface) helps me recognise you in more photos.';
+
+/**
+ * From the crowd measurements (README, "How matching works"): from about 30 members on, a member with one
+ * selfie is found in fewer photos than with three, and a selfie whose face the detector was unsure of
+ * (a hard crop) makes a weak reference at any size.
+ */
+export function weakSelfie(groupSize: number, selfies: number, detectionScore: number): boolean {
+  return selfies < 2 && (groupSize >= 30 || detectionScore < 0.8);
 }
 
 const linkKey = (userKey: string) => `member-album:${userKey}`;
@@ -55,7 +69,12 @@ export class Members {
     const { contacts, engine, store } = this.terminal;
     if (request.selfies.length === 0) throw new Error('register needs at least one selfie');
     const descriptors: number[][] = [];
-    for (const selfie of request.selfies) descriptors.push((await engine.selfie(selfie)).face.descriptor);
+    let lowestScore = 1;
+    for (const selfie of request.selfies) {
+      const { face } = await engine.selfie(selfie);
+      descriptors.push(face.descriptor);
+      lowestScore = Math.min(lowestScore, face.score);
+    }
     if (await contacts.get(request.group, request.userKey)) {
       throw new ContactError('id_taken', 'You are already registered in this group. Use /addface to add another selfie.');
     }
@@ -81,7 +100,8 @@ export class Members {
       username: link.username,
       descriptors,
     });
-    return { contact, link, createdAccount };
+    const groupSize = (await contacts.list(request.group)).length;
+    return { contact, link, createdAccount, suggestAnotherSelfie: weakSelfie(groupSize, descriptors.length, lowestScore) };
   }
 
   async #createBuiltInAccount(hint: string, selfies: Uint8Array[]): Promise<AlbumLink> {

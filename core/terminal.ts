@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { ContactBook } from './contacts/index.ts';
 import { sharedFaceEngine, type FaceEngine } from './faces/index.ts';
-import { matchPolicy } from './match/index.ts';
+import { policyForGallery } from './match/index.ts';
 import { Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
 import { openStore, type Store } from './store.ts';
 
@@ -16,7 +16,7 @@ export interface Terminal {
   close(): Promise<void>;
 }
 
-export type TerminalConfig = Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'FACE_THREADS' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET'>;
+export type TerminalConfig = Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET'>;
 
 export async function openTerminal(
   config: TerminalConfig,
@@ -24,7 +24,7 @@ export async function openTerminal(
 ): Promise<Terminal> {
   const store = deps.store ?? (await openStore(config.STORE_URL));
   const engine = deps.engine ?? sharedFaceEngine({ threads: config.FACE_THREADS });
-  const contacts = new ContactBook(store, engine);
+  const contacts = new ContactBook(store, engine, config.MATCH_FALSE_MATCH_RATE);
   const hmacSecret = config.UPLOAD_HMAC_SECRET;
   const outbox = new Outbox({
     store,
@@ -37,7 +37,7 @@ export async function openTerminal(
     engine,
     contacts,
     outbox,
-    policyFor: () => matchPolicy({ margin: config.MATCH_MARGIN, minFacePx: config.MATCH_MIN_FACE_PX }),
+    policyFor: (gallery) => policyForGallery(gallery, { falseMatchRate: config.MATCH_FALSE_MATCH_RATE, margin: config.MATCH_MARGIN, minFacePx: config.MATCH_MIN_FACE_PX }),
   });
   return {
     store,

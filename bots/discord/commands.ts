@@ -10,7 +10,7 @@ import {
 } from 'discord.js';
 import { ContactError } from '../../core/contacts/index.ts';
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
-import type { AlbumLink } from '../../core/members.ts';
+import { ANOTHER_SELFIE_ADVICE, type AlbumLink } from '../../core/members.ts';
 import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import { groupOfChannel, type BotContext } from './context.ts';
 import { DownloadError, downloadAttachment } from './download.ts';
@@ -94,7 +94,8 @@ const handlers: Record<string, Handler> = {
         ...(album && username ? { album: { url: album, username } } : {}),
       }),
     );
-    return `You are registered here, ${result.contact.name}: photos of you posted in this channel go to your album.\n${linkSentence(result.link)}`;
+    const advice = result.suggestAnotherSelfie ? `\n${ANOTHER_SELFIE_ADVICE}` : '';
+    return `You are registered here, ${result.contact.name}: photos of you posted in this channel go to your album.\n${linkSentence(result.link)}${advice}`;
   },
 
   async addface(interaction, ctx) {

@@ -1,6 +1,7 @@
 // The bot's commands: parsing (text or photo caption) and what each one does.
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { ContactError } from '../../core/contacts/index.ts';
+import { ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
 import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { FileTooBigError, isForbidden } from './api.ts';
@@ -99,7 +100,7 @@ export async function handleSelfie(ctx: BotContext, message: Message, purpose: '
       return void (await reply('Added: with one more selfie I recognise you more reliably.'));
     }
     const name = displayName(from);
-    const { link } = await ctx.members.register({
+    const { link, suggestAnotherSelfie } = await ctx.members.register({
       group,
       userKey: key,
       displayName: name,
@@ -108,7 +109,8 @@ export async function handleSelfie(ctx: BotContext, message: Message, purpose: '
       ...(parsed.album ? { album: parsed.album } : {}),
     });
     ctx.log.info({ chatId, user: key, ownAlbum: Boolean(parsed.album) }, 'Telegram: member registered');
-    const welcome = `✅ ${name} is registered: every photo posted here that shows your face goes to your album.`;
+    const advice = suggestAnotherSelfie ? ` ${ANOTHER_SELFIE_ADVICE}` : '';
+    const welcome = `✅ ${name} is registered: every photo posted here that shows your face goes to your album.${advice}`;
     if (!link.token) return void (await reply(`${welcome} Your album is the account ${link.username} on your own album server.`));
     const sent = await sendLinkPrivately(ctx, from.id, albumLink(link.album, link.token));
     await reply(sent ? `${welcome} I sent you its link in a private message.` : `${welcome}\n\n${texts.openBot(ctx.botUsername)}`);

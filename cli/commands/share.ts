@@ -4,6 +4,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { ImageError } from '../../core/faces/index.ts';
+import { drawFacePreview } from '../../core/faces/preview.ts';
 import type { ShareReport } from '../../core/share/index.ts';
 import { DEFAULT_GROUP, withTerminal } from './context.ts';
 
@@ -64,6 +65,17 @@ function line(r: PhotoResult): string {
   return `✓ ${r.file}: ${r.faces} face(s); ${who}`;
 }
 
+async function writePreview(dir: string, file: string, bytes: Buffer, report: ShareReport): Promise<void> {
+  const names = new Map(report.deliveries.map((d) => [d.memberId, d.name]));
+  const faces = report.boxes.map((box, i) => {
+    const m = report.matches[i];
+    const label = m?.kind === 'match' ? names.get(m.memberId) : undefined;
+    return label ? { box, label } : { box };
+  });
+  const target = path.join(dir, `${path.basename(file, path.extname(file))}.faces.jpg`);
+  await fs.promises.writeFile(target, await drawFacePreview(bytes, faces));
+}
+
 export function registerShareCommand(program: Command): void {
   program
     .command('share')
@@ -71,7 +83,9 @@ export function registerShareCommand(program: Command): void {
     .argument('<paths...>', 'photo files or folders')
     .option('--group <group>', 'group name', DEFAULT_GROUP)
     .option('--json', 'print one machine-readable report')
-    .action(async (paths: string[], o: { group: string; json?: boolean }) => {
+    .option('--preview <dir>', 'also write each photo with its faces boxed and named, as <dir>/<name>.faces.jpg')
+    .action(async (paths: string[], o: { group: string; json?: boolean; preview?: string }) => {
+      if (o.preview) fs.mkdirSync(o.preview, { recursive: true });
       const files = collectPhotos(paths);
       const results = await withTerminal(async (terminal) => {
         await terminal.outbox.drain(); // packets left queued by an earlier run go first
@@ -86,7 +100,9 @@ export function registerShareCommand(program: Command): void {
               let result: PhotoResult;
               try {
                 const bytes = await fs.promises.readFile(file);
-                result = describe(file, await terminal.sharer.share(bytes, { group: o.group, filename: path.basename(file) }));
+                const report = await terminal.sharer.share(bytes, { group: o.group, filename: path.basename(file) });
+                result = describe(file, report);
+                if (o.preview) await writePreview(o.preview, file, bytes, report);
               } catch (error) {
                 const code = error instanceof ImageError ? error.code : ((error as NodeJS.ErrnoException).code ?? 'error');
                 result = { file, ok: false, error: { code, message: (error as Error).message } };

@@ -1,6 +1,6 @@
 import type { FaceEngine } from '../faces/index.ts';
 import { DESCRIPTOR_MODEL } from '../faces/index.ts';
-import { Gallery } from '../match/index.ts';
+import { DEFAULT_MATCH_SETTINGS, Gallery, thresholdForGroup } from '../match/index.ts';
 import { normalize } from '../match/vectors.ts';
 import type { Store } from '../store.ts';
 
@@ -30,11 +30,14 @@ export class ContactError extends Error {
 }
 
 /**
- * A new selfie this close (cosine) to another member's reference is taken to be the same person.
- * Looser than the matching threshold on purpose: refusing a look-alike costs a retry, accepting
- * a second claim on someone's face leaks their photos.
+ * A new selfie is refused when the group's own matching policy would match it to another member: then it is
+ * that member's face as far as the terminal can tell, and accepting it would route their photos to a second
+ * person. The threshold is the group's (it tightens as the group grows), so honest look-alikes in a big
+ * group are not refused: at a fixed 0.62, 2 of the crowd fixture's first 100 members were.
  */
-export const DUPLICATE_FACE_DISTANCE = 0.09;
+export function duplicateFaceDistance(groupSize: number, falseMatchRate: number = DEFAULT_MATCH_SETTINGS.falseMatchRate): number {
+  return thresholdForGroup(groupSize, 1, falseMatchRate);
+}
 
 const groupKey = (group: string) => `contacts:${group}`;
 const GROUPS_KEY = 'contact-groups';
@@ -58,6 +61,8 @@ export class ContactBook {
   constructor(
     private readonly store: Store,
     private readonly engine: FaceEngine,
+    /** The terminal's MATCH_FALSE_MATCH_RATE, which also decides when two selfies are one face. */
+    private readonly falseMatchRate: number = DEFAULT_MATCH_SETTINGS.falseMatchRate,
   ) {}
 
   async list(group: string): Promise<Contact[]> {
@@ -91,7 +96,7 @@ export class ContactBook {
     };
     await this.store.update<Contact[]>(groupKey(group), (current = []) => {
       if (current.some((c) => c.id === contact.id)) throw new ContactError('id_taken', `${contact.id} is already in this group.`);
-      assertFacesUnclaimed(current, contact.id, descriptors);
+      assertFacesUnclaimed(current, contact.id, descriptors, this.falseMatchRate);
       return [...current, contact];
     });
     await this.store.update<string[]>(GROUPS_KEY, (groups = []) => (groups.includes(group) ? groups : [...groups, group]));
@@ -105,7 +110,7 @@ export class ContactBook {
     await this.store.update<Contact[]>(groupKey(group), (current = []) => {
       const contact = current.find((c) => c.id === id);
       if (!contact) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
-      assertFacesUnclaimed(current, id, [face.descriptor]);
+      assertFacesUnclaimed(current, id, [face.descriptor], this.falseMatchRate);
       // A model change makes old descriptors incomparable: the new selfie replaces them.
       const keep = contact.descriptorModel === DESCRIPTOR_MODEL ? contact.descriptors : [];
       updated = { ...contact, descriptors: [...keep, face.descriptor], descriptorModel: DESCRIPTOR_MODEL };
@@ -116,7 +121,7 @@ export class ContactBook {
 
   /** Throws ContactError('face_already_registered') when a descriptor is another member's face in this group. */
   async assertFaceFree(group: string, id: string, descriptors: number[][]): Promise<void> {
-    assertFacesUnclaimed(await this.list(group), id, descriptors);
+    assertFacesUnclaimed(await this.list(group), id, descriptors, this.falseMatchRate);
   }
 
   /** Removes a member and their face data from the group. Returns the removed contact. */
@@ -145,13 +150,14 @@ function sameContact(a: Contact, b: Contact): boolean {
   return a.id === b.id && a.descriptors.length === b.descriptors.length && a.descriptorModel === b.descriptorModel && a.album === b.album && a.username === b.username;
 }
 
-function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: number[][]): void {
+function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: number[][], falseMatchRate: number): void {
   const others = members.filter((c) => c.id !== selfId && c.descriptorModel === DESCRIPTOR_MODEL);
   if (others.length === 0) return;
+  const limit = duplicateFaceDistance(others.length + 1, falseMatchRate);
   const gallery = new Gallery(others.map((c) => ({ id: c.id, descriptors: c.descriptors })));
   for (const d of descriptors) {
     const distances = gallery.nearestPerMember(normalize(d));
-    const i = distances.findIndex((x) => x < DUPLICATE_FACE_DISTANCE);
+    const i = distances.findIndex((x) => x < limit);
     if (i >= 0) {
       const other = others[i]!;
       throw new ContactError('face_already_registered', `This face is already registered to ${other.name} in this group.`, other.name);

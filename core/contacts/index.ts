@@ -1,2 +1,2 @@
-export { ContactBook, ContactError, DUPLICATE_FACE_DISTANCE, normalizeAlbumUrl, type Contact, type ContactErrorCode, type NewContact } from './book.ts';
+export { ContactBook, ContactError, duplicateFaceDistance, normalizeAlbumUrl, type Contact, type ContactErrorCode, type NewContact } from './book.ts';
 export { ContactXmlError, contactsToXml, parseContactsXml, type XmlContact } from './xml.ts';

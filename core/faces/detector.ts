@@ -2,7 +2,9 @@
 // and in the benchmark's naive reference.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { loadArcface, type ArcfaceModel } from './arcface/arcface.ts';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { DecodedImage } from './decode.ts';
 import type { Box, Face } from './types.ts';
@@ -19,6 +21,13 @@ export const DETECTOR = {
 } as const;
 
 let loaded: Promise<FaceApiModule> | undefined;
+let arcface: Promise<ArcfaceModel> | undefined;
+
+/** The 512-d descriptor model (see arcface/README-measurements.md), one onnxruntime session per thread. */
+export function loadArcfaceModel(): Promise<ArcfaceModel> {
+  arcface ??= loadArcface(fileURLToPath(new URL('./arcface/fr_feature.onnx', import.meta.url)));
+  return arcface;
+}
 
 /**
  * Loads tfjs on the WASM backend (SIMD, wasm files read from disk) and face-api's models from its own package.
@@ -60,7 +69,8 @@ interface Rect {
 }
 
 /**
- * Every face in a decoded image: box and landmarks in the original image's pixels, 128-d descriptor.
+ * Every face in a decoded image: box and landmarks in the original image's pixels, the 512-d matching
+ * descriptor and face-api's own 128-d one.
  * Detection runs on a small copy; landmarks and descriptors on crops cut from the full-resolution pixels
  * in plain JS (tfjs-wasm's int32 slice of a large tensor costs more than the networks), each network once
  * per photo on a batch of all its faces.
@@ -101,6 +111,13 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     const aligned = landmarks.map((l) => clip(l.align(null, { useDlibAlignment: true }), paddedWidth, paddedHeight));
     crops.push(...aligned.map((b) => cropTensor(tf, image, padX, padY, b)));
     const descriptors = toArray(await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crops as never));
+    // The matching descriptor: ArcFace on a crop aligned from the same landmarks, from the unpadded pixels
+    // (outside them is black, as the detector saw it).
+    const model = await loadArcfaceModel();
+    const embeddings: Float32Array[] = [];
+    for (const l of landmarks) {
+      embeddings.push(await model.embed(image.data, image.width, image.height, l.positions.map((p) => [p.x - padX, p.y - padY] as const)));
+    }
     const toOriginal = (x: number, y: number): [number, number] => [(x - padX) * image.scale, (y - padY) * image.scale];
     return detections.map((d, i) => {
       const [x, y] = toOriginal(d.box.x * toPadded, d.box.y * toPadded);
@@ -109,7 +126,8 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
         box,
         score: d.score,
         landmarks: landmarks[i]!.positions.map((p) => toOriginal(p.x, p.y)),
-        descriptor: Array.from(descriptors[i]!),
+        descriptor: Array.from(embeddings[i]!),
+        faceapiDescriptor: Array.from(descriptors[i]!),
       };
     });
   } finally {

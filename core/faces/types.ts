@@ -12,8 +12,13 @@ export interface Face {
   score: number;
   /** 68 landmark points, original image pixels. */
   landmarks: Array<[number, number]>;
-  /** face-api's 128-d descriptor, as computed (not normalised). */
+  /**
+   * The descriptor faces are matched by: 512-d, unit length, from the ArcFace-style model on a crop aligned
+   * by the landmarks (DESCRIPTOR_MODEL). Compare by cosine distance.
+   */
   descriptor: number[];
+  /** face-api's own 128-d descriptor (kept for comparison and the benchmark; not used for matching). */
+  faceapiDescriptor: number[];
 }
 
 export type AnalysisMode = 'photo' | 'selfie';
@@ -29,4 +34,5 @@ export interface Analysis {
   timings: { decode: number; detect: number; describe: number };
 }
 
-export const DESCRIPTOR_MODEL = 'faceapi-128/1';
+/** Names the model and preprocessing behind Face.descriptor; stored descriptors carry it. */
+export const DESCRIPTOR_MODEL = 'arcface-fr_feature-bgr/1';

@@ -1,4 +1,5 @@
 export { Gallery, type GalleryMember } from './gallery.ts';
 export { matchFaces, matchedMembers, type FaceMatch, type MatchPolicy, type MatchableFace } from './assign.ts';
-export { DEFAULT_MATCH_POLICY, matchPolicy } from './policy.ts';
+export { IMPOSTOR_CALIBRATION, impostorQuantile, MAX_MATCH_DISTANCE, policyForGroup, thresholdForGroup, type PolicySettings } from './calibration.ts';
+export { DEFAULT_MATCH_SETTINGS, policyForGallery } from './policy.ts';
 export { cosineDistance, normalize } from './vectors.ts';

@@ -1,6 +1,6 @@
 import type { ContactBook } from '../contacts/index.ts';
-import type { FaceEngine } from '../faces/index.ts';
-import { matchFaces, type FaceMatch, type MatchPolicy } from '../match/index.ts';
+import type { Box, FaceEngine } from '../faces/index.ts';
+import { matchFaces, type FaceMatch, type Gallery, type MatchPolicy } from '../match/index.ts';
 import type { DeliveryOutcome, Outbox } from './outbox.ts';
 
 export interface Delivery {
@@ -17,6 +17,8 @@ export interface ShareReport {
   width: number;
   height: number;
   faces: number;
+  /** Each face's box (original pixels), in detection order. */
+  boxes: Box[];
   /** One entry per face, in detection order. */
   matches: FaceMatch[];
   deliveries: Delivery[];
@@ -26,8 +28,8 @@ export interface SharerOptions {
   engine: FaceEngine;
   contacts: ContactBook;
   outbox: Outbox;
-  /** The matching policy for a group of this many members. */
-  policyFor: (groupSize: number) => MatchPolicy;
+  /** The matching policy for a group's gallery (its threshold follows the group's size). */
+  policyFor: (gallery: Gallery) => MatchPolicy;
 }
 
 /**
@@ -42,7 +44,7 @@ export class Sharer {
     const { engine, contacts, outbox, policyFor } = this.options;
     const analysis = await engine.analyze(picture, 'photo');
     const { contacts: members, gallery } = await contacts.gallery(context.group);
-    const matches = gallery.size === 0 ? analysis.faces.map((_, faceIndex) => ({ kind: 'stranger' as const, faceIndex, reason: 'no_close_member' as const, nearestDistance: Infinity })) : matchFaces(analysis.faces, gallery, policyFor(gallery.size));
+    const matches = gallery.size === 0 ? analysis.faces.map((_, faceIndex) => ({ kind: 'stranger' as const, faceIndex, reason: 'no_close_member' as const, nearestDistance: Infinity })) : matchFaces(analysis.faces, gallery, policyFor(gallery));
     const matched = matches.flatMap((m) => (m.kind === 'match' ? [m] : []));
     // Queue every packet before trying any: a crash mid-way still delivers the rest on restart.
     const queued = [];
@@ -68,6 +70,6 @@ export class Sharer {
         outcome: await outbox.attempt(packet.id),
       })),
     );
-    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, matches, deliveries };
+    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries };
   }
 }

@@ -64,7 +64,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     expect(body.albumUrl).toBe(`http://album.test/a/${token}`);
     const account = await store.get<Account>('account:sheldon');
     expect(account?.references).toHaveLength(1);
-    expect(account?.references[0]?.descriptor).toHaveLength(128);
+    expect(account?.references[0]?.descriptor).toHaveLength(512);
     expect(account?.descriptorModel).toBe(DESCRIPTOR_MODEL);
     expect(JSON.stringify(account)).not.toContain(token); // only its hash is stored
     expect(albumFiles(dataDir)).toEqual([]); // the selfie image is not kept

@@ -79,7 +79,7 @@ function filesOnDisk(dataDir: string): { temp: string[]; final: string[] } {
 describe.skipIf(!hasBbt)('album server killed mid-upload', () => {
   const tmp = fileTempDir('facedrop-album-crash-');
   let server: Running | undefined;
-  let photos: Buffer[] = [];
+  const photos: Buffer[] = [];
 
   beforeAll(async () => {
     // 20 distinct photos with Sheldon in them: each group photo, as sent and re-encoded three ways.

@@ -301,7 +301,7 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
 
     const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).flop().jpeg({ quality: 90 }).toBuffer();
     const started = Date.now();
-    const { message, replies } = await post(poster, [{ name: 'limited.jpg', bytes: photo, contentType: 'image/jpeg' }]);
+    const { message } = await post(poster, [{ name: 'limited.jpg', bytes: photo, contentType: 'image/jpeg' }]);
     await waitFor('the reply after the rate limit', () => fake.rest.messagesIn(channelId).some((m) => m.message_reference?.message_id === message.id));
     const attempts = fake.rest.requests.filter((r) => r.method === 'POST' && replyPath.test(r.path) && r.status !== 0);
     const limited = attempts.filter((r) => r.status === 429);

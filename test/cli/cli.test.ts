@@ -102,7 +102,8 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
     fs.copyFileSync(bbt5, path.join(dir, 'b.jpg'));
     fs.writeFileSync(path.join(dir, 'notes.jpg'), 'this is a text file with a .jpg name');
     fs.symlinkSync(path.join(dir, 'gone.jpg'), path.join(dir, 'unreadable.jpg'));
-    const r = await run(['share', '--group', 'friends', '--json', dir], env);
+    const previews = tempDir();
+    const r = await run(['share', '--group', 'friends', '--json', '--preview', previews, dir], env);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as { photos: Array<{ file: string; ok: boolean; error?: { code: string }; matched?: string[] }>; failed: number };
     const byName = Object.fromEntries(report.photos.map((p) => [path.basename(p.file), p]));
@@ -111,6 +112,9 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
     expect(byName['unreadable.jpg']).toMatchObject({ ok: false, error: { code: 'ENOENT' } });
     expect(byName['a.jpg']!.matched!.sort(), JSON.stringify(report)).toEqual(['leonard', 'sheldon']);
     expect(byName['b.jpg']!.matched!.sort()).toEqual(['leonard', 'penny', 'sheldon']);
+    // A person can check what went where: each readable photo with its faces boxed and named.
+    expect(fs.readdirSync(previews).sort()).toEqual(['a.faces.jpg', 'b.faces.jpg']);
+    expect(fs.readFileSync(path.join(previews, 'a.faces.jpg')).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     const photos = async (m: string) => (await getAlbum(album.url, tokens[m]!)).photos.length;
     expect(await photos('leonard'), JSON.stringify(report.photos.map((p) => (p as { deliveries?: unknown }).deliveries))).toBe(2);
     expect(await photos('sheldon')).toBe(2);

@@ -1,7 +1,7 @@
 // Medium tier: real photos through the real engine and the default policy (README, "How matching works").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
-import { DEFAULT_MATCH_POLICY, Gallery, matchedMembers, matchFaces } from '../../core/match/index.ts';
+import { Gallery, matchedMembers, matchFaces, policyForGallery } from '../../core/match/index.ts';
 import { hasFixtures, loadFixture, read } from '../helpers.ts';
 
 let engine: FaceEngine;
@@ -28,7 +28,7 @@ async function score(name: 'bbt' | 'knn', selfiesPerMember: number) {
   const wrong: string[] = [];
   for (const [photo, truth] of Object.entries(fx.photos)) {
     const analysis = await engine.analyze(read(photo));
-    const got = matchedMembers(matchFaces(analysis.faces, gallery, DEFAULT_MATCH_POLICY));
+    const got = matchedMembers(matchFaces(analysis.faces, gallery, policyForGallery(gallery)));
     expected += truth.length;
     for (const m of got) {
       if (truth.includes(m)) tp++;
@@ -55,9 +55,9 @@ describe.skipIf(!hasFixtures('bbt') || !hasFixtures('knn'))('matching the labell
     expect(r.recall).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('bbt, 3 selfies per member: precision 1.00, recall >= 0.95', async () => {
+  it('bbt, 3 selfies per member: still precision 1.00 (the group threshold is stricter with more selfies)', async () => {
     const r = await score('bbt', 3);
     expect(r.wrong).toEqual([]);
-    expect(r.recall).toBeGreaterThanOrEqual(0.95);
+    expect(r.recall).toBeGreaterThanOrEqual(0.9);
   });
 });

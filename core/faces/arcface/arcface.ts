@@ -52,7 +52,7 @@ export interface ArcfaceOptions {
   channelOrder?: 'rgb' | 'bgr';
 }
 
-/** Loads the ONNX model once; the returned model may be used concurrently (runs are queued by onnxruntime). */
+/** Loads the ONNX model; load once per thread and reuse (concurrent runs on one model were not measured). */
 export async function loadArcface(modelPath: string, options: ArcfaceOptions = {}): Promise<ArcfaceModel> {
   const threads = options.threads ?? 1;
   const order = options.channelOrder ?? CHANNEL_ORDER;
