@@ -2,7 +2,7 @@
 // node-canvas decodes the photo, and detectAllFaces().withFaceLandmarks().withFaceDescriptors() runs on the
 // main thread, one photo after another, on the same WASM backend as facedrop's engine.
 import canvas from 'canvas';
-import { loadFaceApi } from '../core/faces/detector.ts';
+import { FACE_API_MODEL_DIR, loadFaceApi } from '../core/faces/detector.ts';
 
 export interface NaiveTimings {
   decode: number;
@@ -14,6 +14,7 @@ export interface NaiveTimings {
 
 export async function naiveAnalyze(bytes: Buffer): Promise<NaiveTimings> {
   const faceapi = await loadFaceApi();
+  if (!faceapi.nets.faceRecognitionNet.isLoaded) await faceapi.nets.faceRecognitionNet.loadFromDisk(FACE_API_MODEL_DIR);
   faceapi.env.monkeyPatch({ Canvas: canvas.Canvas, Image: canvas.Image, ImageData: canvas.ImageData } as never);
   const t0 = performance.now();
   const img = await canvas.loadImage(bytes);

@@ -33,6 +33,9 @@ export function loadArcfaceModel(): Promise<ArcfaceModel> {
  * Loads tfjs on the WASM backend (SIMD, wasm files read from disk) and face-api's models from its own package.
  * Never touches the network.
  */
+/** face-api's model folder, inside its npm package. */
+export const FACE_API_MODEL_DIR = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+
 export function loadFaceApi(): Promise<FaceApiModule> {
   loaded ??= (async () => {
     const tf = require('@tensorflow/tfjs') as Tf;
@@ -42,10 +45,8 @@ export function loadFaceApi(): Promise<FaceApiModule> {
     wasm.setWasmPaths(`${wasmDir}${path.sep}`, false);
     await tf.setBackend('wasm');
     await tf.ready();
-    const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-    await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
-    await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
-    await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
+    await faceapi.nets.ssdMobilenetv1.loadFromDisk(FACE_API_MODEL_DIR);
+    await faceapi.nets.faceLandmark68Net.loadFromDisk(FACE_API_MODEL_DIR);
     return faceapi;
   })();
   return loaded;
@@ -58,8 +59,11 @@ export interface DetectOptions {
   minConfidence?: number;
 }
 
-/** Longest side of the picture SSD sees: it resizes to 512x512 itself, so more only costs time. */
-export const DETECT_MAX_SIDE = 768;
+/**
+ * Longest side of the picture SSD sees: its input is 512x512, so with this size face-api only pads it to a
+ * square (sharp's antialiased resize replaces tfjs's bilinear one on a bigger tensor).
+ */
+export const DETECT_MAX_SIDE = 512;
 
 interface Rect {
   x: number;
@@ -69,8 +73,9 @@ interface Rect {
 }
 
 /**
- * Every face in a decoded image: box and landmarks in the original image's pixels, the 512-d matching
- * descriptor and face-api's own 128-d one.
+ * Every face in a decoded image: box and landmarks in the original image's pixels, and the 512-d matching
+ * descriptor. (face-api's own 128-d recognition net is not run: it found far fewer members' photos at the
+ * same false-match rate; arcface/README-measurements.md.)
  * Detection runs on a small copy; landmarks and descriptors on crops cut from the full-resolution pixels
  * in plain JS (tfjs-wasm's int32 slice of a large tensor costs more than the networks), each network once
  * per photo on a batch of all its faces.
@@ -107,10 +112,6 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     );
     tf.dispose(crops);
     crops.length = 0;
-    // face-api's own alignment for descriptors (dlib-style box from the landmarks).
-    const aligned = landmarks.map((l) => clip(l.align(null, { useDlibAlignment: true }), paddedWidth, paddedHeight));
-    crops.push(...aligned.map((b) => cropTensor(tf, image, padX, padY, b)));
-    const descriptors = toArray(await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crops as never));
     // The matching descriptor: ArcFace on a crop aligned from the same landmarks, from the unpadded pixels
     // (outside them is black, as the detector saw it).
     const model = await loadArcfaceModel();
@@ -127,7 +128,6 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
         score: d.score,
         landmarks: landmarks[i]!.positions.map((p) => toOriginal(p.x, p.y)),
         descriptor: Array.from(embeddings[i]!),
-        faceapiDescriptor: Array.from(descriptors[i]!),
       };
     });
   } finally {

@@ -17,8 +17,6 @@ export interface Face {
    * by the landmarks (DESCRIPTOR_MODEL). Compare by cosine distance.
    */
   descriptor: number[];
-  /** face-api's own 128-d descriptor (kept for comparison and the benchmark; not used for matching). */
-  faceapiDescriptor: number[];
 }
 
 export type AnalysisMode = 'photo' | 'selfie';

@@ -17,10 +17,10 @@ export interface NearestTwo {
 /** Above this many reference rows the native SIMD scan (usearch's exact search) beats a JS loop. */
 const NATIVE_SCAN_ROWS = 4096;
 /**
- * Candidates the int8 scan keeps beyond what exactness needs. Quantising unit vectors to int8 moves cosine
- * distances by ~0.005 at most, far less than the gap the extra rows leave; the float re-rank is exact.
+ * Candidates the int8 scan keeps beyond what exactness needs: quantising moves inner products by about
+ * 0.001, far less than the spread of the extra rows; the float re-rank of the candidates is exact.
  */
-const RERANK_SLACK = 16;
+const RERANK_SLACK = 64;
 
 /**
  * Reference descriptors of a group's members, unit-normalised and packed into one contiguous array,
@@ -91,7 +91,7 @@ export class Gallery {
     const k = Math.min(this.owner.length, this.#maxReferences + 1 + RERANK_SLACK);
     this.#quantised ??= quantise(this.vectors);
     const packed = quantise(Float32Array.from(queries.flatMap((q) => Array.from(q))));
-    const result = usearch.exactSearch(this.#quantised, packed, this.dim, k, usearch.MetricKind.Cos, 1) as unknown as {
+    const result = usearch.exactSearch(this.#quantised, packed, this.dim, k, usearch.MetricKind.IP, 1) as unknown as {
       keys: BigUint64Array;
       distances: Float32Array;
     };
@@ -118,10 +118,16 @@ export class Gallery {
   }
 }
 
-/** Unit vectors to int8 (x127): cosine distances move by ~0.005 at most. */
+/**
+ * Vectors to int8, scaled so the largest component is 127 (512-d unit vectors have small components, so
+ * a fixed x127 would waste most of the range). Inner-product order does not depend on the scale.
+ */
 function quantise(vectors: Float32Array): Int8Array {
+  let max = 0;
+  for (let i = 0; i < vectors.length; i++) max = Math.max(max, Math.abs(vectors[i]!));
+  const scale = max > 0 ? 127 / max : 1;
   const out = new Int8Array(vectors.length);
-  for (let i = 0; i < vectors.length; i++) out[i] = Math.round(vectors[i]! * 127);
+  for (let i = 0; i < vectors.length; i++) out[i] = Math.round(vectors[i]! * scale);
   return out;
 }
 

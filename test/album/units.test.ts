@@ -12,7 +12,7 @@ import { signPacket } from '../../core/share/album-client.ts';
 import { tempDir, listFiles } from '../helpers.ts';
 import { sha256 } from './helpers.ts';
 
-const face = (descriptor: number[]) => ({ box: { x: 1, y: 2, width: 30, height: 30 }, score: 0.9, landmarks: [], descriptor, faceapiDescriptor: [] });
+const face = (descriptor: number[]) => ({ box: { x: 1, y: 2, width: 30, height: 30 }, score: 0.9, landmarks: [], descriptor });
 const unit = (i: number, dim = 128) => Array.from({ length: dim }, (_, k) => (k === i ? 1 : 0));
 const mix = (a: number[], b: number[], t: number) => a.map((v, k) => v * (1 - t) + b[k]! * t);
 

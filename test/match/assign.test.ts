@@ -58,3 +58,30 @@ describe('matchFaces', () => {
     expect(() => new Gallery([{ id: 'a', descriptors: [[1, 0, 0, 0]] }, { id: 'b', descriptors: [[1, 0]] }])).toThrow(/dimensions/);
   });
 });
+
+describe('Gallery.nearestTwo on a big gallery (native int8 scan + float re-rank)', () => {
+  it('finds the same nearest and second-nearest member as a plain scan', () => {
+    let seed = 7;
+    // mulberry32: a repeatable generator without short cycles (no two references alike by accident).
+    const rand = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
+    };
+    const vec = () => Array.from({ length: 512 }, rand);
+    // 3,000 members with 2 references each: above the native-scan cut-over of 4,096 rows.
+    const gallery = new Gallery(Array.from({ length: 3000 }, (_, i) => ({ id: `m${i}`, descriptors: [vec(), vec()] })));
+    const queries = Array.from({ length: 20 }, (_, i) =>
+      // Half the queries sit close to a member's reference, half are random.
+      normalize(i % 2 ? vec() : Array.from(gallery.vectors.subarray(i * 512 * 7, i * 512 * 7 + 512)).map((x) => x + rand() * 0.05)),
+    );
+    const fast = gallery.nearestTwo(queries);
+    queries.forEach((q, i) => {
+      const all = [...gallery.nearestPerMember(q)].map((d, m) => ({ d, m })).sort((a, b) => a.d - b.d);
+      expect(fast[i]!.best, `query ${i}`).toBe(all[0]!.m);
+      expect(fast[i]!.bestDistance).toBeCloseTo(all[0]!.d, 5);
+      expect(fast[i]!.secondDistance).toBeCloseTo(all[1]!.d, 5);
+    });
+  });
+});
