@@ -113,7 +113,9 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     const pendingKey = `${chatId}:${message.from.id}`;
     if (command?.name === 'register' || command?.name === 'addface') {
       if (image) return accept({ id, kind: 'selfie', chatId, purpose: command.name, args: command.args, message });
-      if (!isPrivate && (command.name === 'addface' || parseRegisterArgs(command.args).ok)) {
+      const registerArgs = parseRegisterArgs(command.args);
+      // `/register profile` needs no photo from the chat, so the user's next photo is not taken as a selfie.
+      if (!isPrivate && (command.name === 'addface' || (registerArgs.ok && !registerArgs.profile))) {
         for (const [key, p] of pendingSelfies) if (p.until <= Date.now()) pendingSelfies.delete(key);
         pendingSelfies.set(pendingKey, { purpose: command.name, args: command.args, until: Date.now() + PENDING_SELFIE_MS });
       }

@@ -38,9 +38,13 @@ export function parseCommand(message: Message, botUsername: string): ParsedComma
   return { name: name.toLowerCase(), args: text.slice(length).trim() };
 }
 
-/** `/register` alone, or `/register <album-url> <username>` for an album on another server. */
-export function parseRegisterArgs(args: string): { ok: true; album?: { url: string; username: string } } | { ok: false } {
+/**
+ * `/register` alone, `/register profile` (use the Telegram profile photo as the selfie), or
+ * `/register <album-url> <username>` for an album on another server.
+ */
+export function parseRegisterArgs(args: string): { ok: true; album?: { url: string; username: string }; profile?: true } | { ok: false } {
   if (args === '') return { ok: true };
+  if (args.toLowerCase() === 'profile') return { ok: true, profile: true };
   const parts = args.split(/\s+/);
   if (parts.length !== 2) return { ok: false };
   const [url = '', username = ''] = parts;
@@ -65,6 +69,8 @@ export const texts = {
   groupOnly: (command: string) => `/${command} works in a group: send it there, in the group whose photos you want.`,
   registerUsage: 'Usage: /register with a selfie as the caption, or /register <album-url> <username> to use your own album server.',
   sendSelfie: (name: string) => `${name}, now send a selfie: your face alone, well lit, looking at the camera.`,
+  orProfile: 'Or send /register profile to use your Telegram profile photo, if it shows your face alone.',
+  noProfilePhoto: 'I cannot see a profile photo of yours. Send a selfie instead: your face alone, well lit.',
   linkPrivate: (link: string) => `Your album: ${link}\n\nThis link is private: anyone who has it can see your photos.`,
   openBot: (bot: string) => `I can't message you before you open a chat with me: open https://t.me/${bot}?start=album (or find @${bot}) and send /album for your album link.`,
   albumFailed: 'The album server could not create your album right now. Please try again in a few minutes.',
@@ -92,6 +98,20 @@ export async function handleSelfie(ctx: BotContext, message: Message, purpose: '
     if (error instanceof FileTooBigError) return void (await reply(tooBigText));
     throw error;
   }
+  await useSelfie(ctx, message, from, purpose, parsed, selfie);
+}
+
+/** Registers (or adds a face) with a selfie already downloaded; one reply. */
+async function useSelfie(
+  ctx: BotContext,
+  message: Message,
+  from: User,
+  purpose: 'register' | 'addface',
+  parsed: { album?: { url: string; username: string } },
+  selfie: Uint8Array,
+): Promise<void> {
+  const chatId = message.chat.id;
+  const reply = (text: string) => sendText(ctx, chatId, text, { replyTo: message.message_id });
   const group = groupKey(chatId);
   const key = userKey(from.id);
   try {
@@ -155,7 +175,12 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
     case 'addface':
       // The selfie comes with the user's next photo (the router remembers); here only the prompt.
       if (isPrivate) return void (await reply(texts.groupOnly(command.name)));
-      if (command.name === 'register' && !parseRegisterArgs(command.args).ok) return void (await reply(texts.registerUsage));
+      if (command.name === 'register') {
+        const parsed = parseRegisterArgs(command.args);
+        if (!parsed.ok) return void (await reply(texts.registerUsage));
+        if (parsed.profile) return registerWithProfilePhoto(ctx, message, from);
+        if (!parsed.album && (await profilePhotoOf(ctx, from.id))) return void (await reply(`${texts.sendSelfie(displayName(from))}\n${texts.orProfile}`));
+      }
       return void (await reply(texts.sendSelfie(displayName(from))));
     case 'members': {
       if (isPrivate) return void (await reply(texts.groupOnly('members')));
@@ -244,4 +269,21 @@ async function deleteAlbumEverywhere(ctx: BotContext, userId: number): Promise<s
     }
     throw error;
   }
+}
+
+/** The largest rendition of the user's current profile photo, if Telegram shows the bot one. */
+async function profilePhotoOf(ctx: BotContext, userId: number): Promise<{ fileId: string; size: number | undefined } | undefined> {
+  const photos = await ctx.api.call('getUserProfilePhotos', (tg) => tg.getUserProfilePhotos(userId, 0, 1));
+  const sizes = photos.photos[0];
+  const largest = sizes?.[sizes.length - 1];
+  return largest ? { fileId: largest.file_id, size: largest.file_size } : undefined;
+}
+
+/** `/register profile`: the profile photo is the selfie, with the same face checks as any other. */
+async function registerWithProfilePhoto(ctx: BotContext, message: Message, from: User): Promise<void> {
+  const reply = (text: string) => sendText(ctx, message.chat.id, text, { replyTo: message.message_id });
+  const photo = await profilePhotoOf(ctx, from.id);
+  if (!photo) return void (await reply(texts.noProfilePhoto));
+  const { bytes } = await ctx.api.download(photo.fileId, photo.size);
+  await useSelfie(ctx, message, from, 'register', {}, bytes);
 }

@@ -24,22 +24,17 @@ export function registerServeCommand(program: Command): void {
       const members = new Members(terminal, config.PUBLIC_URL);
       const stops: Array<() => Promise<void>> = [];
       // A bot that cannot start (token refused, platform unreachable) is logged; the album keeps serving.
-      if (config.TELEGRAM_BOT_TOKEN) {
+      const bots = [
+        { name: 'Telegram', token: config.TELEGRAM_BOT_TOKEN, start: async () => (await import('../../bots/telegram/bot.ts')).startTelegramBot },
+        { name: 'Discord', token: config.DISCORD_BOT_TOKEN, start: async () => (await import('../../bots/discord/bot.ts')).startDiscordBot },
+      ];
+      for (const bot of bots) {
+        if (!bot.token) continue;
         try {
-          const { startTelegramBot } = await import('../../bots/telegram/bot.ts');
-          const bot = await startTelegramBot({ config, terminal, members, log });
-          stops.push(() => bot.stop());
+          const running = await (await bot.start())({ config, terminal, members, log });
+          stops.push(() => running.stop());
         } catch (error) {
-          log.error(`Telegram bot did not start: ${redact((error as Error).message, config)}`);
-        }
-      }
-      if (config.DISCORD_BOT_TOKEN) {
-        try {
-          const { startDiscordBot } = await import('../../bots/discord/bot.ts');
-          const bot = await startDiscordBot({ config, terminal, members, log });
-          stops.push(() => bot.stop());
-        } catch (error) {
-          log.error(`Discord bot did not start: ${redact((error as Error).message, config)}`);
+          log.error(`${bot.name} bot did not start: ${redact((error as Error).message, config)}`);
         }
       }
       if (stops.length === 0) log.info('No bot token set (TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN): album server only');

@@ -84,7 +84,7 @@ export class Gallery {
   /** For each unit query, the nearest member and the distance to the nearest other member. */
   nearestTwo(queries: Float32Array[]): NearestTwo[] {
     if (queries.length === 0 || this.owner.length === 0) return queries.map(() => ({ best: -1, bestDistance: Infinity, secondDistance: Infinity }));
-    if (this.owner.length < NATIVE_SCAN_ROWS) return queries.map((q) => twoSmallest(this.nearestPerMember(q)));
+    if (this.owner.length < NATIVE_SCAN_ROWS) return queries.map((q) => twoSmallest(this.nearestPerMember(q).entries()));
     // The first maxReferences+1 rows by distance always include a second member. The scan reads int8 copies
     // (a quarter of the memory traffic of float32, which is what bounds it), then the candidates are
     // re-ranked with their float32 vectors.
@@ -103,17 +103,7 @@ export class Gallery {
         const m = this.owner[row]!;
         if (d < (nearest.get(m) ?? Infinity)) nearest.set(m, d);
       }
-      let best = -1;
-      let bestDistance = Infinity;
-      let secondDistance = Infinity;
-      for (const [m, d] of nearest) {
-        if (d < bestDistance) {
-          secondDistance = bestDistance;
-          bestDistance = d;
-          best = m;
-        } else if (d < secondDistance) secondDistance = d;
-      }
-      return { best, bestDistance, secondDistance };
+      return twoSmallest(nearest);
     });
   }
 }
@@ -131,12 +121,12 @@ function quantise(vectors: Float32Array): Int8Array {
   return out;
 }
 
-function twoSmallest(distances: Float64Array): NearestTwo {
+/** The smallest and second-smallest distance among (member, distance) pairs. */
+function twoSmallest(distances: Iterable<[number, number]>): NearestTwo {
   let best = -1;
   let bestDistance = Infinity;
   let secondDistance = Infinity;
-  for (let m = 0; m < distances.length; m++) {
-    const d = distances[m]!;
+  for (const [m, d] of distances) {
     if (d < bestDistance) {
       secondDistance = bestDistance;
       bestDistance = d;

@@ -61,7 +61,7 @@ describe.skipIf(!hasFixtures())('Telegram bot (needs the bbt fixtures in ../shar
   /** Every album token the terminal knows, to check none ever reached a group or a log. */
   const allTokens = async () => {
     const tokens = [stuartToken];
-    for (const id of [...Object.values(users).map((u) => u.id), 2001, 2002, 2003, 2004, 2005, 3001, 3002]) {
+    for (const id of [...Object.values(users).map((u) => u.id), 2001, 2002, 2003, 2004, 2005, 3001, 3002, 3903]) {
       const t = await albumToken(id);
       if (t) tokens.push(t);
     }
@@ -358,6 +358,28 @@ describe.skipIf(!hasFixtures())('Telegram bot (needs the bbt fixtures in ../shar
       expect(text).not.toContain('/a/');
       for (const t of tokens) expect(text).not.toContain(t);
     }
+  });
+
+  it('offers the profile photo to a member who sends /register without a selfie, and registers with it', async () => {
+    const family: TgChat = { id: -100909, type: 'supergroup', title: 'Family' };
+    const withPhoto: TgUser = { id: 3903, is_bot: false, first_name: 'Pia', username: 'pia' };
+    const without: TgUser = { id: 3904, is_bot: false, first_name: 'Noor' };
+    fake.setProfilePhoto(withPhoto.id, read(bbt.selfies.penny![1]!));
+    fake.openedBy.add(withPhoto.id);
+
+    const ask = fake.pushMessage(family, withPhoto, { text: '/register' });
+    expect((await fake.waitFor(replyTo(family.id, ask.message_id), 'the selfie prompt')).text).toMatch(/\/register profile/);
+    const none = fake.pushMessage(family, without, { text: '/register profile' });
+    expect((await fake.waitFor(replyTo(family.id, none.message_id), 'the no-profile-photo reply')).text).toMatch(/cannot see a profile photo/);
+
+    const use = fake.pushMessage(family, withPhoto, { text: '/register profile' });
+    expect((await fake.waitFor(replyTo(family.id, use.message_id), 'the registration reply')).text).toMatch(/Pia is registered/);
+    expect((await members.list(`tg:${family.id}`)).map((c) => c.id)).toEqual([`tg:${withPhoto.id}`]);
+    // Penny's face, posted in this group, now reaches Pia's album (it is her profile photo's face).
+    const photo = fake.pushMessage(family, without, { photo: { original: read(photoPath('bbt5.jpg')) } });
+    await fake.waitFor(replyTo(family.id, photo.message_id), 'the delivery reply');
+    const token = await albumToken(withPhoto.id);
+    expect(await albumShas(token!)).toEqual([sha256(read(photoPath('bbt5.jpg')))]);
   });
 
   it('answers a photo in a private chat with how it works and shares it with nobody; an over-20 MB file gets a clear reply', async () => {

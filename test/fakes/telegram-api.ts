@@ -118,6 +118,13 @@ export class FakeTelegramApi {
   }
 
   /** Registers bytes the bot may download; returns the file's ids. */
+  /** Users' profile photos (one size each), as getUserProfilePhotos lists them. */
+  readonly profilePhotos = new Map<number, { file_id: string; file_unique_id: string; file_size: number; width: number; height: number }>();
+
+  setProfilePhoto(userId: number, bytes: Uint8Array): void {
+    this.profilePhotos.set(userId, { ...this.addFile(bytes), width: 640, height: 640 });
+  }
+
   addFile(bytes: Uint8Array, ext = 'jpg'): { file_id: string; file_unique_id: string; file_size: number } {
     const n = this.#files.size + 1;
     const file: StoredFile = { file_id: `file-${n}-${randomUUID()}`, file_unique_id: `u${n}`, file_path: `photos/file_${n}.${ext}`, bytes };
@@ -275,8 +282,10 @@ export class FakeTelegramApi {
       }
       case 'editMessageText':
         return { ok: { message_id: Number(params.message_id), date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'supergroup' }, text: params.text } };
-      case 'getUserProfilePhotos':
-        return { ok: { total_count: 0, photos: [] } };
+      case 'getUserProfilePhotos': {
+        const photo = this.profilePhotos.get(Number(params.user_id));
+        return { ok: photo ? { total_count: 1, photos: [[photo]] } : { total_count: 0, photos: [] } };
+      }
       default:
         // setMyCommands, deleteWebhook, setMessageReaction, answerCallbackQuery, ...
         return { ok: true };
