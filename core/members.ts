@@ -2,6 +2,7 @@
 // account on an album server (the built-in one by default) and a contact entry in the group.
 import type { Contact } from './contacts/index.ts';
 import { ContactError } from './contacts/index.ts';
+import { DESCRIPTOR_MODEL } from './faces/index.ts';
 import { AlbumApiError, createAccount, deleteAlbum } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
@@ -46,6 +47,11 @@ export function weakSelfie(groupSize: number, selfies: number, detectionScore: n
 }
 
 const linkKey = (userKey: string) => `member-album:${userKey}`;
+const remindedKey = (group: string) => `stale-reminded:${group}`;
+
+/** Said once to members whose reference selfies were made by an older descriptor model. */
+export const newSelfieNeeded = (names: string[]) =>
+  `${names.join(', ')}: facedrop now recognises faces with a new model, and your selfie no longer counts. Send /addface with a new selfie to keep receiving photos.`;
 
 /** Album account names are 1-64 of [A-Za-z0-9_.-] (ARCHITECTURE.md). */
 export function deriveUsername(hint: string, suffix = ''): string {
@@ -145,6 +151,21 @@ export class Members {
     }
     await this.terminal.store.delete(linkKey(userKey));
     return true;
+  }
+
+  /**
+   * Members of the group whose selfies came from another descriptor model (they match nobody until they
+   * send a new one), each returned once per model, so a bot asks each of them once.
+   */
+  async takeStaleReminders(group: string): Promise<Contact[]> {
+    const stale = (await this.terminal.contacts.list(group)).filter((c) => c.descriptorModel !== DESCRIPTOR_MODEL);
+    if (stale.length === 0) return [];
+    let fresh: Contact[] = [];
+    await this.terminal.store.update<string[]>(remindedKey(group), (done = []) => {
+      fresh = stale.filter((c) => !done.includes(`${c.id}@${DESCRIPTOR_MODEL}`));
+      return [...done, ...fresh.map((c) => `${c.id}@${DESCRIPTOR_MODEL}`)];
+    });
+    return fresh;
   }
 
   list(group: string): Promise<Contact[]> {

@@ -2,6 +2,7 @@
 // with the channel's group; one quiet reply names who received it, none when nobody matched.
 import { escapeMarkdown, MessageFlags, type Attachment, type Message } from 'discord.js';
 import { ImageError } from '../../core/faces/index.ts';
+import { newSelfieNeeded } from '../../core/members.ts';
 import { groupOfChannel, type BotContext } from './context.ts';
 import { downloadAttachment } from './download.ts';
 
@@ -51,11 +52,14 @@ export async function shareMessagePhotos(message: Message<true>, images: Attachm
       else ctx.log.error({ ...where, err: ctx.describe(error) }, 'Discord photo could not be shared');
     }
   }
-  if (recipients.size === 0) return;
+  // Members whose selfies predate the current face model are asked once, in this same reply.
+  const stale = await ctx.members.takeStaleReminders(group);
+  if (recipients.size === 0 && stale.length === 0) return;
   const names = [...recipients.values()].map((n) => escapeMarkdown(n));
+  const lines = [recipients.size ? `📬 Sent to ${joinNames(names)}.` : '', stale.length ? newSelfieNeeded(stale.map((c) => escapeMarkdown(c.name))) : ''];
   try {
     await message.reply({
-      content: `📬 Sent to ${joinNames(names)}.`,
+      content: lines.filter(Boolean).join('\n'),
       // Quiet: no ping for the poster, no mention parsed from a display name, no notification.
       allowedMentions: { parse: [], repliedUser: false },
       flags: MessageFlags.SuppressNotifications,
