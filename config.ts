@@ -40,6 +40,7 @@ const schema = z.object({
   DISCORD_BOT_TOKEN: z.string().min(10).optional(),
   DISCORD_API_ROOT: optionalUrl,
   DISCORD_GUILD_ID: z.string().regex(/^\d+$/).optional(),
+  DISCORD_GROUP_SCOPE: z.enum(['channel', 'guild']).default('channel'),
 });
 
 const raw = z.preprocess(

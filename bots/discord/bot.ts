@@ -10,7 +10,8 @@ import { createContext } from './context.ts';
 import { onMessage } from './photos.ts';
 import { describeError, redact, type BotLog } from './safe-log.ts';
 
-export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'>;
+export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'> &
+  Partial<Pick<Config, 'DISCORD_GROUP_SCOPE'>>;
 
 export interface DiscordBot {
   client: Client<true>;
@@ -35,7 +36,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
   if (!token) throw new Error('DISCORD_BOT_TOKEN is not set');
   const secrets = [token];
   const faceQueue = new PQueue({ concurrency: Math.max(2, terminal.engine.threads) });
-  const ctx = createContext({ members, sharer: terminal.sharer, log, faceQueue, publicUrl: config.PUBLIC_URL, maxBytes: config.MAX_UPLOAD_BYTES, secrets });
+  const ctx = createContext({ members, sharer: terminal.sharer, log, faceQueue, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
   const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
 
   function wire(client: Client): void {

@@ -57,7 +57,7 @@ const HELP = [
 type Handler = (interaction: ChatInputCommandInteraction<'cached' | 'raw'>, ctx: BotContext) => Promise<string>;
 
 const userKeyOf = (interaction: ChatInputCommandInteraction) => `dc:${interaction.user.id}`;
-const groupOf = (interaction: ChatInputCommandInteraction) => groupOfChannel(interaction.channel, interaction.channelId);
+const groupOf = (interaction: ChatInputCommandInteraction, ctx: BotContext) => groupOfChannel(interaction.channel, interaction.channelId, ctx.groupScope);
 
 /** The album link, always `${PUBLIC_URL}/a/<token>` (ARCHITECTURE.md), when this terminal created the account. */
 function albumLink(link: AlbumLink): string | undefined {
@@ -86,7 +86,7 @@ const handlers: Record<string, Handler> = {
     const displayName = (interaction.inCachedGuild() ? interaction.member.displayName : undefined) ?? user.displayName;
     const result = await ctx.faceQueue.add(() =>
       ctx.members.register({
-        group: groupOf(interaction),
+        group: groupOf(interaction, ctx),
         userKey: userKeyOf(interaction),
         displayName,
         usernameHint: username ?? user.username,
@@ -100,7 +100,7 @@ const handlers: Record<string, Handler> = {
 
   async addface(interaction, ctx) {
     const selfie = await fetchSelfie(interaction, ctx);
-    const contact = await ctx.faceQueue.add(() => ctx.members.addFace(groupOf(interaction), userKeyOf(interaction), selfie));
+    const contact = await ctx.faceQueue.add(() => ctx.members.addFace(groupOf(interaction, ctx), userKeyOf(interaction), selfie));
     return `Added: you now have ${contact.descriptors.length} reference selfies here.`;
   },
 
@@ -111,7 +111,7 @@ const handlers: Record<string, Handler> = {
   },
 
   async forget(interaction, ctx) {
-    const removed = await ctx.members.forget(groupOf(interaction), userKeyOf(interaction));
+    const removed = await ctx.members.forget(groupOf(interaction, ctx), userKeyOf(interaction));
     const deleteAlbum = interaction.options.getBoolean('delete_album') ?? false;
     const deleted = deleteAlbum ? await ctx.members.deleteAlbum(userKeyOf(interaction)) : false;
     const parts = [removed ? 'Your face data is removed from this channel: photos posted here no longer reach you.' : 'You were not registered in this channel.'];
@@ -120,7 +120,7 @@ const handlers: Record<string, Handler> = {
   },
 
   async members(interaction, ctx) {
-    const list = await ctx.members.list(groupOf(interaction));
+    const list = await ctx.members.list(groupOf(interaction, ctx));
     if (list.length === 0) return 'Nobody is registered in this channel yet: `/register` with a selfie.';
     return `Registered here (${list.length}): ${joinNames(list.map((c) => c.name))}.`;
   },

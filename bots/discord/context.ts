@@ -14,6 +14,8 @@ export interface BotContext {
   faceQueue: PQueue;
   /** Base of album links (PUBLIC_URL). */
   publicUrl: string;
+  /** DISCORD_GROUP_SCOPE: one group per channel, or per server. */
+  groupScope: GroupScope;
   /** Largest attachment fetched (MAX_UPLOAD_BYTES). */
   maxBytes: number;
   /** True the first time a key is seen (bounded memory). */
@@ -24,11 +26,15 @@ export interface BotContext {
   describe(error: unknown): Record<string, unknown>;
 }
 
+export type GroupScope = 'channel' | 'guild';
+
 /**
  * The contact-book group of a Discord channel: "dc:<channel id>". A thread belongs to its parent
- * channel's group, so photos posted in a thread reach the members registered in the channel.
+ * channel's group, so photos posted in a thread reach the members registered in the channel. With
+ * DISCORD_GROUP_SCOPE=guild, every channel of a server is one group: "dc:guild:<guild id>".
  */
-export function groupOfChannel(channel: Channel | null | undefined, fallbackChannelId?: string): string {
+export function groupOfChannel(channel: Channel | null | undefined, fallbackChannelId?: string, scope: GroupScope = 'channel'): string {
+  if (scope === 'guild' && channel && 'guildId' in channel && channel.guildId) return `dc:guild:${channel.guildId}`;
   if (channel?.isThread() && channel.parentId) return `dc:${channel.parentId}`;
   const id = channel?.id ?? fallbackChannelId;
   if (!id) throw new Error('A Discord event without a channel');
@@ -41,6 +47,7 @@ export function createContext(options: {
   log: BotLog;
   faceQueue: PQueue;
   publicUrl: string;
+  groupScope?: GroupScope;
   maxBytes: number;
   secrets: string[];
   rememberKeys?: number;
@@ -56,6 +63,7 @@ export function createContext(options: {
     log,
     faceQueue: options.faceQueue,
     publicUrl: options.publicUrl,
+    groupScope: options.groupScope ?? 'channel',
     maxBytes: options.maxBytes,
     describe,
     firstTime(key) {

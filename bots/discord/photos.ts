@@ -25,7 +25,7 @@ export function onMessage(message: Message, ctx: BotContext): void {
 
 /** Shares each image of one message, then acknowledges the message once. One bad image never stops the rest. */
 export async function shareMessagePhotos(message: Message<true>, images: Attachment[], ctx: BotContext): Promise<void> {
-  const group = groupOfChannel(message.channel, message.channelId);
+  const group = groupOfChannel(message.channel, message.channelId, ctx.groupScope);
   const recipients = new Map<string, string>();
   for (const image of images) {
     const where = { messageId: message.id, channelId: message.channelId, attachmentId: image.id };
