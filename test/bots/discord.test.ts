@@ -272,15 +272,16 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
     expect((await terminal.contacts.list(group)).map((c) => c.id)).not.toContain(`dc:${people.get('sheldon')!.id}`);
     expect(JSON.stringify(await terminal.store.get(`contacts:${group}`))).not.toContain(people.get('sheldon')!.id);
 
-    // bbt2 shows Leonard and Sheldon: re-encoded smaller, it is a new photo that now reaches Leonard alone.
-    const resized = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt2.jpg'))).resize({ width: 900 }).jpeg().toBuffer();
+    // bbt5 shows Sheldon with four others: re-encoded smaller, it is a new photo that no longer reaches Sheldon.
+    // (Howard is the check that it still reaches the others: his face is far inside the threshold.)
+    const resized = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 900 }).jpeg().toBuffer();
     const sheldonBefore = (await albumOf('sheldon')).body!.photos.length;
-    expect((await albumOf('sheldon')).body!.photos.map((p) => p.sha256)).toContain(sha256(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt2.jpg'))));
+    expect((await albumOf('sheldon')).body!.photos.map((p) => p.sha256)).toContain(sha256(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))));
     const { replies } = await post(poster, [{ name: 'again.jpg', bytes: resized, contentType: 'image/jpeg' }]);
     expect(replies).toHaveLength(1);
-    expect(replies[0]!.content).toContain('Leonard');
+    expect(replies[0]!.content).toContain('Howard');
     expect(replies[0]!.content).not.toContain('Sheldon');
-    expect((await albumOf('leonard')).body!.photos.map((p) => p.sha256)).toContain(sha256(resized));
+    expect((await albumOf('howard')).body!.photos.map((p) => p.sha256)).toContain(sha256(resized));
     expect((await albumOf('sheldon')).body!.photos).toHaveLength(sheldonBefore);
 
     // Stuart also deletes his album: the link stops working.
@@ -331,11 +332,11 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
 
   it('handles a replayed dispatch once, stays silent when nobody matched, and one bad attachment never stops the others', async () => {
     const channelId = fake.channels.photos!.id;
-    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt2.jpg'))).resize({ width: 1000 }).jpeg().toBuffer();
+    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 1000 }).jpeg().toBuffer();
     const garbage: FakeFile = { name: 'broken.jpg', bytes: Buffer.from('JFIF but not really'), contentType: 'image/jpeg' };
     const { message, replies } = await post(poster, [garbage, { name: 'small.jpg', bytes: photo, contentType: 'image/jpeg' }]);
     expect(replies).toHaveLength(1);
-    expect(replies[0]!.content).toContain('Leonard');
+    expect(replies[0]!.content).toContain('Howard');
     expect(log.lines.some((l) => l.includes('not a readable image'))).toBe(true);
 
     // The gateway replays the same MESSAGE_CREATE (as after a resume): no second download, no second reply.
