@@ -34,6 +34,7 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'must look like 123456:ABC-DEF').optional(),
   TELEGRAM_API_ROOT: optionalUrl,
   TELEGRAM_GROUP_REPLIES: z.enum(['on', 'off']).default('on'),

@@ -17,7 +17,8 @@ import { PhotoStorage } from './storage.ts';
 export type AlbumConfig = Pick<
   Config,
   'DATA_DIR' | 'PUBLIC_URL' | 'ALBUM_VERIFY_THRESHOLD' | 'MAX_UPLOAD_BYTES' | 'UPLOAD_RATE_LIMIT' | 'UPLOAD_HMAC_SECRET'
->;
+> &
+  Partial<Pick<Config, 'TRUST_PROXY'>>;
 
 export interface AlbumDeps {
   config: AlbumConfig;
@@ -46,6 +47,8 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
     logger: loggerOptions(deps.logger),
     bodyLimit: 64 * 1024, // only multipart carries files, and it has its own limits
     return503OnClosing: true,
+    // Behind a reverse proxy, the client address (for the rate limit) comes from X-Forwarded-For.
+    trustProxy: config.TRUST_PROXY ?? false,
   });
   installErrorHandler(app);
 

@@ -258,6 +258,19 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     }
   });
 
+  it('behind a proxy (TRUST_PROXY=true) rate-limits each forwarded client address, not the proxy\'s', async () => {
+    const proxied = await buildApp({ config: albumTestConfig(dataDir, { UPLOAD_RATE_LIMIT: '1', TRUST_PROXY: 'true' }), store, engine });
+    try {
+      const from = async (client: string) => {
+        const { payload, headers } = await encodeForm(formOf({ username: 'nobody' }, [{ field: 'picture', bytes: bbt2 }]));
+        return (await proxied.inject({ method: 'POST', url: '/api/upload', payload, headers: { ...headers, 'x-forwarded-for': client }, remoteAddress: '127.0.0.1' })).statusCode;
+      };
+      expect([await from('203.0.113.1'), await from('203.0.113.1'), await from('203.0.113.2')]).toEqual([404, 429, 404]);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('never writes an album token into its log', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
