@@ -23,6 +23,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   PUBLIC_URL: optionalUrl,
   STORE_URL: z.string().regex(/^(sqlite|redis|rediss|postgres|postgresql):\/\//, 'must start with sqlite://, redis:// or postgres://').optional(),
+  // Records (and jobs): an SQLite file (default: the STORE_URL file when that is sqlite://) or PostgreSQL.
+  DATABASE_URL: z.string().regex(/^(sqlite|postgres|postgresql):\/\//, 'must start with sqlite:// or postgres://').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FACE_THREADS: z.coerce.number().int().min(1).max(64).default(Math.max(1, os.availableParallelism())),
   // Terminal: identification among a group's members (see README, "How matching works").
@@ -50,7 +52,7 @@ const raw = z.preprocess(
 );
 
 type Parsed = z.infer<typeof schema>;
-export type Config = Readonly<Parsed & { PUBLIC_URL: string; STORE_URL: string; DATA_DIR: string }>;
+export type Config = Readonly<Parsed & { PUBLIC_URL: string; STORE_URL: string; DATABASE_URL: string; DATA_DIR: string }>;
 
 /** Reads and validates the environment: the one place that touches process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, { dotenv = true } = {}): Config {
@@ -65,10 +67,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { dotenv = true
   const c = result.data;
   const dataDir = path.resolve(c.DATA_DIR);
   const publicUrl = (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
+  const storeUrl = c.STORE_URL ?? `sqlite://${path.join(dataDir, 'facedrop.sqlite')}`;
   return Object.freeze({
     ...c,
     DATA_DIR: dataDir,
     PUBLIC_URL: publicUrl,
-    STORE_URL: c.STORE_URL ?? `sqlite://${path.join(dataDir, 'facedrop.sqlite')}`,
+    STORE_URL: storeUrl,
+    // The records live in the embedded file by default; a keyv-era file there is migrated in place.
+    DATABASE_URL: c.DATABASE_URL ?? (/^(sqlite|postgres|postgresql):/.test(storeUrl) ? storeUrl : `sqlite://${path.join(dataDir, 'facedrop.sqlite')}`),
   });
 }

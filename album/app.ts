@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import sharp from 'sharp';
 import type { Config } from '../config.ts';
 import type { FaceEngine } from '../core/faces/index.ts';
-import type { Store } from '../core/store.ts';
+import type { Records } from '../core/records/index.ts';
 import { AlbumError, installErrorHandler } from './errors.ts';
 import { AlbumRecords } from './records.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -22,7 +22,7 @@ export type AlbumConfig = Pick<
 
 export interface AlbumDeps {
   config: AlbumConfig;
-  store: Store;
+  records: Records;
   engine: FaceEngine;
   /** false (default) for silence, true or pino options to log; album tokens are redacted from logged URLs. */
   logger?: boolean | Record<string, unknown>;
@@ -42,7 +42,7 @@ export const MAX_SELFIES_PER_REQUEST = 5;
 
 /** Builds the album server; never listens (server.ts does), so tests drive it with `inject`. */
 export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
-  const { config, store, engine } = deps;
+  const { config, engine } = deps;
   const app = Fastify({
     logger: loggerOptions(deps.logger),
     bodyLimit: 64 * 1024, // only multipart carries files, and it has its own limits
@@ -59,7 +59,7 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
   const ctx: AlbumContext = {
     config,
     engine,
-    records: new AlbumRecords(store),
+    records: new AlbumRecords(deps.records.albums),
     storage,
     health: { ready: false },
   };

@@ -1,33 +1,33 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { sharedFaceEngine, type FaceEngine } from '../core/faces/index.ts';
-import { openStore, type Store } from '../core/store.ts';
+import { openConfiguredRecords, type Records } from '../core/records/index.ts';
 import { buildApp } from './app.ts';
 
 export interface AlbumServer {
   /** Where this server listens (a loopback address when bound to all interfaces). */
   url: string;
   app: FastifyInstance;
-  /** The store and face engine it runs on, for a terminal in the same process to share. */
-  store: Store;
+  /** The records database and face engine it runs on, for a terminal in the same process to share. */
+  records: Records;
   engine: FaceEngine;
-  /** Stops listening (in-flight requests finish) and closes the store if this server opened it. */
+  /** Stops listening (in-flight requests finish) and closes the records database if this server opened it. */
   close(): Promise<void>;
 }
 
 /**
  * Starts the album server on config.HOST:config.PORT (0 picks a free port). By default it opens
- * config.STORE_URL and uses the process's shared face engine, which it leaves open for other users.
+ * config's records database and uses the process's shared face engine, which it leaves open for other users.
  */
-export async function startAlbumServer(config: Config, deps: { store?: Store; engine?: FaceEngine } = {}): Promise<AlbumServer> {
-  const store = deps.store ?? (await openStore(config.STORE_URL));
+export async function startAlbumServer(config: Config, deps: { records?: Records; engine?: FaceEngine } = {}): Promise<AlbumServer> {
+  const records = deps.records ?? (await openConfiguredRecords(config));
   const engine = deps.engine ?? sharedFaceEngine({ threads: config.FACE_THREADS });
   let app: FastifyInstance;
   try {
-    app = await buildApp({ config, store, engine, logger: { level: config.LOG_LEVEL } });
+    app = await buildApp({ config, records, engine, logger: { level: config.LOG_LEVEL } });
     await app.listen({ host: config.HOST, port: config.PORT, listenTextResolver: (address) => `album server listening at ${address}` });
   } catch (error) {
-    if (!deps.store) await store.close();
+    if (!deps.records) await records.close();
     throw error;
   }
   const address = app.server.address();
@@ -37,11 +37,11 @@ export async function startAlbumServer(config: Config, deps: { store?: Store; en
   return {
     url,
     app,
-    store,
+    records,
     engine,
     async close() {
       await app.close();
-      if (!deps.store) await store.close();
+      if (!deps.records) await records.close();
     },
   };
 }

@@ -1,18 +1,13 @@
 // Chat-agnostic member registration, shared by every bot: a member registers with a selfie, gets an
 // account on an album server (the built-in one by default) and a contact entry in the group.
 import type { Contact } from './contacts/index.ts';
+import type { AlbumLink } from './records/index.ts';
 import { ContactError } from './contacts/index.ts';
 import { DESCRIPTOR_MODEL } from './faces/index.ts';
 import { AlbumApiError, createAccount, deleteAlbum } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
-export interface AlbumLink {
-  album: string;
-  username: string;
-  /** Present only for accounts this terminal created: the private album link. */
-  token?: string;
-  albumUrl?: string;
-}
+export type { AlbumLink } from './records/index.ts';
 
 export interface RegisterRequest {
   group: string;
@@ -46,9 +41,6 @@ export function weakSelfie(groupSize: number, selfies: number, detectionScore: n
   return selfies < 2 && (groupSize >= 30 || detectionScore < 0.8);
 }
 
-const linkKey = (userKey: string) => `member-album:${userKey}`;
-const remindedKey = (group: string) => `stale-reminded:${group}`;
-
 /** Said once to members whose reference selfies were made by an older descriptor model. */
 export const newSelfieNeeded = (names: string[]) =>
   `${names.join(', ')}: facedrop now recognises faces with a new model, and your selfie no longer counts. Send /addface with a new selfie to keep receiving photos.`;
@@ -72,7 +64,7 @@ export class Members {
    * Nothing is stored when it throws.
    */
   async register(request: RegisterRequest): Promise<RegisterResult> {
-    const { contacts, engine, store } = this.terminal;
+    const { contacts, engine, records } = this.terminal;
     if (request.selfies.length === 0) throw new Error('register needs at least one selfie');
     const descriptors: number[][] = [];
     let lowestScore = 1;
@@ -91,14 +83,14 @@ export class Members {
     if (request.album) {
       link = { album: request.album.url, username: request.album.username };
     } else {
-      const existing = await store.get<AlbumLink>(linkKey(request.userKey));
+      const existing = await records.members.link(request.userKey);
       if (existing?.token && existing.album === this.builtInAlbum) link = existing;
       else {
         link = await this.#createBuiltInAccount(request.usernameHint, request.selfies);
         createdAccount = true;
       }
     }
-    await store.set(linkKey(request.userKey), link);
+    await records.members.setLink(request.userKey, link);
     const contact = await contacts.add(request.group, {
       id: request.userKey,
       name: request.displayName,
@@ -131,7 +123,7 @@ export class Members {
 
   /** The member's album link, if this terminal created their account. */
   link(userKey: string): Promise<AlbumLink | undefined> {
-    return this.terminal.store.get<AlbumLink>(linkKey(userKey));
+    return this.terminal.records.members.link(userKey);
   }
 
   /** Removes the member and their face data from one group. */
@@ -149,7 +141,7 @@ export class Members {
       // Already gone on the album side: forget the dead link all the same.
       if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
     }
-    await this.terminal.store.delete(linkKey(userKey));
+    await this.terminal.records.members.deleteLink(userKey);
     return true;
   }
 
@@ -159,12 +151,8 @@ export class Members {
    */
   async takeStaleReminders(group: string): Promise<Contact[]> {
     const stale = (await this.terminal.contacts.list(group)).filter((c) => c.descriptorModel !== DESCRIPTOR_MODEL);
-    if (stale.length === 0) return [];
-    let fresh: Contact[] = [];
-    await this.terminal.store.update<string[]>(remindedKey(group), (done = []) => {
-      fresh = stale.filter((c) => !done.includes(`${c.id}@${DESCRIPTOR_MODEL}`));
-      return [...done, ...fresh.map((c) => `${c.id}@${DESCRIPTOR_MODEL}`)];
-    });
+    const fresh: Contact[] = [];
+    for (const c of stale) if (await this.terminal.records.members.firstReminder(group, c.id, DESCRIPTOR_MODEL)) fresh.push(c);
     return fresh;
   }
 

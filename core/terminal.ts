@@ -1,14 +1,13 @@
-import path from 'node:path';
 import type { Config } from '../config.ts';
 import { ContactBook } from './contacts/index.ts';
 import { sharedFaceEngine, type FaceEngine } from './faces/index.ts';
 import { policyForGallery } from './match/index.ts';
+import { openConfiguredRecords, type Records } from './records/index.ts';
 import { Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
-import { openStore, type Store } from './store.ts';
 
 /** Everything the sender's side needs, wired once: used by the CLI and every bot. */
 export interface Terminal {
-  store: Store;
+  records: Records;
   engine: FaceEngine;
   contacts: ContactBook;
   outbox: Outbox;
@@ -16,19 +15,18 @@ export interface Terminal {
   close(): Promise<void>;
 }
 
-export type TerminalConfig = Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET'>;
+export type TerminalConfig = Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET'>;
 
 export async function openTerminal(
   config: TerminalConfig,
-  deps: { store?: Store; engine?: FaceEngine; onDelivered?: (packet: Packet, outcome: DeliveryOutcome) => void; terminalName?: string } = {},
+  deps: { records?: Records; engine?: FaceEngine; onDelivered?: (packet: Packet, outcome: DeliveryOutcome) => void; terminalName?: string } = {},
 ): Promise<Terminal> {
-  const store = deps.store ?? (await openStore(config.STORE_URL));
+  const records = deps.records ?? (await openConfiguredRecords(config));
   const engine = deps.engine ?? sharedFaceEngine({ threads: config.FACE_THREADS });
-  const contacts = new ContactBook(store, engine, config.MATCH_FALSE_MATCH_RATE);
+  const contacts = new ContactBook(records.contacts, engine, config.MATCH_FALSE_MATCH_RATE);
   const hmacSecret = config.UPLOAD_HMAC_SECRET;
   const outbox = new Outbox({
-    store,
-    dir: path.join(config.DATA_DIR, 'outbox'),
+    records,
     ...(hmacSecret ? { send: (p) => uploadPicture(p, { hmacSecret }) } : {}),
     ...(deps.onDelivered ? { onFinal: deps.onDelivered } : {}),
     ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
@@ -40,14 +38,14 @@ export async function openTerminal(
     policyFor: (gallery) => policyForGallery(gallery, { falseMatchRate: config.MATCH_FALSE_MATCH_RATE, margin: config.MATCH_MARGIN, minFacePx: config.MATCH_MIN_FACE_PX }),
   });
   return {
-    store,
+    records,
     engine,
     contacts,
     outbox,
     sharer,
     async close() {
       await outbox.stop();
-      if (!deps.store) await store.close();
+      if (!deps.records) await records.close();
     },
   };
 }

@@ -7,7 +7,8 @@ import type { Members } from '../../core/members.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import { commandDefinitions, onInteraction } from './commands.ts';
 import { createContext } from './context.ts';
-import { onMessage } from './photos.ts';
+import { DurableInbox } from '../shared/inbox.ts';
+import { onMessage, shareMessagePhotos, type MessageJob } from './photos.ts';
 import { describeError, redact, type BotLog } from './safe-log.ts';
 
 export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'> &
@@ -36,7 +37,16 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
   if (!token) throw new Error('DISCORD_BOT_TOKEN is not set');
   const secrets = [token];
   const faceQueue = new PQueue({ concurrency: Math.max(2, terminal.engine.threads) });
-  const ctx = createContext({ members, sharer: terminal.sharer, log, faceQueue, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
+  // Jobs wait until the client is ready: they answer through it.
+  let current: Client | undefined;
+  const inbox: DurableInbox<MessageJob> = new DurableInbox<MessageJob>({
+    records: terminal.records,
+    queue: 'discord',
+    concurrency: Math.max(2, terminal.engine.threads),
+    run: (job) => shareMessagePhotos(job.payload, ctx, current!),
+    onError: (job, error, final) => log.error({ messageId: job.payload.messageId, final, err: describeError(error, secrets) }, 'Discord photo job failed'),
+  });
+  const ctx = createContext({ members, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
   const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
 
   function wire(client: Client): void {
@@ -92,6 +102,9 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     if (client === 'refused') throw new Error('Discord refused the gateway intents even without MessageContent');
   }
   const ready = client;
+  current = ready;
+  // Photos stored by an earlier run (stopped or crashed before they were shared) go first.
+  inbox.start();
 
   try {
     // With DISCORD_GUILD_ID the commands appear at once in that server; global ones can take a while.
@@ -109,8 +122,10 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     idle: () => ctx.idle(),
     stop() {
       stopping ??= (async () => {
-        // Finish what was received (replies need the REST token, which destroy() clears), then disconnect.
+        // Finish what was received (replies need the REST token, which destroy() clears), then disconnect;
+        // jobs still running after the grace time are interrupted and run at the next start.
         await Promise.race([ctx.idle(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
+        await inbox.stop(0);
         await ready.destroy();
       })();
       return stopping;

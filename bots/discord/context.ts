@@ -4,13 +4,17 @@ import type { Channel } from 'discord.js';
 import type PQueue from 'p-queue';
 import type { Members } from '../../core/members.ts';
 import type { Sharer } from '../../core/share/index.ts';
+import type { DurableInbox } from '../shared/inbox.ts';
+import type { MessageJob } from './photos.ts';
 import { describeError, type BotLog } from './safe-log.ts';
 
 export interface BotContext {
   members: Members;
   sharer: Sharer;
   log: BotLog;
-  /** Face work (selfies, shared photos): bounded so a burst of posts waits its turn instead of piling up. */
+  /** Photos posted in channels, as durable jobs. */
+  inbox: DurableInbox<MessageJob>;
+  /** Face work for slash commands (selfies): bounded so a burst of posts waits its turn instead of piling up. */
   faceQueue: PQueue;
   /** Base of album links (PUBLIC_URL). */
   publicUrl: string;
@@ -46,6 +50,7 @@ export function createContext(options: {
   sharer: Sharer;
   log: BotLog;
   faceQueue: PQueue;
+  inbox: DurableInbox<MessageJob>;
   publicUrl: string;
   groupScope?: GroupScope;
   maxBytes: number;
@@ -62,6 +67,7 @@ export function createContext(options: {
     sharer: options.sharer,
     log,
     faceQueue: options.faceQueue,
+    inbox: options.inbox,
     publicUrl: options.publicUrl,
     groupScope: options.groupScope ?? 'channel',
     maxBytes: options.maxBytes,
@@ -82,6 +88,8 @@ export function createContext(options: {
       void settled.finally(() => inflight.delete(settled));
     },
     async idle() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      await options.inbox.idle();
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
   };

@@ -1,6 +1,7 @@
-// Photos posted in a channel: every image attachment is fetched (original bytes) and shared through core
-// with the channel's group; one quiet reply names who received it, none when nobody matched.
-import { escapeMarkdown, MessageFlags, type Attachment, type Message } from 'discord.js';
+// Photos posted in a channel: each message with images becomes a durable job (bots/shared/inbox.ts); the
+// job fetches every image attachment (original bytes) and shares it through core with the channel's
+// group; one quiet reply names who received it, none when nobody matched.
+import { escapeMarkdown, MessageFlags, type Attachment, type Client, type Message } from 'discord.js';
 import { ImageError } from '../../core/faces/index.ts';
 import { newSelfieNeeded } from '../../core/members.ts';
 import { groupOfChannel, type BotContext } from './context.ts';
@@ -13,22 +14,36 @@ export function isImageAttachment(attachment: Pick<Attachment, 'contentType' | '
   return (attachment.contentType?.toLowerCase().startsWith('image/') ?? false) || IMAGE_NAME.test(attachment.name);
 }
 
-/** Called for every MESSAGE_CREATE: enqueues the face work and returns at once. */
+/** What a message's job keeps: enough to fetch its images and answer it after a restart. */
+export interface MessageJob {
+  messageId: string;
+  channelId: string;
+  group: string;
+  attachments: Array<{ id: string; url: string; name: string; size: number }>;
+}
+
+/** Called for every MESSAGE_CREATE: stores the message's job and returns at once. */
 export function onMessage(message: Message, ctx: BotContext): void {
   if (!message.inGuild() || message.author.id === message.client.user.id) return;
   const images = [...message.attachments.values()].filter(isImageAttachment);
   if (images.length === 0) return;
   // A resumed gateway session may replay a dispatch: one message is shared and answered once.
   if (!ctx.firstTime(`message:${message.id}`)) return;
-  ctx.track(ctx.faceQueue.add(() => shareMessagePhotos(message, images, ctx)));
+  const job: MessageJob = {
+    messageId: message.id,
+    channelId: message.channelId,
+    group: groupOfChannel(message.channel, message.channelId, ctx.groupScope),
+    attachments: images.map((a) => ({ id: a.id, url: a.url, name: a.name, size: a.size })),
+  };
+  ctx.track(ctx.inbox.put(`message:${message.id}`, 'share', job));
 }
 
 /** Shares each image of one message, then acknowledges the message once. One bad image never stops the rest. */
-export async function shareMessagePhotos(message: Message<true>, images: Attachment[], ctx: BotContext): Promise<void> {
-  const group = groupOfChannel(message.channel, message.channelId, ctx.groupScope);
+export async function shareMessagePhotos(job: MessageJob, ctx: BotContext, client: Client): Promise<void> {
+  const { group } = job;
   const recipients = new Map<string, string>();
-  for (const image of images) {
-    const where = { messageId: message.id, channelId: message.channelId, attachmentId: image.id };
+  for (const image of job.attachments) {
+    const where = { messageId: job.messageId, channelId: job.channelId, attachmentId: image.id };
     if (image.size > ctx.maxBytes) {
       ctx.log.info({ ...where, size: image.size }, 'Discord photo skipped: larger than MAX_UPLOAD_BYTES');
       continue;
@@ -57,16 +72,21 @@ export async function shareMessagePhotos(message: Message<true>, images: Attachm
   if (recipients.size === 0 && stale.length === 0) return;
   const names = [...recipients.values()].map((n) => escapeMarkdown(n));
   const lines = [recipients.size ? `📬 Sent to ${joinNames(names)}.` : '', stale.length ? newSelfieNeeded(stale.map((c) => escapeMarkdown(c.name))) : ''];
+  // A job run again after a crash re-sends its packets (the album answers duplicate) but never answers twice.
+  if (!(await ctx.inbox.once(`answer:${job.messageId}`))) return;
   try {
-    await message.reply({
+    const channel = client.channels.cache.get(job.channelId) ?? (await client.channels.fetch(job.channelId));
+    if (!channel?.isSendable()) throw new Error('the channel cannot be written to');
+    await channel.send({
       content: lines.filter(Boolean).join('\n'),
+      reply: { messageReference: job.messageId, failIfNotExists: false },
       // Quiet: no ping for the poster, no mention parsed from a display name, no notification.
       allowedMentions: { parse: [], repliedUser: false },
       flags: MessageFlags.SuppressNotifications,
     });
   } catch (error) {
     // The photos are already queued for delivery; a lost acknowledgement must not resend them.
-    ctx.log.warn({ messageId: message.id, err: ctx.describe(error) }, 'Discord reply could not be posted');
+    ctx.log.warn({ messageId: job.messageId, err: ctx.describe(error) }, 'Discord reply could not be posted');
   }
 }
 

@@ -1,17 +1,16 @@
-// The Telegram bot: long polling with telegraf, a router that only records and enqueues work, and the
-// queue that runs it (face work never blocks the next getUpdates).
+// The Telegram bot: long polling with telegraf, a router that only stores each update's work as a durable
+// job (bots/shared/inbox.ts), and the workers that run it (face work never blocks the next getUpdates).
 import { setTimeout as sleep } from 'node:timers/promises';
-import PQueue from 'p-queue';
 import { Telegraf } from 'telegraf';
 import type { CallbackQuery, Message } from 'telegraf/types';
 import type { Config } from '../../config.ts';
 import type { Members } from '../../core/members.ts';
-import type { Store } from '../../core/store.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import { BotApi, defaultRetryPolicy, type Log, type RetryPolicy } from './api.ts';
 import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand, parseRegisterArgs, texts } from './commands.ts';
 import { sendText, type BotContext } from './context.ts';
-import { MediaGroupCollector, pickImage, sharePhotos } from './photos.ts';
+import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
+import { pickImage, sharePhotos } from './photos.ts';
 
 export interface TelegramBotOptions {
   config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'TELEGRAM_GROUP_REPLIES' | 'PUBLIC_URL'>;
@@ -36,14 +35,13 @@ export interface TelegramBot {
 }
 
 /** A unit of work, stored before the update is acknowledged so a crash or restart does not lose a photo. */
-type Job =
+export type Job =
   | { id: string; kind: 'share'; chatId: number; messages: Message[] }
   | { id: string; kind: 'selfie'; chatId: number; purpose: 'register' | 'addface'; args: string; message: Message }
   | { id: string; kind: 'command'; chatId: number; name: string; args: string; message: Message }
   | { id: string; kind: 'private-photo'; chatId: number; message: Message }
   | { id: string; kind: 'callback'; chatId: number; query: CallbackQuery };
 
-const INBOX_KEY = 'telegram:inbox';
 // A "/register" waits this long for the user's selfie.
 const PENDING_SELFIE_MS = 15 * 60_000;
 
@@ -63,45 +61,27 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList]));
 
   const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username };
-  const inbox = new Inbox(terminal.store);
-  const queue = new PQueue({ concurrency: options.concurrency ?? 4 });
-  const chains = new Map<number, Promise<void>>();
   const pendingSelfies = new Map<string, { purpose: 'register' | 'addface'; args: string; until: number }>();
-
-  const run = async (job: Job): Promise<void> => {
-    try {
-      await execute(ctx, job);
-      await inbox.remove(job.id);
-    } catch (error) {
-      if (stopping.signal.aborted) return; // interrupted by shutdown: stays in the inbox for the next start
-      log.error({ job: job.kind, chatId: job.chatId, err: api.describe(error) }, 'Telegram: job failed');
-      await inbox.remove(job.id).catch(() => {});
-    }
-  };
+  const mediaGroupQuietMs = options.mediaGroupQuietMs ?? 1000;
+  const inbox: DurableInbox<Job, Message> = new DurableInbox<Job, Message>({
+    records: terminal.records,
+    queue: 'telegram',
+    concurrency: options.concurrency ?? 4,
+    abort: stopping,
+    run: (job) => execute(ctx, withParts(job), inbox),
+    onError: (job, error, final) => log.error({ job: job.kind, chatId: job.payload.chatId, final, err: api.describe(error) }, 'Telegram: job failed'),
+  });
   // One chat's jobs in order (a "/register" before the photo that follows it); chats in parallel.
-  const schedule = (job: Job) => {
-    const previous = chains.get(job.chatId) ?? Promise.resolve();
-    // run() catches everything; the catch here only keeps the chain alive whatever happens.
-    const next = previous.then(() => queue.add(() => run(job))).catch((error: unknown) => log.error({ err: api.describe(error) }, 'Telegram: job queue failed'));
-    chains.set(job.chatId, next);
-    void next.finally(() => {
-      if (chains.get(job.chatId) === next) chains.delete(job.chatId);
-    });
-  };
+  const orderKey = (job: Job) => String(job.chatId);
   // Stored before the handler returns, so before telegraf acknowledges the update with its next getUpdates.
   const accept = async (job: Job) => {
     try {
-      await inbox.put(job);
+      await inbox.put(job.id, job.kind, job, { orderKey: orderKey(job) });
     } catch (error) {
       log.error({ err: api.describe(error) }, 'Telegram: could not store a job; running it anyway');
+      void execute(ctx, job, inbox).catch((e: unknown) => log.error({ job: job.kind, err: api.describe(e) }, 'Telegram: job failed'));
     }
-    schedule(job);
   };
-
-  const mediaGroups = new MediaGroupCollector(options.mediaGroupQuietMs ?? 1000, (id, messages) => {
-    const chatId = messages[0]?.chat.id;
-    if (chatId !== undefined) schedule({ id, kind: 'share', chatId, messages });
-  });
 
   const onMessage = async (message: Message) => {
     if (!message.from || message.from.is_bot) return;
@@ -134,10 +114,9 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     }
     const mediaGroupId = 'media_group_id' in message ? message.media_group_id : undefined;
     if (mediaGroupId) {
-      const groupId = `${chatId}:mg:${mediaGroupId}`;
-      await inbox.append(groupId, chatId, message).catch((error: unknown) => log.error({ err: api.describe(error) }, 'Telegram: could not store a media group item'));
-      mediaGroups.add(groupId, message);
-      return;
+      // One job per media group, run once no item came for a while, whichever replica got each item.
+      const job: Job = { id: `${chatId}:mg:${mediaGroupId}`, kind: 'share', chatId, messages: [] };
+      return inbox.putPart(job.id, job.kind, job, { id: String(message.message_id), value: message }, { orderKey: orderKey(job), quietMs: mediaGroupQuietMs });
     }
     return accept({ id, kind: 'share', chatId, messages: [message] });
   };
@@ -151,20 +130,15 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     log.error({ err: api.describe(error) }, 'Telegram: update handler failed');
   });
 
-  // Jobs left by a previous run (stopped or crashed before they finished).
-  for (const job of await inbox.all()) schedule(job);
+  // Jobs left by a previous run (stopped or crashed before they finished) come first.
+  inbox.start();
 
   const polling = bot.launch({ allowedUpdates: ['message', 'callback_query'] }).catch((error: unknown) => {
     if (!stopping.signal.aborted) log.error({ err: api.describe(error) }, 'Telegram: polling stopped with an error');
   });
   log.info(`Telegram: bot @${me.username} is polling for updates`);
 
-  const idle = async () => {
-    while (chains.size > 0 || queue.size > 0 || queue.pending > 0) {
-      await Promise.allSettled([...chains.values()]);
-      await queue.onIdle();
-    }
-  };
+  const idle = () => inbox.idle();
 
   return {
     username: me.username,
@@ -181,20 +155,24 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
         }
       }
       await polling;
-      mediaGroups.flush();
       // Let running jobs finish for a while; then interrupt their retry waits (they resume at the next start).
-      const timeout = new Promise((resolve) => setTimeout(resolve, options.stopGraceMs ?? 15_000).unref());
-      await Promise.race([idle(), timeout]);
-      stopping.abort();
-      await Promise.race([idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      await inbox.stop(options.stopGraceMs ?? 15_000);
     },
   };
 }
 
-async function execute(ctx: BotContext, job: Job): Promise<void> {
+/** A media group's messages arrive as the job's parts. */
+function withParts(job: InboxJob<Job, Message>): Job {
+  const payload = job.payload;
+  if (payload.kind !== 'share' || job.parts.length === 0) return payload;
+  const messages = [...payload.messages, ...job.parts].sort((a, b) => a.message_id - b.message_id);
+  return { ...payload, messages };
+}
+
+async function execute(ctx: BotContext, job: Job, inbox: DurableInbox<Job, Message>): Promise<void> {
   switch (job.kind) {
     case 'share':
-      return sharePhotos(ctx, job.chatId, job.messages);
+      return sharePhotos(ctx, job.chatId, job.messages, (key) => inbox.once(key));
     case 'selfie':
       return handleSelfie(ctx, job.message, job.purpose, job.args);
     case 'command':
@@ -203,35 +181,5 @@ async function execute(ctx: BotContext, job: Job): Promise<void> {
       return void (await sendText(ctx, job.chatId, texts.privatePhoto(ctx.botUsername), { replyTo: job.message.message_id }));
     case 'callback':
       return handleCallback(ctx, job.query);
-  }
-}
-
-/** Jobs not yet done, in the terminal's store (small: message JSON, never file bytes). */
-class Inbox {
-  constructor(private readonly store: Store) {}
-
-  all(): Promise<Job[]> {
-    return this.store.get<Job[]>(INBOX_KEY).then((jobs) => jobs ?? []);
-  }
-
-  async put(job: Job): Promise<void> {
-    await this.store.update<Job[]>(INBOX_KEY, (jobs = []) => (jobs.some((j) => j.id === job.id) ? jobs : [...jobs, job]));
-  }
-
-  /** Adds a media group item to its (one) share job. */
-  async append(id: string, chatId: number, message: Message): Promise<void> {
-    await this.store.update<Job[]>(INBOX_KEY, (jobs = []) => {
-      const existing = jobs.find((j) => j.id === id);
-      if (!existing) return [...jobs, { id, kind: 'share', chatId, messages: [message] }];
-      if (existing.kind !== 'share' || existing.messages.some((m) => m.message_id === message.message_id)) return jobs;
-      return jobs.map((j) => (j === existing ? { ...existing, messages: [...existing.messages, message] } : j));
-    });
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.store.update<Job[]>(INBOX_KEY, (jobs = []) => {
-      const rest = jobs.filter((j) => j.id !== id);
-      return rest.length > 0 ? rest : undefined;
-    });
   }
 }

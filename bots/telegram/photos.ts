@@ -30,37 +30,6 @@ export function pickImage(message: Message): ImageRef | undefined {
   return undefined;
 }
 
-/** Collects the items of a media group (Telegram sends each as its own message) until none came for `quietMs`. */
-export class MediaGroupCollector {
-  readonly #open = new Map<string, { messages: Message[]; timer: NodeJS.Timeout }>();
-
-  constructor(
-    private readonly quietMs: number,
-    private readonly onComplete: (key: string, messages: Message[]) => void,
-  ) {}
-
-  add(key: string, message: Message): void {
-    const open = this.#open.get(key);
-    if (open) clearTimeout(open.timer);
-    const messages = [...(open?.messages ?? []), message];
-    const timer = setTimeout(() => this.#complete(key), this.quietMs);
-    this.#open.set(key, { messages, timer });
-  }
-
-  /** Completes every open group now (shutdown). */
-  flush(): void {
-    for (const key of [...this.#open.keys()]) this.#complete(key);
-  }
-
-  #complete(key: string): void {
-    const open = this.#open.get(key);
-    if (!open) return;
-    clearTimeout(open.timer);
-    this.#open.delete(key);
-    this.onComplete(key, open.messages);
-  }
-}
-
 /** What happened to the photos of one message (or one media group). */
 export interface ShareSummary {
   deliveries: Delivery[];
@@ -101,8 +70,9 @@ function joinNames(names: string[]): string {
 /**
  * Shares the photos of one message or media group with the group's members, then answers once:
  * a reply naming who received them (or a reaction when group replies are off), nothing when nobody matched.
+ * `once(key)` is true the first time a key is asked, across runs of the job.
  */
-export async function sharePhotos(ctx: BotContext, chatId: number, messages: Message[]): Promise<void> {
+export async function sharePhotos(ctx: BotContext, chatId: number, messages: Message[], once: (key: string) => Promise<boolean> = async () => true): Promise<void> {
   const summary: ShareSummary = { deliveries: [], tooBig: 0, failedDownloads: 0 };
   const group = groupKey(chatId);
   // The items of a media group in parallel: the face engine's worker pool bounds the real work.
@@ -137,8 +107,10 @@ export async function sharePhotos(ctx: BotContext, chatId: number, messages: Mes
   );
   const first = messages[0];
   if (!first) return;
+  // A job run again after a crash re-sends its packets (the album answers duplicate) but never answers twice.
+  const answered = () => once(`answer:${chatId}:${first.message_id}`);
   if (ctx.config.TELEGRAM_GROUP_REPLIES === 'off') {
-    if (summary.deliveries.length > 0) {
+    if (summary.deliveries.length > 0 && (await answered())) {
       await ctx.api.call('setMessageReaction', (tg) => tg.setMessageReaction(chatId, first.message_id, [{ type: 'emoji', emoji: '👍' }]));
     }
     return;
@@ -146,5 +118,5 @@ export async function sharePhotos(ctx: BotContext, chatId: number, messages: Mes
   // Members whose selfies predate the current face model are asked once, in this same reply.
   const stale = await ctx.members.takeStaleReminders(group);
   const text = [shareReplyText(summary), stale.length ? newSelfieNeeded(stale.map((c) => c.name)) : undefined].filter(Boolean).join('\n\n');
-  if (text) await sendText(ctx, chatId, text, { replyTo: first.message_id });
+  if (text && (await answered())) await sendText(ctx, chatId, text, { replyTo: first.message_id });
 }

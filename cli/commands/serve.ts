@@ -19,7 +19,7 @@ export function registerServeCommand(program: Command): void {
       const config = loadConfig();
       const album = await startAlbumServer(config);
       const log = album.app.log;
-      const terminal = await openTerminal(config, { store: album.store, engine: album.engine, terminalName: 'facedrop-serve' });
+      const terminal = await openTerminal(config, { records: album.records, engine: album.engine, terminalName: 'facedrop-serve' });
       terminal.outbox.start();
       const members = new Members(terminal, config.PUBLIC_URL);
       const stops: Array<() => Promise<void>> = [];

@@ -2,23 +2,9 @@ import type { FaceEngine } from '../faces/index.ts';
 import { DESCRIPTOR_MODEL } from '../faces/index.ts';
 import { DEFAULT_MATCH_SETTINGS, Gallery, thresholdForGroup } from '../match/index.ts';
 import { normalize } from '../match/vectors.ts';
-import type { Store } from '../store.ts';
+import type { Contact, Records } from '../records/index.ts';
 
-/** One member of a group [contact entry]: where their album is and what their face looks like. */
-export interface Contact {
-  /** Unique within the group: the display name for the CLI, a platform user id for bots. */
-  id: string;
-  name: string;
-  /** Album server base URL, e.g. http://host:8080. */
-  album: string;
-  /** Account name on that album server. */
-  username: string;
-  /** Raw descriptors of the member's reference selfies. */
-  descriptors: number[][];
-  /** The model that made `descriptors`; a different current model means the member must send a new selfie. */
-  descriptorModel: string;
-  addedAt: string;
-}
+export type { Contact } from '../records/index.ts';
 
 export type ContactErrorCode = 'face_already_registered' | 'id_taken' | 'unknown_contact' | 'invalid_album';
 
@@ -39,9 +25,6 @@ export function duplicateFaceDistance(groupSize: number, falseMatchRate: number 
   return thresholdForGroup(groupSize, 1, falseMatchRate);
 }
 
-const groupKey = (group: string) => `contacts:${group}`;
-const GROUPS_KEY = 'contact-groups';
-
 export interface NewContact {
   id?: string;
   name: string;
@@ -56,25 +39,25 @@ export interface NewContact {
 
 /** The contact book [contact book reading unit]: per group, the members and their reference faces. */
 export class ContactBook {
-  readonly #galleries = new Map<string, { contacts: Contact[]; gallery: Gallery }>();
+  readonly #galleries = new Map<string, { version: number; contacts: Contact[]; gallery: Gallery }>();
 
   constructor(
-    private readonly store: Store,
+    private readonly records: Records['contacts'],
     private readonly engine: FaceEngine,
     /** The terminal's MATCH_FALSE_MATCH_RATE, which also decides when two selfies are one face. */
     private readonly falseMatchRate: number = DEFAULT_MATCH_SETTINGS.falseMatchRate,
   ) {}
 
-  async list(group: string): Promise<Contact[]> {
-    return (await this.store.get<Contact[]>(groupKey(group))) ?? [];
+  list(group: string): Promise<Contact[]> {
+    return this.records.list(group);
   }
 
   async get(group: string, id: string): Promise<Contact | undefined> {
     return (await this.list(group)).find((c) => c.id === id);
   }
 
-  async groups(): Promise<string[]> {
-    return (await this.store.get<string[]>(GROUPS_KEY)) ?? [];
+  groups(): Promise<string[]> {
+    return this.records.groups();
   }
 
   /**
@@ -94,29 +77,23 @@ export class ContactBook {
       descriptorModel: entry.descriptorModel ?? DESCRIPTOR_MODEL,
       addedAt: new Date().toISOString(),
     };
-    await this.store.update<Contact[]>(groupKey(group), (current = []) => {
+    // The check runs inside the insert's transaction, on the group's members as they are then.
+    await this.records.insert(group, contact, (current) => {
       if (current.some((c) => c.id === contact.id)) throw new ContactError('id_taken', `${contact.id} is already in this group.`);
       assertFacesUnclaimed(current, contact.id, descriptors, this.falseMatchRate);
-      return [...current, contact];
     });
-    await this.store.update<string[]>(GROUPS_KEY, (groups = []) => (groups.includes(group) ? groups : [...groups, group]));
     return contact;
   }
 
-  /** Adds another reference selfie to a member (better recall). */
+  /** Adds another reference selfie to a member (better recall); a model change makes it replace the old ones. */
   async addFace(group: string, id: string, selfie: Uint8Array): Promise<Contact> {
     const { face } = await this.engine.selfie(selfie);
-    let updated: Contact | undefined;
-    await this.store.update<Contact[]>(groupKey(group), (current = []) => {
-      const contact = current.find((c) => c.id === id);
-      if (!contact) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
+    const updated = await this.records.addFace(group, id, face.descriptor, DESCRIPTOR_MODEL, (current) => {
+      if (!current.some((c) => c.id === id)) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
       assertFacesUnclaimed(current, id, [face.descriptor], this.falseMatchRate);
-      // A model change makes old descriptors incomparable: the new selfie replaces them.
-      const keep = contact.descriptorModel === DESCRIPTOR_MODEL ? contact.descriptors : [];
-      updated = { ...contact, descriptors: [...keep, face.descriptor], descriptorModel: DESCRIPTOR_MODEL };
-      return current.map((c) => (c.id === id ? updated! : c));
     });
-    return updated!;
+    if (!updated) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
+    return updated;
   }
 
   /** Throws ContactError('face_already_registered') when a descriptor is another member's face in this group. */
@@ -125,29 +102,21 @@ export class ContactBook {
   }
 
   /** Removes a member and their face data from the group. Returns the removed contact. */
-  async remove(group: string, id: string): Promise<Contact | undefined> {
-    let removed: Contact | undefined;
-    await this.store.update<Contact[]>(groupKey(group), (current = []) => {
-      removed = current.find((c) => c.id === id);
-      return current.filter((c) => c.id !== id);
-    });
-    return removed;
+  remove(group: string, id: string): Promise<Contact | undefined> {
+    return this.records.remove(group, id);
   }
 
-  /** The group's gallery for matching, rebuilt only when the contact list changed. Skips stale-model members. */
+  /** The group's gallery for matching, rebuilt only when the group changed. Skips stale-model members. */
   async gallery(group: string): Promise<{ contacts: Contact[]; gallery: Gallery }> {
-    const contacts = await this.list(group);
+    const version = await this.records.version(group);
     const cached = this.#galleries.get(group);
-    if (cached && cached.contacts.length === contacts.length && cached.contacts.every((c, i) => sameContact(c, contacts[i]!))) return cached;
+    if (cached && cached.version === version) return cached;
+    const contacts = await this.list(group);
     const usable = contacts.filter((c) => c.descriptorModel === DESCRIPTOR_MODEL && c.descriptors.length > 0);
-    const built = { contacts, gallery: new Gallery(usable.map((c) => ({ id: c.id, descriptors: c.descriptors }))) };
+    const built = { version, contacts, gallery: new Gallery(usable.map((c) => ({ id: c.id, descriptors: c.descriptors }))) };
     this.#galleries.set(group, built);
     return built;
   }
-}
-
-function sameContact(a: Contact, b: Contact): boolean {
-  return a.id === b.id && a.descriptors.length === b.descriptors.length && a.descriptorModel === b.descriptorModel && a.album === b.album && a.username === b.username;
 }
 
 function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: number[][], falseMatchRate: number): void {

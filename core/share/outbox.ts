@@ -1,77 +1,52 @@
-import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Store } from '../store.ts';
+import { createHash } from 'node:crypto';
+import { JobWorker } from '../jobs/worker.ts';
+import { newWorkerId, type Job } from '../jobs/queue.ts';
+import { DELIVERY_QUEUE, deliveryJobId, type DeliveryOutcome, type FinalOutcome, type Packet, type Records } from '../records/index.ts';
 import { AlbumApiError, isRetryable, uploadPicture, type UploadPacket, type UploadResult } from './album-client.ts';
 
-/** A picture on its way to one member's album [packet]. */
-export interface Packet {
-  /** Derived from album, username and picture: the same photo for the same member is one packet. */
-  id: string;
-  album: string;
-  username: string;
-  sha256: string;
-  filename: string;
-  group?: string;
-  memberId?: string;
-  createdAt: number;
-  attempts: number;
-  nextAttemptAt: number;
-  lastError?: string;
-}
-
-export type DeliveryOutcome =
-  | { kind: 'delivered'; id: string }
-  | { kind: 'duplicate'; id: string }
-  | { kind: 'refused'; status: number; code: string; message: string }
-  | { kind: 'queued'; attempts: number; lastError: string; nextAttemptAt: number };
+export type { DeliveryOutcome, Packet } from '../records/index.ts';
 
 export interface OutboxOptions {
-  store: Store;
-  /** Where pictures wait for delivery (one file per picture, shared by its packets). */
-  dir: string;
+  records: Pick<Records, 'packets' | 'jobs'>;
   send?: (packet: UploadPacket) => Promise<UploadResult>;
   /** Delay before attempt n+1 (ms). Default: 1 s doubling, capped at 5 min, with jitter. */
   backoff?: (attempts: number) => number;
   now?: () => number;
-  /** Called once per packet when it leaves the queue (delivered or refused). */
+  /** Called once per packet when its delivery ends here (delivered or refused). */
   onFinal?: (packet: Packet, outcome: DeliveryOutcome) => void;
   terminal?: string;
+  /** How long a delivery may run before another process may take it over (ms). */
+  leaseMs?: number;
 }
-
-const QUEUE_KEY = 'outbox:queue';
-const outcomeKey = (id: string) => `outbox:outcome:${id}`;
 
 export const defaultBackoff = (attempts: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempts, 20)) * (0.75 + Math.random() * 0.5);
 
+/** An upload is bounded by the album client's timeouts; the lease outlasts it with room to spare. */
+const DEFAULT_LEASE_MS = 5 * 60_000;
+
 /**
- * Durable outbox [photo sharing unit]: a packet is written (picture file, then queue entry) before it is
- * sent; transport errors, timeouts, 429 and 5xx leave it queued with backoff, surviving restarts; a 2xx
- * or a final 4xx ends it. A packet is never sent by two callers at once, and the album's content
- * addressing makes a retry after a lost answer a duplicate, not a second copy.
+ * Durable outbox [photo sharing unit]: a packet, its picture and its delivery job are stored in one
+ * transaction before anything is sent. Each delivery is a job with a lease, so one packet is sent by one
+ * process at a time, whichever process (serve, several `share` runs) queued it; transport errors,
+ * timeouts, 429 and 5xx retry it with backoff, across restarts; a 2xx or a final 4xx ends it. The album's
+ * content addressing makes a resend after a lost answer or a dead worker a duplicate, never a second copy.
  */
 export class Outbox {
   readonly #o: Required<Omit<OutboxOptions, 'onFinal' | 'terminal'>> & Pick<OutboxOptions, 'onFinal' | 'terminal'>;
+  readonly #owner = newWorkerId();
   readonly #inFlight = new Map<string, Promise<DeliveryOutcome>>();
-  #timer: NodeJS.Timeout | undefined;
-  #draining: Promise<number> | undefined;
+  #worker: JobWorker<{ packetId: string }> | undefined;
 
   constructor(options: OutboxOptions) {
-    this.#o = { send: uploadPicture, backoff: defaultBackoff, now: Date.now, ...options };
-    fs.mkdirSync(this.#o.dir, { recursive: true });
+    this.#o = { send: uploadPicture, backoff: defaultBackoff, now: Date.now, leaseMs: DEFAULT_LEASE_MS, ...options };
   }
 
   /** Queues a picture for one album account (idempotent). Returns the packet as stored. */
   async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string }): Promise<Packet> {
     const sha256 = createHash('sha256').update(input.picture).digest('hex');
     const id = createHash('sha256').update(`${input.album}\n${input.username}\n${sha256}`).digest('hex').slice(0, 32);
-    await this.#writeBlob(sha256, input.picture);
-    const now = this.#o.now();
-    let stored: Packet | undefined;
-    await this.#o.store.update<Packet[]>(QUEUE_KEY, (queue = []) => {
-      stored = queue.find((p) => p.id === id);
-      if (stored) return queue;
-      stored = {
+    const packet = await this.#o.records.packets.enqueue(
+      {
         id,
         album: input.album,
         username: input.username,
@@ -79,79 +54,101 @@ export class Outbox {
         filename: input.filename ?? `${sha256.slice(0, 16)}.jpg`,
         ...(input.group !== undefined ? { group: input.group } : {}),
         ...(input.memberId !== undefined ? { memberId: input.memberId } : {}),
-        createdAt: now,
-        attempts: 0,
-        nextAttemptAt: now,
-      };
-      return [...queue, stored];
-    });
-    return stored!;
+        createdAt: this.#o.now(),
+      },
+      input.picture,
+    );
+    this.#worker?.wake();
+    return packet;
   }
 
   /** Packets still waiting. */
-  async pending(): Promise<Packet[]> {
-    return (await this.#o.store.get<Packet[]>(QUEUE_KEY)) ?? [];
+  pending(): Promise<Packet[]> {
+    return this.#o.records.packets.pending();
   }
 
   /** The final outcome of a packet that left the queue. */
   async outcome(id: string): Promise<DeliveryOutcome | undefined> {
-    return this.#o.store.get<DeliveryOutcome>(outcomeKey(id));
+    return (await this.#o.records.packets.get(id))?.outcome;
   }
 
-  /** Tries one packet now. A packet already being sent is joined, not sent again. */
+  /**
+   * Tries one packet now. A packet being sent here is joined; one being sent by another process is
+   * reported queued (that process records its outcome).
+   */
   attempt(id: string): Promise<DeliveryOutcome> {
     const running = this.#inFlight.get(id);
     if (running) return running;
-    const attempt = this.#attempt(id).finally(() => this.#inFlight.delete(id));
+    const attempt = (async () => {
+      const job = await this.#o.records.jobs.claimById<{ packetId: string }, never>(deliveryJobId(id), this.#owner, this.#o.leaseMs);
+      if (job) return this.#deliver(id, this.#owner);
+      return this.#currentState(id);
+    })().finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, attempt);
     return attempt;
   }
 
   /** Tries every packet that is due. Returns how many left the queue. */
-  drain(): Promise<number> {
-    this.#draining ??= (async () => {
-      try {
-        const now = this.#o.now();
-        const due = (await this.pending()).filter((p) => p.nextAttemptAt <= now);
-        let done = 0;
-        for (const p of due) {
-          const outcome = await this.attempt(p.id);
-          if (outcome.kind !== 'queued') done++;
-        }
-        return done;
-      } finally {
-        this.#draining = undefined;
-      }
-    })();
-    return this.#draining;
+  async drain(): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const jobs = await this.#o.records.jobs.claim<{ packetId: string }, never>(DELIVERY_QUEUE, this.#owner, this.#o.leaseMs, 8);
+      if (jobs.length === 0) return done;
+      const outcomes = await Promise.all(jobs.map((job) => this.#runJob(job, this.#owner)));
+      done += outcomes.filter((o) => o.kind !== 'queued').length;
+    }
   }
 
-  /** Retries due packets every `intervalMs` (also right away, for packets left by a previous run). */
+  /** Delivers due packets continuously, `intervalMs` apart at most (also right away, for packets left by earlier runs). */
   start(intervalMs = 2000): void {
-    if (this.#timer) return;
-    const tick = () => void this.drain().catch(() => {});
-    tick();
-    this.#timer = setInterval(tick, intervalMs);
-    this.#timer.unref();
+    if (this.#worker) return;
+    this.#worker = new JobWorker<{ packetId: string }>({
+      jobs: this.#o.records.jobs,
+      queue: DELIVERY_QUEUE,
+      pollMs: intervalMs,
+      leaseMs: this.#o.leaseMs,
+      // The outbox records retries itself (with the packet); the worker only runs the attempt.
+      run: async (job) => void (await this.#runJob(job, this.#worker!.owner)),
+    });
+    this.#worker.start();
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#draining?.catch(() => {});
+    await this.#worker?.stop(30_000);
+    this.#worker = undefined;
     await Promise.allSettled(this.#inFlight.values());
   }
 
-  async #attempt(id: string): Promise<DeliveryOutcome> {
-    const packet = (await this.pending()).find((p) => p.id === id);
-    if (!packet) return (await this.outcome(id)) ?? { kind: 'refused', status: 0, code: 'unknown_packet', message: 'No such packet' };
-    let picture: Buffer;
-    try {
-      picture = await fs.promises.readFile(this.#blobPath(packet.sha256));
-    } catch (error) {
-      // The picture file is gone (disk cleaned by hand): nothing can be sent, say so once.
-      return this.#finish(packet, { kind: 'refused', status: 0, code: 'picture_missing', message: String(error) });
+  /** A claimed job: joined with an attempt of the same packet in this process. */
+  #runJob(job: Job<{ packetId: string }>, owner: string): Promise<DeliveryOutcome> {
+    const id = job.payload.packetId;
+    const running = this.#inFlight.get(id);
+    if (running) return running;
+    const attempt = this.#deliver(id, owner).finally(() => this.#inFlight.delete(id));
+    this.#inFlight.set(id, attempt);
+    return attempt;
+  }
+
+  async #currentState(id: string): Promise<DeliveryOutcome> {
+    const stored = await this.#o.records.packets.get(id);
+    if (!stored) return { kind: 'refused', status: 0, code: 'unknown_packet', message: 'No such packet' };
+    if (stored.outcome) return stored.outcome;
+    const p = stored.packet;
+    return { kind: 'queued', attempts: p.attempts, lastError: p.lastError ?? 'being sent by another process', nextAttemptAt: p.nextAttemptAt };
+  }
+
+  /** Sends a packet whose delivery job `owner` holds. */
+  async #deliver(id: string, owner: string): Promise<DeliveryOutcome> {
+    const { packets } = this.#o.records;
+    const stored = await packets.get(id);
+    if (!stored) return { kind: 'refused', status: 0, code: 'unknown_packet', message: 'No such packet' };
+    const { packet } = stored;
+    if (stored.outcome) {
+      await packets.finish(id, stored.outcome, owner);
+      return stored.outcome;
     }
+    const picture = await packets.picture(packet.sha256);
+    if (!picture) return this.#finish(packet, { kind: 'refused', status: 0, code: 'picture_missing', message: 'The picture is no longer stored' }, owner);
     try {
       const result = await this.#o.send({
         album: packet.album,
@@ -161,53 +158,21 @@ export class Outbox {
         ...(packet.group !== undefined ? { group: packet.group } : {}),
         ...(this.#o.terminal !== undefined ? { terminal: this.#o.terminal } : {}),
       });
-      return this.#finish(packet, { kind: result.status === 'duplicate' ? 'duplicate' : 'delivered', id: result.id });
+      return this.#finish(packet, { kind: result.status === 'duplicate' ? 'duplicate' : 'delivered', id: result.id }, owner);
     } catch (error) {
       if (!isRetryable(error) && error instanceof AlbumApiError) {
-        return this.#finish(packet, { kind: 'refused', status: error.status, code: error.code, message: error.message });
+        return this.#finish(packet, { kind: 'refused', status: error.status, code: error.code, message: error.message }, owner);
       }
       const lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      let updated: Packet | undefined;
-      await this.#o.store.update<Packet[]>(QUEUE_KEY, (queue = []) =>
-        queue.map((p) => {
-          if (p.id !== id) return p;
-          updated = { ...p, attempts: p.attempts + 1, lastError, nextAttemptAt: this.#o.now() + this.#o.backoff(p.attempts + 1) };
-          return updated;
-        }),
-      );
-      return { kind: 'queued', attempts: updated?.attempts ?? packet.attempts + 1, lastError, nextAttemptAt: updated?.nextAttemptAt ?? 0 };
+      const nextAttemptAt = this.#o.now() + this.#o.backoff(packet.attempts + 1);
+      const updated = await packets.retry(id, lastError, nextAttemptAt, owner);
+      return { kind: 'queued', attempts: updated?.attempts ?? packet.attempts + 1, lastError, nextAttemptAt };
     }
   }
 
-  async #finish(packet: Packet, outcome: DeliveryOutcome): Promise<DeliveryOutcome> {
-    // Outcome first, then dequeue: a crash in between re-sends, which the album answers as a duplicate.
-    await this.#o.store.set(outcomeKey(packet.id), outcome);
-    let stillNeeded = false;
-    await this.#o.store.update<Packet[]>(QUEUE_KEY, (queue = []) => {
-      const rest = queue.filter((p) => p.id !== packet.id);
-      stillNeeded = rest.some((p) => p.sha256 === packet.sha256);
-      return rest;
-    });
-    if (!stillNeeded) await fs.promises.rm(this.#blobPath(packet.sha256), { force: true });
+  async #finish(packet: Packet, outcome: FinalOutcome, owner: string): Promise<DeliveryOutcome> {
+    await this.#o.records.packets.finish(packet.id, outcome, owner);
     this.#o.onFinal?.(packet, outcome);
     return outcome;
-  }
-
-  #blobPath(sha256: string): string {
-    return path.join(this.#o.dir, `${sha256}.bin`);
-  }
-
-  async #writeBlob(sha256: string, bytes: Uint8Array): Promise<void> {
-    const target = this.#blobPath(sha256);
-    if (fs.existsSync(target)) return;
-    const temp = `${target}.${randomUUID()}.tmp`;
-    const handle = await fs.promises.open(temp, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(temp, target);
   }
 }

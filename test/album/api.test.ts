@@ -6,10 +6,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../album/app.ts';
 import { startAlbumServer } from '../../album/server.ts';
-import type { Account } from '../../album/records.ts';
 import { createFaceEngine, DESCRIPTOR_MODEL, type FaceEngine } from '../../core/faces/index.ts';
 import { signPacket, uploadPicture } from '../../core/share/album-client.ts';
-import { openStore, type Store } from '../../core/store.ts';
+import { openRecords, type Records } from '../../core/records/index.ts';
 import { demoSamples, hasFixtures } from '../helpers.ts';
 import { albumFiles, albumTestConfig, bbt, encodeForm, fileTempDir, formOf, fixtureMissing, postForm, recordingStore, sha256, waitHealthy } from './helpers.ts';
 
@@ -21,7 +20,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
   const dataDir = tmp.dir;
   const config = albumTestConfig(dataDir);
   let engine: FaceEngine;
-  let store: Store & { writes: string[] };
+  let store: Records & { writes: string[] };
   let app: Awaited<ReturnType<typeof buildApp>>;
   let token = '';
   let sheldon1: Buffer, bbt2: Buffer, bbt4: Buffer, penny1: Buffer;
@@ -32,8 +31,8 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     bbt4 = fs.readFileSync(bbt('group/bbt4.jpg'));
     penny1 = fs.readFileSync(bbt('penny/penny1.png'));
     engine = createFaceEngine({ threads: 2 });
-    store = recordingStore(await openStore(`sqlite://${path.join(dataDir, 'store.sqlite')}`));
-    app = await buildApp({ config, store, engine });
+    store = recordingStore(await openRecords(`sqlite://${path.join(dataDir, 'store.sqlite')}`));
+    app = await buildApp({ config, records: store, engine });
   });
 
   afterAll(async () => {
@@ -62,7 +61,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     expect(body.username).toBe('sheldon');
     expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/); // 24 random bytes = 192 bits
     expect(body.albumUrl).toBe(`http://album.test/a/${token}`);
-    const account = await store.get<Account>('account:sheldon');
+    const account = await store.albums.account('sheldon');
     expect(account?.references).toHaveLength(1);
     expect(account?.references[0]?.descriptor).toHaveLength(512);
     expect(account?.descriptorModel).toBe(DESCRIPTOR_MODEL);
@@ -91,7 +90,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     expect(group.statusCode).toBe(422);
     expect(group.json()).toMatchObject({ error: 'several_faces' });
     expect(store.writes.length).toBe(writes);
-    expect(await store.get('account:nobody')).toBeUndefined();
+    expect(await store.albums.account('nobody')).toBeUndefined();
   });
 
   it('POST /api/upload for an unknown account answers 404 unknown_account and stores nothing', async () => {
@@ -121,8 +120,8 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     const thumb = await sharp(path.join(dataDir, 'albums', 'sheldon', 'thumbs', `${id}.jpg`)).metadata();
     expect(thumb.format).toBe('jpeg');
     expect(Math.max(thumb.width!, thumb.height!)).toBeLessThanOrEqual(480);
-    const index = await store.get<{ photos: Array<Record<string, unknown>> }>('album:sheldon');
-    expect(index?.photos[0]).toMatchObject({ id, group: 'Caltech lunch', terminal: 'telegram', faceBox: expect.any(Object), receivedAt: expect.any(String) });
+    const photos = await store.albums.listPhotos('sheldon');
+    expect(photos[0]).toMatchObject({ id, group: 'Caltech lunch', terminal: 'telegram', faceBox: expect.any(Object), receivedAt: expect.any(String) });
     expect(albumFiles(dataDir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
@@ -214,7 +213,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
 
   it('signed uploads: with UPLOAD_HMAC_SECRET set, only packets signed like core/share signs them pass', async () => {
     const secret = 'a-shared-secret-of-some-length';
-    const signed = await buildApp({ config: albumTestConfig(dataDir, { UPLOAD_HMAC_SECRET: secret }), store, engine });
+    const signed = await buildApp({ config: albumTestConfig(dataDir, { UPLOAD_HMAC_SECRET: secret }), records: store, engine });
     try {
       const send = (username: string, headers: Record<string, string>) =>
         postForm(signed, '/api/upload', { username }, [{ field: 'picture', bytes: bbt2 }], headers);
@@ -241,7 +240,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
   });
 
   it('rate-limits uploads per client address with 429 rate_limited', async () => {
-    const limited = await buildApp({ config: albumTestConfig(dataDir, { UPLOAD_RATE_LIMIT: '2' }), store, engine });
+    const limited = await buildApp({ config: albumTestConfig(dataDir, { UPLOAD_RATE_LIMIT: '2' }), records: store, engine });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 3; i++) codes.push((await postForm(limited, '/api/upload', { username: 'nobody' }, [{ field: 'picture', bytes: bbt2 }])).statusCode);
@@ -259,7 +258,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
   });
 
   it('behind a proxy (TRUST_PROXY=true) rate-limits each forwarded client address, not the proxy\'s', async () => {
-    const proxied = await buildApp({ config: albumTestConfig(dataDir, { UPLOAD_RATE_LIMIT: '1', TRUST_PROXY: 'true' }), store, engine });
+    const proxied = await buildApp({ config: albumTestConfig(dataDir, { UPLOAD_RATE_LIMIT: '1', TRUST_PROXY: 'true' }), records: store, engine });
     try {
       const from = async (client: string) => {
         const { payload, headers } = await encodeForm(formOf({ username: 'nobody' }, [{ field: 'picture', bytes: bbt2 }]));
@@ -274,7 +273,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
   it('never writes an album token into its log', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
-    const logged = await buildApp({ config, store, engine, logger: { level: 'info', stream: sink } });
+    const logged = await buildApp({ config, records: store, engine, logger: { level: 'info', stream: sink } });
     try {
       await logged.inject({ method: 'GET', url: `/a/${token}` });
       await logged.inject({ method: 'GET', url: `/api/albums/${token}` });
@@ -286,7 +285,7 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
   });
 
   it('listens on a real port (PORT 0) and speaks to the terminal client in core/share', async () => {
-    const server = await startAlbumServer(albumTestConfig(dataDir), { store, engine });
+    const server = await startAlbumServer(albumTestConfig(dataDir), { records: store, engine });
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -320,8 +319,8 @@ describe.skipIf(!hasBbt)('album HTTP API', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'deleted' });
     expect(fs.existsSync(path.join(dataDir, 'albums', 'sheldon'))).toBe(false);
-    expect(await store.get('account:sheldon')).toBeUndefined();
-    expect(await store.get('album:sheldon')).toBeUndefined();
+    expect(await store.albums.account('sheldon')).toBeUndefined();
+    expect(await store.albums.listPhotos('sheldon')).toEqual([]);
     const page = await app.inject({ method: 'GET', url: `/a/${token}` });
     expect(page.statusCode).toBe(404);
     expect(page.body).toBe(unknownPage.body);

@@ -5,7 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
-import { openStore, type Store } from '../../core/store.ts';
+import { openRecords, type Records } from '../../core/records/index.ts';
 import { hasFixtures } from '../helpers.ts';
 import { albumTestConfig, bbt, fileTempDir, fixtureMissing, formOf } from './helpers.ts';
 
@@ -19,15 +19,15 @@ if (!hasBbt) console.warn(`album browser test ${fixtureMissing}`);
 describe.skipIf(!hasChromium || !hasBbt)('album page in headless Chromium', () => {
   const tmp = fileTempDir('facedrop-album-browser-');
   let engine: FaceEngine;
-  let store: Store;
+  let store: Records;
   let server: AlbumServer;
   let browser: Browser;
   let albumUrl = '';
 
   beforeAll(async () => {
     engine = createFaceEngine({ threads: 2 });
-    store = await openStore(`sqlite://${path.join(tmp.dir, 'store.sqlite')}`);
-    server = await startAlbumServer(albumTestConfig(tmp.dir), { store, engine });
+    store = await openRecords(`sqlite://${path.join(tmp.dir, 'store.sqlite')}`);
+    server = await startAlbumServer(albumTestConfig(tmp.dir), { records: store, engine });
     const created = await fetch(`${server.url}/api/accounts`, {
       method: 'POST',
       body: formOf({ username: 'sheldon' }, [{ field: 'face', bytes: fs.readFileSync(bbt('sheldon/sheldon1.png')) }]),

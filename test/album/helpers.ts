@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../config.ts';
-import type { Store } from '../../core/store.ts';
+import type { Records } from '../../core/records/index.ts';
 import { FACES_DIR } from '../helpers.ts';
 
 export const bbt = (file: string) => path.join(FACES_DIR, 'bbt', file);
@@ -44,16 +44,14 @@ export async function postForm(
   return app.inject({ method: 'POST', url, payload, headers: { ...formHeaders, ...headers } });
 }
 
-/** A Store that records every write, so a test can say "nothing was written". */
-export function recordingStore(inner: Store): Store & { writes: string[] } {
-  const writes: string[] = [];
+/** The records with a log of row changes since they were opened, so a test can say "nothing was written". */
+export function recordingStore(inner: Records): Records & { writes: string[] } {
+  const base = inner.changes();
   return {
-    writes,
-    get: (key) => inner.get(key),
-    set: (key, value) => (writes.push(`set ${key}`), inner.set(key, value)),
-    delete: (key) => (writes.push(`delete ${key}`), inner.delete(key)),
-    update: (key, change) => (writes.push(`update ${key}`), inner.update(key, change)),
-    close: () => inner.close(),
+    ...inner,
+    get writes() {
+      return Array.from({ length: inner.changes() - base }, (_, i) => `row change ${i + 1}`);
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactBook, ContactXmlError, contactsToXml, parseContactsXml } from '../../core/contacts/index.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
-import { openStore } from '../../core/store.ts';
+import { openRecords } from '../../core/records/index.ts';
 import { demoSamples, FACES_DIR, hasFixtures, read, tempDir } from '../helpers.ts';
 
 let engine: FaceEngine;
@@ -19,8 +19,8 @@ const selfie = (m: string, n = 1) => read(path.join(FACES_DIR, 'bbt', m, `${m}${
 
 async function book() {
   const dir = tempDir();
-  const store = await openStore(`sqlite://${dir}/store.sqlite`);
-  return { dir, store, contacts: new ContactBook(store, engine) };
+  const store = await openRecords(`sqlite://${dir}/store.sqlite`);
+  return { dir, store, contacts: new ContactBook(store.contacts, engine) };
 }
 
 describe('XML contact format', () => {

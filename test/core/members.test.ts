@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { createFaceEngine, DESCRIPTOR_MODEL, type FaceEngine } from '../../core/faces/index.ts';
 import { Members, weakSelfie } from '../../core/members.ts';
-import { openStore } from '../../core/store.ts';
+import { openRecords } from '../../core/records/index.ts';
 import { openTerminal } from '../../core/terminal.ts';
 import { FACES_DIR, hasFixtures, read, tempDir } from '../helpers.ts';
 
@@ -18,8 +18,8 @@ afterAll(async () => {
 describe.skipIf(!hasFixtures())('members whose selfies predate the current descriptor model', () => {
   it('match nobody, are asked once for a new selfie, and count again after /addface', async () => {
     const dir = tempDir();
-    const store = await openStore('memory://');
-    const terminal = await openTerminal(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }, { dotenv: false }), { engine, store });
+    const records = await openRecords('memory://');
+    const terminal = await openTerminal(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }, { dotenv: false }), { engine, records });
     const members = new Members(terminal, 'http://127.0.0.1:1');
     // A contact stored by an older model: 128 numbers, another descriptorModel.
     await terminal.contacts.add('g', { id: 'tg:1', name: 'Penny', album: 'http://a', username: 'penny', descriptors: [Array.from({ length: 128 }, () => 0.1)], descriptorModel: 'faceapi-128/1' });

@@ -1,5 +1,4 @@
 // Issue 4: the sender's side end to end, over real HTTP against the real album server.
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
 import { loadConfig } from '../../config.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { createAccount, getAlbum } from '../../core/share/index.ts';
-import { openStore } from '../../core/store.ts';
+import { openRecords } from '../../core/records/index.ts';
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { hasFixtures, loadFixture, read, tempDir } from '../helpers.ts';
 
@@ -127,7 +126,7 @@ describe.skipIf(!fx)('terminal -> album over real HTTP (bbt fixtures)', () => {
       const delivered = Object.values(got).reduce((n, s) => n + s.length, 0);
       expect(delivered).toBe(queued);
       for (const shas of Object.values(got)) expect(new Set(shas).size).toBe(shas.length);
-      expect(fs.readdirSync(path.join(dir, 'terminal', 'outbox'))).toEqual([]);
+      expect(await terminal.records.packets.pictureCount()).toBe(0);
     } finally {
       await terminal.close();
       await album.close();
@@ -137,8 +136,8 @@ describe.skipIf(!fx)('terminal -> album over real HTTP (bbt fixtures)', () => {
   it('records a final refusal (404 unknown account) and does not retry it', async () => {
     const dir = tempDir();
     const album = await startAlbumServer(config(path.join(dir, 'album')), { engine });
-    const store = await openStore('memory://');
-    const terminal = await openTerminal(config(path.join(dir, 'terminal')), { engine, store });
+    const records = await openRecords('memory://');
+    const terminal = await openTerminal(config(path.join(dir, 'terminal')), { engine, records });
     try {
       await terminal.contacts.add('g', { name: 'penny', album: album.url, username: 'nobody-here', selfies: [read(fx!.selfies.penny![0]!)] });
       const report = await terminal.sharer.share(read(path.join(path.dirname(fx!.selfies.penny![0]!), '..', 'group', 'bbt5.jpg')), { group: 'g' });

@@ -1,0 +1,238 @@
+import type { Box } from '../faces/types.ts';
+import type { SqliteDb } from './db.ts';
+
+/** One reference face of an account (the patent's "preset photo"): its descriptor, not the image. */
+export interface Reference {
+  id: string;
+  /** Descriptor as computed (not normalised). */
+  descriptor: number[];
+  box: Box;
+  /** SHA-256 of the selfie it came from. */
+  sha256: string;
+  addedAt: string;
+  /** Set only when the owner asked to keep the selfie image (stored as selfies/<sha256>.<ext>). */
+  keptImageExt?: string;
+}
+
+export interface Account {
+  username: string;
+  createdAt: string;
+  /** SHA-256 of the album token: the token itself is never stored, so a leaked database opens no album. */
+  tokenHash: string;
+  /** Which model made the descriptors: a model change makes them incomparable. */
+  descriptorModel: string;
+  references: Reference[];
+}
+
+export interface PhotoRecord {
+  /** The photo's id is its SHA-256 (hex): the same bytes are one photo. */
+  id: string;
+  ext: string;
+  mime: string;
+  bytes: number;
+  width: number;
+  height: number;
+  receivedAt: string;
+  /** Sender's chat group and terminal, when the packet said so. */
+  group?: string;
+  terminal?: string;
+  /** The face that matched the owner, original image pixels, and its cosine distance to the nearest reference. */
+  faceBox: Box;
+  distance: number;
+}
+
+/** A position in an album's newest-first listing. */
+export interface PhotoCursor {
+  receivedAt: string;
+  id: string;
+}
+
+interface AccountRow {
+  username_key: string;
+  username: string;
+  created_at: string;
+  token_hash: string;
+  descriptor_model: string;
+}
+
+interface ReferenceRow {
+  id: string;
+  descriptor: string;
+  box: string;
+  sha256: string;
+  added_at: string;
+  kept_image_ext: string | null;
+}
+
+interface PhotoRow {
+  id: string;
+  ext: string;
+  mime: string;
+  bytes: number;
+  width: number;
+  height: number;
+  received_at: string;
+  grp: string | null;
+  terminal: string | null;
+  face_box: string;
+  distance: number;
+}
+
+/** Usernames are matched case-insensitively (one key, one folder), shown as registered. */
+export const accountKey = (username: string) => username.toLowerCase();
+
+/** The album server's accounts, their reference faces and their photos: one row each. */
+export class AlbumRepository {
+  constructor(private readonly db: SqliteDb) {}
+
+  async account(username: string): Promise<Account | undefined> {
+    return this.#account(this.db.get<AccountRow>('SELECT * FROM accounts WHERE username_key = ?', accountKey(username)));
+  }
+
+  async accountByTokenHash(tokenHash: string): Promise<Account | undefined> {
+    return this.#account(this.db.get<AccountRow>('SELECT * FROM accounts WHERE token_hash = ?', tokenHash));
+  }
+
+  /** False when the name is taken. */
+  async createAccount(account: Account): Promise<boolean> {
+    return this.db.tx(() => {
+      const created =
+        this.db.run(
+          'INSERT INTO accounts (username_key, username, created_at, token_hash, descriptor_model) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username_key) DO NOTHING',
+          accountKey(account.username),
+          account.username,
+          account.createdAt,
+          account.tokenHash,
+          account.descriptorModel,
+        ) > 0;
+      if (created) this.#insertReferences(account.username, account.references);
+      return created;
+    });
+  }
+
+  async addReferences(username: string, references: Reference[]): Promise<Account | undefined> {
+    const exists = this.db.tx(() => {
+      if (!this.db.get('SELECT 1 FROM accounts WHERE username_key = ?', accountKey(username))) return false;
+      this.#insertReferences(username, references);
+      return true;
+    });
+    return exists ? this.account(username) : undefined;
+  }
+
+  async setTokenHash(username: string, tokenHash: string): Promise<Account | undefined> {
+    this.db.run('UPDATE accounts SET token_hash = ? WHERE username_key = ?', tokenHash, accountKey(username));
+    return this.account(username);
+  }
+
+  /** The account, its references and its photo records go in one transaction. */
+  async deleteAccount(username: string): Promise<void> {
+    const key = accountKey(username);
+    this.db.tx(() => {
+      this.db.run('DELETE FROM accounts WHERE username_key = ?', key);
+      this.db.run('DELETE FROM account_references WHERE username_key = ?', key);
+      this.db.run('DELETE FROM album_photos WHERE username_key = ?', key);
+    });
+  }
+
+  /** Newest first (ties by id), from after `cursor`; at most `limit` (all when absent). */
+  async listPhotos(username: string, page: { cursor?: PhotoCursor; limit?: number } = {}): Promise<PhotoRecord[]> {
+    const key = accountKey(username);
+    const limit = page.limit ?? -1;
+    const rows = page.cursor
+      ? this.db.all<PhotoRow>(
+          'SELECT * FROM album_photos WHERE username_key = ? AND (received_at < ? OR (received_at = ? AND id > ?)) ORDER BY received_at DESC, id LIMIT ?',
+          key,
+          page.cursor.receivedAt,
+          page.cursor.receivedAt,
+          page.cursor.id,
+          limit,
+        )
+      : this.db.all<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? ORDER BY received_at DESC, id LIMIT ?', key, limit);
+    return rows.map(toPhoto);
+  }
+
+  async photo(username: string, id: string): Promise<PhotoRecord | undefined> {
+    const row = this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
+    return row ? toPhoto(row) : undefined;
+  }
+
+  /** Adds a photo unless one with the same id is there. 'gone' when the account was deleted meanwhile. */
+  async addPhoto(username: string, photo: PhotoRecord): Promise<{ outcome: 'stored' | 'duplicate' | 'gone'; photo: PhotoRecord }> {
+    const key = accountKey(username);
+    return this.db.tx(() => {
+      if (!this.db.get('SELECT 1 FROM accounts WHERE username_key = ?', key)) return { outcome: 'gone' as const, photo };
+      const inserted =
+        this.db.run(
+          `INSERT INTO album_photos (username_key, id, ext, mime, bytes, width, height, received_at, grp, terminal, face_box, distance)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username_key, id) DO NOTHING`,
+          key,
+          photo.id,
+          photo.ext,
+          photo.mime,
+          photo.bytes,
+          photo.width,
+          photo.height,
+          photo.receivedAt,
+          photo.group ?? null,
+          photo.terminal ?? null,
+          JSON.stringify(photo.faceBox),
+          photo.distance,
+        ) > 0;
+      if (inserted) return { outcome: 'stored' as const, photo };
+      return { outcome: 'duplicate' as const, photo: toPhoto(this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', key, photo.id)!) };
+    });
+  }
+
+  async removePhoto(username: string, id: string): Promise<PhotoRecord | undefined> {
+    return this.db.tx(() => {
+      const row = this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
+      if (!row) return undefined;
+      this.db.run('DELETE FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
+      return toPhoto(row);
+    });
+  }
+
+  #insertReferences(username: string, references: Reference[]): void {
+    for (const r of references) {
+      this.db.run(
+        'INSERT INTO account_references (id, username_key, descriptor, box, sha256, added_at, kept_image_ext) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        r.id,
+        accountKey(username),
+        JSON.stringify(r.descriptor),
+        JSON.stringify(r.box),
+        r.sha256,
+        r.addedAt,
+        r.keptImageExt ?? null,
+      );
+    }
+  }
+
+  #account(row: AccountRow | undefined): Account | undefined {
+    if (!row) return undefined;
+    const references = this.db.all<ReferenceRow>('SELECT * FROM account_references WHERE username_key = ? ORDER BY seq', row.username_key).map((r) => ({
+      id: r.id,
+      descriptor: JSON.parse(r.descriptor) as number[],
+      box: JSON.parse(r.box) as Box,
+      sha256: r.sha256,
+      addedAt: r.added_at,
+      ...(r.kept_image_ext !== null ? { keptImageExt: r.kept_image_ext } : {}),
+    }));
+    return { username: row.username, createdAt: row.created_at, tokenHash: row.token_hash, descriptorModel: row.descriptor_model, references };
+  }
+}
+
+function toPhoto(row: PhotoRow): PhotoRecord {
+  return {
+    id: row.id,
+    ext: row.ext,
+    mime: row.mime,
+    bytes: row.bytes,
+    width: row.width,
+    height: row.height,
+    receivedAt: row.received_at,
+    ...(row.grp !== null ? { group: row.grp } : {}),
+    ...(row.terminal !== null ? { terminal: row.terminal } : {}),
+    faceBox: JSON.parse(row.face_box) as Box,
+    distance: row.distance,
+  };
+}

@@ -1,0 +1,127 @@
+import type { SqliteDb } from './db.ts';
+
+/** One member of a group [contact entry]: where their album is and what their face looks like. */
+export interface Contact {
+  /** Unique within the group: the display name for the CLI, a platform user id for bots. */
+  id: string;
+  name: string;
+  /** Album server base URL, e.g. http://host:8080. */
+  album: string;
+  /** Account name on that album server. */
+  username: string;
+  /** Raw descriptors of the member's reference selfies. */
+  descriptors: number[][];
+  /** The model that made `descriptors`; a different current model means the member must send a new selfie. */
+  descriptorModel: string;
+  addedAt: string;
+}
+
+interface ContactRow {
+  id: string;
+  name: string;
+  album: string;
+  username: string;
+  descriptor_model: string;
+  added_at: string;
+}
+
+/** Checks a change against the group's members as they are inside the transaction; throws to refuse it. */
+export type MembersCheck = (members: Contact[]) => void;
+
+/**
+ * Contact entries: one row per member per group, one row per reference face. Each change runs in one
+ * write transaction that first reads the group's current members for the caller's check (is this face
+ * already someone else's?), so two registrations cannot both pass it. Every change bumps the group's
+ * version, which is how a cached gallery knows it is stale.
+ */
+export class ContactRepository {
+  constructor(private readonly db: SqliteDb) {}
+
+  async list(group: string): Promise<Contact[]> {
+    return this.#list(group);
+  }
+
+  async groups(): Promise<string[]> {
+    return this.db.all<{ grp: string }>('SELECT grp FROM contact_groups ORDER BY rowid').map((r) => r.grp);
+  }
+
+  /** Changes with every add, new face or removal in the group. */
+  async version(group: string): Promise<number> {
+    return this.db.get<{ version: number }>('SELECT version FROM contact_groups WHERE grp = ?', group)?.version ?? 0;
+  }
+
+  async insert(group: string, contact: Contact, check: MembersCheck): Promise<void> {
+    this.db.tx(() => {
+      check(this.#list(group));
+      const seq = this.db.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM contacts WHERE grp = ?', group)!.n;
+      this.db.run(
+        'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        group,
+        contact.id,
+        seq,
+        contact.name,
+        contact.album,
+        contact.username,
+        contact.descriptorModel,
+        contact.addedAt,
+      );
+      for (const d of contact.descriptors) this.db.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, contact.id, JSON.stringify(d));
+      this.#bump(group);
+    });
+  }
+
+  /** Adds a reference face; with `replace`, the member's older faces go (another descriptor model). */
+  async addFace(group: string, id: string, descriptor: number[], model: string, check: MembersCheck): Promise<Contact | undefined> {
+    return this.db.tx(() => {
+      const members = this.#list(group);
+      check(members);
+      const contact = members.find((c) => c.id === id);
+      if (!contact) return undefined;
+      if (contact.descriptorModel !== model) this.db.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
+      this.db.run('UPDATE contacts SET descriptor_model = ? WHERE grp = ? AND id = ?', model, group, id);
+      this.db.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, id, JSON.stringify(descriptor));
+      this.#bump(group);
+      return this.#list(group, id)[0];
+    });
+  }
+
+  async remove(group: string, id: string): Promise<Contact | undefined> {
+    return this.db.tx(() => {
+      const removed = this.#list(group, id)[0];
+      if (!removed) return undefined;
+      this.db.run('DELETE FROM contacts WHERE grp = ? AND id = ?', group, id);
+      this.db.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
+      this.#bump(group);
+      return removed;
+    });
+  }
+
+  #bump(group: string): void {
+    this.db.run('INSERT INTO contact_groups (grp, version) VALUES (?, 1) ON CONFLICT (grp) DO UPDATE SET version = version + 1', group);
+  }
+
+  #list(group: string, id?: string): Contact[] {
+    const rows = id === undefined
+      ? this.db.all<ContactRow>('SELECT * FROM contacts WHERE grp = ? ORDER BY seq', group)
+      : this.db.all<ContactRow>('SELECT * FROM contacts WHERE grp = ? AND id = ?', group, id);
+    if (rows.length === 0) return [];
+    const faces = new Map<string, number[][]>();
+    const faceRows = id === undefined
+      ? this.db.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? ORDER BY seq', group)
+      : this.db.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? AND contact_id = ? ORDER BY seq', group, id);
+    for (const f of faceRows) {
+      const list = faces.get(f.contact_id) ?? [];
+      list.push(JSON.parse(f.descriptor) as number[]);
+      faces.set(f.contact_id, list);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      album: r.album,
+      username: r.username,
+      descriptors: faces.get(r.id) ?? [],
+      descriptorModel: r.descriptor_model,
+      addedAt: r.added_at,
+    }));
+  }
+}

@@ -1,0 +1,48 @@
+import type { SqliteDb } from './db.ts';
+
+export interface AlbumLink {
+  album: string;
+  username: string;
+  /** Present only for accounts this terminal created: the private album link. */
+  token?: string;
+  albumUrl?: string;
+}
+
+interface LinkRow {
+  album: string;
+  username: string;
+  token: string | null;
+  album_url: string | null;
+}
+
+/** Per chat user: the album account this terminal made for them; and which reminders were said once. */
+export class MemberRepository {
+  constructor(private readonly db: SqliteDb) {}
+
+  async link(userKey: string): Promise<AlbumLink | undefined> {
+    const row = this.db.get<LinkRow>('SELECT album, username, token, album_url FROM member_links WHERE user_key = ?', userKey);
+    if (!row) return undefined;
+    return { album: row.album, username: row.username, ...(row.token !== null ? { token: row.token } : {}), ...(row.album_url !== null ? { albumUrl: row.album_url } : {}) };
+  }
+
+  async setLink(userKey: string, link: AlbumLink): Promise<void> {
+    this.db.run(
+      `INSERT INTO member_links (user_key, album, username, token, album_url) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user_key) DO UPDATE SET album = excluded.album, username = excluded.username, token = excluded.token, album_url = excluded.album_url`,
+      userKey,
+      link.album,
+      link.username,
+      link.token ?? null,
+      link.albumUrl ?? null,
+    );
+  }
+
+  async deleteLink(userKey: string): Promise<void> {
+    this.db.run('DELETE FROM member_links WHERE user_key = ?', userKey);
+  }
+
+  /** Records that a reminder was given; true only the first time for this (group, member, model). */
+  async firstReminder(group: string, contactId: string, model: string): Promise<boolean> {
+    return this.db.run('INSERT INTO reminders (grp, contact_id, model) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', group, contactId, model) > 0;
+  }
+}

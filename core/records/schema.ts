@@ -1,0 +1,114 @@
+/**
+ * Versioned schema migrations, applied in order, each once, inside one transaction with its version row.
+ * Never edit a released step: add the next one.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'records and jobs',
+    sql: `
+CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  order_key TEXT,
+  state TEXT NOT NULL DEFAULT 'ready' CHECK (state IN ('ready', 'failed')),
+  run_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (queue, state, run_at);
+CREATE INDEX jobs_order ON jobs (queue, order_key, seq);
+CREATE INDEX jobs_owner ON jobs (lease_owner);
+CREATE TABLE job_parts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL,
+  part_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  UNIQUE (job_id, part_id)
+);
+
+CREATE TABLE packets (
+  id TEXT PRIMARY KEY,
+  album TEXT NOT NULL,
+  username TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  grp TEXT,
+  member_id TEXT,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'done')),
+  outcome TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX packets_state ON packets (state, sha256);
+CREATE TABLE packet_pictures (sha256 TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+
+CREATE TABLE contact_groups (grp TEXT PRIMARY KEY, version INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE contacts (
+  grp TEXT NOT NULL,
+  id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  album TEXT NOT NULL,
+  username TEXT NOT NULL,
+  descriptor_model TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  PRIMARY KEY (grp, id)
+);
+CREATE TABLE contact_faces (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  grp TEXT NOT NULL,
+  contact_id TEXT NOT NULL,
+  descriptor TEXT NOT NULL
+);
+CREATE INDEX contact_faces_of ON contact_faces (grp, contact_id);
+CREATE TABLE member_links (user_key TEXT PRIMARY KEY, album TEXT NOT NULL, username TEXT NOT NULL, token TEXT, album_url TEXT);
+CREATE TABLE reminders (grp TEXT NOT NULL, contact_id TEXT NOT NULL, model TEXT NOT NULL, PRIMARY KEY (grp, contact_id, model));
+
+CREATE TABLE accounts (
+  username_key TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  descriptor_model TEXT NOT NULL
+);
+CREATE TABLE account_references (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  username_key TEXT NOT NULL,
+  descriptor TEXT NOT NULL,
+  box TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  kept_image_ext TEXT
+);
+CREATE INDEX account_references_of ON account_references (username_key);
+CREATE TABLE album_photos (
+  username_key TEXT NOT NULL,
+  id TEXT NOT NULL,
+  ext TEXT NOT NULL,
+  mime TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  received_at TEXT NOT NULL,
+  grp TEXT,
+  terminal TEXT,
+  face_box TEXT NOT NULL,
+  distance REAL NOT NULL,
+  PRIMARY KEY (username_key, id)
+);
+CREATE INDEX album_photos_newest ON album_photos (username_key, received_at DESC, id);
+`,
+  },
+];
