@@ -5,6 +5,7 @@ import { createFaceEngine, type FaceEngine } from '../core/faces/index.ts';
 import { DEFAULT_MATCH_SETTINGS, Gallery, matchedMembers, matchFaces, normalize, policyForGallery } from '../core/match/index.ts';
 import { demoSamples, hasFixtures, loadFixture } from './fixtures.ts';
 import { naiveAnalyze } from './naive.ts';
+import { recordsBench } from './records.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const fmt = (n: number, d = 0) => n.toFixed(d);
@@ -118,6 +119,7 @@ if (want('throughput')) await throughput();
 if (want('accuracy')) await accuracy();
 if (want('scale')) matchingAtScale();
 if (want('crowd')) await crowdTable();
+if (want('records')) await recordsBench();
 
 async function crowdTable(): Promise<void> {
   log('## Crowd: false matches and recall as the group grows (../shared/faces/crowd)');
