@@ -46,6 +46,10 @@ export class AlbumRecords {
     return this.albums.listPhotos(username, page);
   }
 
+  countPhotos(username: string): Promise<number> {
+    return this.albums.countPhotos(username);
+  }
+
   getPhoto(username: string, id: string): Promise<PhotoRecord | undefined> {
     return this.albums.photo(username, id);
   }

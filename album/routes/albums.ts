@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { AlbumContext } from '../app.ts';
 import { PHOTO_ID_PATTERN } from '../checks.ts';
 import { AlbumError } from '../errors.ts';
-import type { Account, PhotoRecord } from '../records.ts';
+import type { Account, PhotoCursor, PhotoRecord } from '../records.ts';
 import { requireAlbum, tokenParamsSchema, type TokenParams } from './common.ts';
 
 interface PhotoParams extends TokenParams {
@@ -36,6 +36,32 @@ export function photoView(token: string, photo: PhotoRecord) {
   };
 }
 
+/** Photos per page of `GET /api/albums/:token` when no limit is asked, and the most one page holds. */
+export const PAGE_DEFAULT = 200;
+export const PAGE_MAX = 1000;
+
+/** Where the next page starts: the last photo's time and id, opaque to clients. */
+export const encodeCursor = (photo: PhotoRecord) => Buffer.from(JSON.stringify([photo.receivedAt, photo.id])).toString('base64url');
+
+export function decodeCursor(text: string): PhotoCursor {
+  try {
+    const [receivedAt, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if (typeof receivedAt === 'string' && typeof id === 'string' && PHOTO_ID_PATTERN.test(id)) return { receivedAt, id };
+  } catch {
+    // falls through to the error below
+  }
+  throw new AlbumError('bad_request', 'The cursor is not one this album gave.');
+}
+
+/** One page, newest first, and the cursor of the next one (null on the last page). */
+export async function photoPage(ctx: AlbumContext, username: string, query: { cursor?: string; limit?: number }): Promise<{ photos: PhotoRecord[]; nextCursor: string | null }> {
+  const limit = query.limit ?? PAGE_DEFAULT;
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const rows = await ctx.records.listPhotos(username, { ...(cursor ? { cursor } : {}), limit: limit + 1 });
+  const photos = rows.slice(0, limit);
+  return { photos, nextCursor: rows.length > limit ? encodeCursor(photos.at(-1)!) : null };
+}
+
 /** A download name a person can read: the date received and the start of the hash. */
 export const downloadName = (photo: PhotoRecord) => `facedrop-${photo.receivedAt.slice(0, 10)}-${photo.id.slice(0, 12)}.${photo.ext}`;
 
@@ -55,12 +81,22 @@ function sendFile(reply: FastifyReply, file: string, mime: string): FastifyReply
 }
 
 export const albumRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
-  app.get<{ Params: TokenParams }>('/api/albums/:token', { schema: { params: tokenParamsSchema } }, async (request, reply) => {
-    const account = await requireAlbum(ctx, request.params.token);
-    const photos = await ctx.records.listPhotos(account.username);
-    void reply.header('cache-control', 'no-store');
-    return { username: account.username, photos: photos.map((p) => photoView(request.params.token, p)) };
-  });
+  // Paginated: the first page has today's shape plus `nextCursor`; pass it back as ?cursor= for the next.
+  app.get<{ Params: TokenParams; Querystring: { cursor?: string; limit?: number } }>(
+    '/api/albums/:token',
+    {
+      schema: {
+        params: tokenParamsSchema,
+        querystring: { type: 'object', properties: { cursor: { type: 'string', maxLength: 512 }, limit: { type: 'integer', minimum: 1, maximum: PAGE_MAX } } },
+      },
+    },
+    async (request, reply) => {
+      const account = await requireAlbum(ctx, request.params.token);
+      const { photos, nextCursor } = await photoPage(ctx, account.username, request.query);
+      void reply.header('cache-control', 'no-store');
+      return { username: account.username, photos: photos.map((p) => photoView(request.params.token, p)), nextCursor };
+    },
+  );
 
   app.get<{ Params: PhotoParams; Querystring: { download?: string } }>(
     '/api/albums/:token/photos/:id',

@@ -3,7 +3,11 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { AlbumContext } from '../app.ts';
 import { renderAlbumPage, renderNotFoundPage } from '../views/page.ts';
+import { photoPage } from './albums.ts';
 import { tokenParamsSchema, type TokenParams } from './common.ts';
+
+/** Photos in the page as served; more come from the API as the owner scrolls. */
+const FIRST_PAGE = 120;
 
 const ASSETS_DIR = path.join(import.meta.dirname, '..', 'views', 'assets');
 
@@ -32,12 +36,18 @@ export const pageRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => 
     maxAge: '1h',
   });
 
-  app.get<{ Params: TokenParams }>('/a/:token', { schema: { params: tokenParamsSchema } }, async (request, reply) => {
+  app.get<{ Params: TokenParams; Querystring: { cursor?: string } }>(
+    '/a/:token',
+    { schema: { params: tokenParamsSchema, querystring: { type: 'object', properties: { cursor: { type: 'string', maxLength: 512 } } } } },
+    async (request, reply) => {
     const account = await ctx.records.accountForToken(request.params.token);
     if (!account) return sendPage(reply, 404, renderNotFoundPage());
-    const photos = await ctx.records.listPhotos(account.username);
-    return sendPage(reply, 200, renderAlbumPage({ username: account.username, token: request.params.token, photos }));
-  });
+    // One page: the page script loads the next ones as the owner scrolls (without script, "Load more" links to it).
+    const page = { limit: FIRST_PAGE, ...(request.query.cursor ? { cursor: request.query.cursor } : {}) };
+    const [{ photos, nextCursor }, total] = await Promise.all([photoPage(ctx, account.username, page), ctx.records.countPhotos(account.username)]);
+    return sendPage(reply, 200, renderAlbumPage({ username: account.username, token: request.params.token, photos, total, nextCursor }));
+    },
+  );
 
   // Unknown API paths answer JSON; anything else the plain "not found" page.
   app.setNotFoundHandler((request, reply) => {

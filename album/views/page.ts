@@ -31,8 +31,9 @@ ${body}
 }
 
 /** The album page: works without JavaScript (links), and the script adds the viewer, deletion and swipes. */
-export function renderAlbumPage(input: { username: string; token: string; photos: PhotoRecord[] }): string {
+export function renderAlbumPage(input: { username: string; token: string; photos: PhotoRecord[]; total?: number; nextCursor?: string | null }): string {
   const { username, photos } = input;
+  const total = input.total ?? photos.length;
   const api = `/api/albums/${encodeURIComponent(input.token)}`;
   const tiles = photos
     .map((p) => {
@@ -45,13 +46,13 @@ export function renderAlbumPage(input: { username: string; token: string; photos
 </li>`;
     })
     .join('\n');
-  const empty = photos.length === 0;
+  const empty = total === 0;
   return layout(
     `${username}'s photos · facedrop`,
     `<header class="bar">
   <div class="title">
     <h1>${escapeHtml(username)}'s photos</h1>
-    <p class="count" id="count">${photoCount(photos.length)}</p>
+    <p class="count" id="count" data-total="${total}">${photoCount(total)}</p>
   </div>
   <a class="button primary" id="download-all" href="${api}/download" download${empty ? ' hidden' : ''}>Download all</a>
 </header>
@@ -61,9 +62,10 @@ export function renderAlbumPage(input: { username: string; token: string; photos
     <h2>No photos here yet</h2>
     <p>When someone shares a photo that you are in, it lands here by itself.</p>
   </section>
-  <ul class="grid" id="grid" aria-label="Photos, newest first">
+  <ul class="grid" id="grid" aria-label="Photos, newest first"${input.nextCursor ? ` data-next-cursor="${escapeHtml(input.nextCursor)}"` : ''}>
 ${tiles}
   </ul>
+  <p class="more" id="more"${input.nextCursor ? '' : ' hidden'}><a class="button" id="load-more" href="/a/${encodeURIComponent(input.token)}?cursor=${encodeURIComponent(input.nextCursor ?? '')}">Load more</a></p>
 </main>
 <footer class="foot">
   <p>Keep this link private: anyone who has it can see and delete these photos.</p>

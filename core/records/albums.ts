@@ -151,6 +151,10 @@ export class AlbumRepository {
     return rows.map(toPhoto);
   }
 
+  async countPhotos(username: string): Promise<number> {
+    return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM album_photos WHERE username_key = ?', accountKey(username))!.n;
+  }
+
   async photo(username: string, id: string): Promise<PhotoRecord | undefined> {
     const row = this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
     return row ? toPhoto(row) : undefined;

@@ -82,8 +82,64 @@
     say.timer = setTimeout(() => toast.classList.remove('show'), 2500);
   }
 
+  // Later pages load as the end of the grid comes into view (or on "Load more").
+  const more = document.getElementById('more');
+  let total = Number(count.dataset.total ?? tiles().length);
+  let loading = false;
+  async function loadMore() {
+    const cursor = grid.dataset.nextCursor;
+    if (!cursor || loading) return;
+    loading = true;
+    try {
+      const response = await fetch(`${api}?cursor=${encodeURIComponent(cursor)}&limit=120`);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const page = await response.json();
+      for (const p of page.photos) grid.appendChild(tileFor(p));
+      if (page.nextCursor) grid.dataset.nextCursor = page.nextCursor;
+      else {
+        delete grid.dataset.nextCursor;
+        more.hidden = true;
+      }
+    } catch {
+      say('Could not load more photos. Check your connection and scroll again.');
+    } finally {
+      loading = false;
+    }
+  }
+  function tileFor(p) {
+    const li = document.createElement('li');
+    li.className = 'tile';
+    li.dataset.id = p.id;
+    const link = document.createElement('a');
+    link.href = p.url;
+    link.dataset.full = p.url;
+    link.dataset.download = p.downloadUrl;
+    link.dataset.received = p.receivedAt;
+    const img = document.createElement('img');
+    img.src = p.thumbnailUrl;
+    img.alt = `Photo received ${when(p.receivedAt)}`;
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.width = 240;
+    img.height = 240;
+    link.appendChild(img);
+    li.appendChild(link);
+    return li;
+  }
+  if (more) {
+    document.getElementById('load-more').addEventListener('click', (event) => {
+      event.preventDefault();
+      void loadMore();
+    });
+    if ('IntersectionObserver' in window) {
+      new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting)) void loadMore();
+      }, { rootMargin: '800px' }).observe(more);
+    }
+  }
+
   function updateCount() {
-    const n = tiles().length;
+    const n = total;
     count.textContent = n === 0 ? 'No photos yet' : n === 1 ? '1 photo' : `${n} photos`;
     empty.hidden = n !== 0;
     downloadAll.hidden = n === 0;
@@ -100,6 +156,7 @@
       const response = await fetch(`${api}/photos/${tile.dataset.id}`, { method: 'DELETE' });
       if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`);
       tile.remove();
+      total -= 1;
       updateCount();
       say('Photo deleted');
       const left = tiles().length;
