@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what facedrop needs on a fresh Debian machine: the libraries node-canvas compiles against,
-# Chromium for the browser test, then the npm packages (npm ci builds canvas and sqlite3 from source).
+# Chromium for the browser test, then the npm packages (npm ci builds canvas and better-sqlite3 from source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
