@@ -40,6 +40,10 @@ const schema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'must look like 123456:ABC-DEF').optional(),
   TELEGRAM_API_ROOT: optionalUrl,
   TELEGRAM_GROUP_REPLIES: z.enum(['on', 'off']).default('on'),
+  // Webhook mode: Telegram posts updates to this URL (its path is served on PORT by every replica).
+  TELEGRAM_WEBHOOK_URL: optionalUrl,
+  // Telegram allows 1-256 of A-Z a-z 0-9 _ - as secret_token.
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16-256 letters, digits, _ or -').optional(),
   DISCORD_BOT_TOKEN: z.string().min(10).optional(),
   DISCORD_API_ROOT: optionalUrl,
   DISCORD_GUILD_ID: z.string().regex(/^\d+$/).optional(),
@@ -65,6 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { dotenv = true
     throw new ConfigError(keys, `Invalid environment:\n${lines.join('\n')}`);
   }
   const c = result.data;
+  if (c.TELEGRAM_WEBHOOK_URL && !c.TELEGRAM_WEBHOOK_SECRET) {
+    throw new ConfigError(['TELEGRAM_WEBHOOK_SECRET'], 'Invalid environment:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
+  }
   const dataDir = path.resolve(c.DATA_DIR);
   const publicUrl = (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
   const storeUrl = c.STORE_URL ?? `sqlite://${path.join(dataDir, 'facedrop.sqlite')}`;

@@ -19,12 +19,16 @@ export interface AlbumServer {
  * Starts the album server on config.HOST:config.PORT (0 picks a free port). By default it opens
  * config's records database and uses the process's shared face engine, which it leaves open for other users.
  */
-export async function startAlbumServer(config: Config, deps: { records?: Records; engine?: FaceEngine } = {}): Promise<AlbumServer> {
+export async function startAlbumServer(
+  config: Config,
+  deps: { records?: Records; engine?: FaceEngine; /** More routes on the same port (serve: the Telegram webhook). */ routes?: (app: FastifyInstance) => void } = {},
+): Promise<AlbumServer> {
   const records = deps.records ?? (await openConfiguredRecords(config));
   const engine = deps.engine ?? sharedFaceEngine({ threads: config.FACE_THREADS });
   let app: FastifyInstance;
   try {
     app = await buildApp({ config, records, engine, logger: { level: config.LOG_LEVEL } });
+    deps.routes?.(app);
     await app.listen({ host: config.HOST, port: config.PORT, listenTextResolver: (address) => `album server listening at ${address}` });
   } catch (error) {
     if (!deps.records) await records.close();

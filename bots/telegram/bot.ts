@@ -1,9 +1,11 @@
 // The Telegram bot: long polling with telegraf, a router that only stores each update's work as a durable
 // job (bots/shared/inbox.ts), and the workers that run it (face work never blocks the next getUpdates).
+import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Telegraf } from 'telegraf';
 import type { CallbackQuery, Message } from 'telegraf/types';
 import type { Config } from '../../config.ts';
+import { LeaseLock } from '../../core/jobs/lease-lock.ts';
 import type { Members } from '../../core/members.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import { BotApi, defaultRetryPolicy, type Log, type RetryPolicy } from './api.ts';
@@ -13,7 +15,8 @@ import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
 import { pickImage, sharePhotos } from './photos.ts';
 
 export interface TelegramBotOptions {
-  config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'TELEGRAM_GROUP_REPLIES' | 'PUBLIC_URL'>;
+  config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'TELEGRAM_GROUP_REPLIES' | 'PUBLIC_URL'> &
+    Partial<Pick<Config, 'TELEGRAM_WEBHOOK_URL' | 'TELEGRAM_WEBHOOK_SECRET'>>;
   terminal: Terminal;
   members: Members;
   log: Log;
@@ -32,6 +35,11 @@ export interface TelegramBot {
   stop(): Promise<void>;
   /** Resolves when no job is queued or running (tests). */
   idle(): Promise<void>;
+  /**
+   * Webhook mode: takes one POSTed update with its X-Telegram-Bot-Api-Secret-Token header; 401 without
+   * the right secret, 200 once the update's work is stored as a job, 500 when it could not be stored.
+   */
+  handleWebhook(update: unknown, secretHeader: string | undefined): Promise<200 | 401 | 500>;
 }
 
 /** A unit of work, stored before the update is acknowledged so a crash or restart does not lose a photo. */
@@ -61,6 +69,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList]));
 
   const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username };
+  const webhook = config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined;
   const pendingSelfies = new Map<string, { purpose: 'register' | 'addface'; args: string; until: number }>();
   const mediaGroupQuietMs = options.mediaGroupQuietMs ?? 1000;
   const inbox: DurableInbox<Job, Message> = new DurableInbox<Job, Message>({
@@ -78,6 +87,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     try {
       await inbox.put(job.id, job.kind, job, { orderKey: orderKey(job) });
     } catch (error) {
+      if (webhook) throw error; // answered 500: Telegram sends the update again
       log.error({ err: api.describe(error) }, 'Telegram: could not store a job; running it anyway');
       void execute(ctx, job, inbox).catch((e: unknown) => log.error({ job: job.kind, err: api.describe(e) }, 'Telegram: job failed'));
     }
@@ -128,37 +138,80 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   });
   bot.catch((error) => {
     log.error({ err: api.describe(error) }, 'Telegram: update handler failed');
+    // A webhook update not stored is answered 500, so Telegram sends it again.
+    if (webhook) throw error;
   });
 
   // Jobs left by a previous run (stopped or crashed before they finished) come first.
   inbox.start();
 
-  const polling = bot.launch({ allowedUpdates: ['message', 'callback_query'] }).catch((error: unknown) => {
-    if (!stopping.signal.aborted) log.error({ err: api.describe(error) }, 'Telegram: polling stopped with an error');
-  });
-  log.info(`Telegram: bot @${me.username} is polling for updates`);
+  const allowedUpdates = ['message', 'callback_query'] as const;
+  let polling: Promise<void> | undefined;
+  let pollingLock: LeaseLock | undefined;
+  if (webhook) {
+    await api.call('setWebhook', (tg) => tg.setWebhook(webhook.url, { secret_token: webhook.secret, allowed_updates: [...allowedUpdates] }));
+    log.info(`Telegram: bot @${me.username} takes updates by webhook at ${new URL(webhook.url).pathname}`);
+  } else {
+    // Long polling by one replica at a time: two pollers would take the same updates.
+    pollingLock = new LeaseLock(terminal.records.jobs, `telegram-polling:${me.id}`);
+    pollingLock.hold({
+      onAcquired: () => {
+        polling = bot.launch({ allowedUpdates: [...allowedUpdates] }).catch((error: unknown) => {
+          if (!stopping.signal.aborted) log.error({ err: api.describe(error) }, 'Telegram: polling stopped with an error');
+        });
+        log.info(`Telegram: bot @${me.username} is polling for updates`);
+      },
+      onLost: () => {
+        log.warn('Telegram: another process took over polling');
+        void stopPolling();
+      },
+    });
+  }
+
+  const stopPolling = async () => {
+    const running = polling;
+    if (!running) return;
+    // bot.stop() throws "Bot is not running!" while launch() is still in deleteWebhook: try until polling ends.
+    for (let tries = 0; tries < 200; tries++) {
+      try {
+        bot.stop('shutdown');
+        break;
+      } catch {
+        const ended = await Promise.race([running.then(() => true), sleep(50).then(() => false)]);
+        if (ended) break;
+      }
+    }
+    await running;
+    polling = undefined;
+  };
 
   const idle = () => inbox.idle();
 
   return {
     username: me.username,
     idle,
-    async stop() {
-      // bot.stop() throws "Bot is not running!" while launch() is still in deleteWebhook: try until polling ends.
-      for (let tries = 0; tries < 200; tries++) {
-        try {
-          bot.stop('shutdown');
-          break;
-        } catch {
-          const ended = await Promise.race([polling.then(() => true), sleep(50).then(() => false)]);
-          if (ended) break;
-        }
+    async handleWebhook(update, secretHeader) {
+      if (!webhook || !sameSecret(secretHeader, webhook.secret)) return 401;
+      try {
+        await bot.handleUpdate(update as Parameters<typeof bot.handleUpdate>[0]);
+        return 200;
+      } catch {
+        return 500;
       }
-      await polling;
+    },
+    async stop() {
+      await stopPolling();
+      await pollingLock?.release();
       // Let running jobs finish for a while; then interrupt their retry waits (they resume at the next start).
       await inbox.stop(options.stopGraceMs ?? 15_000);
     },
   };
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** A media group's messages arrive as the job's parts. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../config.ts';
 import { startAlbumServer } from '../../album/server.ts';
 import { Members } from '../../core/members.ts';
@@ -17,7 +18,18 @@ export function registerServeCommand(program: Command): void {
     .description('Start the album server, plus the Telegram and Discord bots whose tokens are set (configured by environment, see .env.example)')
     .action(async () => {
       const config = loadConfig();
-      const album = await startAlbumServer(config);
+      // Webhook mode: every replica takes Telegram's POSTs on its own port, at the webhook URL's path.
+      let telegramWebhook: ((update: unknown, secret: string | undefined) => Promise<number>) | undefined;
+      const routes = config.TELEGRAM_WEBHOOK_URL
+        ? (app: FastifyInstance) =>
+            app.post(new URL(config.TELEGRAM_WEBHOOK_URL!).pathname, { bodyLimit: 1024 * 1024 }, async (request, reply) => {
+              const secret = request.headers['x-telegram-bot-api-secret-token'];
+              // Until the bot is up, 503: Telegram retries.
+              const status = telegramWebhook ? await telegramWebhook(request.body, typeof secret === 'string' ? secret : undefined) : 503;
+              return reply.code(status).send(status === 200 ? { ok: true } : { error: status === 401 ? 'unauthorized' : 'unavailable' });
+            })
+        : undefined;
+      const album = await startAlbumServer(config, routes ? { routes } : {});
       const log = album.app.log;
       const terminal = await openTerminal(config, { records: album.records, engine: album.engine, terminalName: 'facedrop-serve' });
       terminal.outbox.start();
@@ -32,6 +44,7 @@ export function registerServeCommand(program: Command): void {
         if (!bot.token) continue;
         try {
           const running = await (await bot.start())({ config, terminal, members, log });
+          if ('handleWebhook' in running) telegramWebhook = (update, secret) => running.handleWebhook(update, secret);
           stops.push(() => running.stop());
         } catch (error) {
           log.error(`${bot.name} bot did not start: ${redact((error as Error).message, config)}`);
