@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../config.ts';
 import { startAlbumServer } from '../../album/server.ts';
+import { LeaseLock } from '../../core/jobs/lease-lock.ts';
 import { Members } from '../../core/members.ts';
 import { openTerminal } from '../../core/terminal.ts';
 
@@ -40,15 +41,41 @@ export function registerServeCommand(program: Command): void {
         { name: 'Telegram', token: config.TELEGRAM_BOT_TOKEN, start: async () => (await import('../../bots/telegram/bot.ts')).startTelegramBot },
         { name: 'Discord', token: config.DISCORD_BOT_TOKEN, start: async () => (await import('../../bots/discord/bot.ts')).startDiscordBot },
       ];
-      for (const bot of bots) {
-        if (!bot.token) continue;
+      const startBot = async (bot: (typeof bots)[number]): Promise<{ stop(): Promise<void> } | undefined> => {
         try {
           const running = await (await bot.start())({ config, terminal, members, log });
           if ('handleWebhook' in running) telegramWebhook = (update, secret) => running.handleWebhook(update, secret);
-          stops.push(() => running.stop());
+          return running;
         } catch (error) {
           log.error(`${bot.name} bot did not start: ${redact((error as Error).message, config)}`);
+          return undefined;
         }
+      };
+      for (const bot of bots) {
+        if (!bot.token) continue;
+        if (bot.name !== 'Discord') {
+          const running = await startBot(bot);
+          if (running) stops.push(() => running.stop());
+          continue;
+        }
+        // One gateway connection across replicas (one shard): the process holding the lease connects,
+        // another takes over when it dies. Photos are shared through the jobs by whichever replica is free.
+        const gateway = new LeaseLock(terminal.records.jobs, 'discord-gateway:0');
+        let running: Promise<{ stop(): Promise<void> } | undefined> | undefined;
+        gateway.hold({
+          onAcquired: () => {
+            running = startBot(bot);
+          },
+          onLost: () => {
+            log.warn('Discord: another process took over the gateway connection');
+            void running?.then((r) => r?.stop());
+            running = undefined;
+          },
+        });
+        stops.push(async () => {
+          await (await running)?.stop();
+          await gateway.release();
+        });
       }
       if (stops.length === 0) log.info('No bot token set (TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN): album server only');
       const shutdown = async (signal: string) => {

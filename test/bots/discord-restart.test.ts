@@ -70,6 +70,28 @@ describe('Discord photos survive a crash of facedrop serve', () => {
   });
 });
 
+describe('one Discord gateway connection across replicas', () => {
+  it('two serve replicas on one data folder: one connects; when it dies, the other does', { timeout: 300_000 }, async () => {
+    const dir = tempDir();
+    const fake = await startFakeDiscord({ channels: ['photos'] });
+    const env = async () => ({ DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(await freePort()), DISCORD_BOT_TOKEN: fake.token, DISCORD_API_ROOT: fake.apiRoot });
+    const replicas = [await startServe(await env()), await startServe(await env())];
+    const connected = () => replicas.filter((r) => r.output().includes('Discord bot ready'));
+    try {
+      await waitUntil('one replica connected', () => connected().length === 1);
+      expect(fake.gateway.identifies.filter((i) => i.accepted)).toHaveLength(1);
+      const [first] = connected();
+      await first!.stop('SIGKILL');
+      const other = replicas.find((r) => r !== first)!;
+      await waitUntil('the other replica connected', () => other.output().includes('Discord bot ready'));
+      expect(fake.gateway.identifies.filter((i) => i.accepted)).toHaveLength(2);
+    } finally {
+      for (const r of replicas) await r.stop();
+      await fake.close();
+    }
+  });
+});
+
 /** The album's photos, or none while the server is down. */
 async function getAlbumOrNothing(url: string, token: string): Promise<unknown[]> {
   try {
