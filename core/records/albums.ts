@@ -64,19 +64,12 @@ interface ReferenceRow {
   kept_image_ext: string | null;
 }
 
-interface PhotoRow {
-  id: string;
-  ext: string;
-  mime: string;
-  bytes: number;
-  width: number;
-  height: number;
+type PhotoRow = Pick<PhotoRecord, 'id' | 'ext' | 'mime' | 'bytes' | 'width' | 'height' | 'distance'> & {
   received_at: string;
   grp: string | null;
   terminal: string | null;
   face_box: string;
-  distance: number;
-}
+};
 
 /** Usernames are matched case-insensitively (one key, one folder), shown as registered. */
 export const accountKey = (username: string) => username.toLowerCase();

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DELIVERY_QUEUE, deliveryJobId } from './packets.ts';
+import { DELIVERY_QUEUE, deliveryJobId, type Packet } from './packets.ts';
 import type { SqliteDb } from './db.ts';
 import type { Account, PhotoRecord } from './albums.ts';
 import { accountKey } from './albums.ts';
@@ -13,19 +13,8 @@ import type { Contact } from './contacts.ts';
 const NAMESPACE = 'facedrop:';
 export const LEGACY_TABLE_DONE = 'keyv_migrated';
 
-interface LegacyPacket {
-  id: string;
-  album: string;
-  username: string;
-  sha256: string;
-  filename: string;
-  group?: string;
-  memberId?: string;
-  createdAt: number;
-  attempts: number;
-  nextAttemptAt: number;
-  lastError?: string;
-}
+/** The old queue's entries have the shape packets still have. */
+type LegacyPacket = Packet;
 
 export interface LegacyImport {
   /** The keyv SQLite file (may be the records file itself). */
