@@ -34,7 +34,7 @@ export interface Records {
  * Opens the records database named by a URL: `sqlite://<file>` (the embedded default, one file in DATA_DIR)
  * or `memory://` (tests). Applies pending schema migrations, then imports a keyv-era data folder once.
  */
-export async function openRecords(url: string, options: { legacy?: LegacyImport } = {}): Promise<Records> {
+export async function openRecords(url: string, options: { legacy?: LegacyImport; /** The jobs' clock (tests). */ now?: () => number } = {}): Promise<Records> {
   const scheme = url.slice(0, url.indexOf(':'));
   let file: string;
   if (scheme === 'memory') file = ':memory:';
@@ -48,7 +48,7 @@ export async function openRecords(url: string, options: { legacy?: LegacyImport 
     db.close();
     throw error;
   }
-  const jobs = new JobQueue(db);
+  const jobs = new JobQueue(db, options.now);
   return {
     packets: new PacketRepository(db, jobs),
     contacts: new ContactRepository(db),
