@@ -118,6 +118,36 @@ if (want('throughput')) await throughput();
 if (want('accuracy')) await accuracy();
 if (want('scale')) matchingAtScale();
 if (want('crowd')) await crowdTable();
+if (want('populations')) await populations();
+
+async function populations(): Promise<void> {
+  log('## Populations: celebrities and ordinary volunteers, random groups (everyone else a stranger)');
+  const { hasLondon, loadLondon, heldOutHalf, EXPRESSIONS } = await import('./london.ts');
+  if (!hasFixtures('crowd') || !hasLondon()) {
+    log('skipped: ../shared/faces/crowd or ../shared/faces/london not found');
+    return;
+  }
+  const { populationTable } = await import('./populations.ts');
+  const { loadCrowd, strangerHalves } = await import('./crowd.ts');
+  const crowd = await loadCrowd(log);
+  const crowdPeople = crowd.members
+    .filter((m) => crowd.selfies[m]!.length > 0)
+    .map((m) => ({ id: m, selfies: crowd.selfies[m]!, photos: crowd.photos.filter((p) => p.truth.length === 1 && p.truth[0] === m).map((p) => p.faces) }));
+  log(`Bound: ${DEFAULT_MATCH_SETTINGS.falseMatchRate * 1000} stranger face in 1,000 delivered to anyone; per member-stranger pair, that over the group's size.\n`);
+  populationTable('LFW celebrities (crowd fixture: 300 members\' selfies and photos; the held-out half of the stranger photos)', crowdPeople, {
+    selfies: [1, 3], draws: 10, extraStrangers: strangerHalves(crowd).heldOut.map((p) => p.faces), log,
+  });
+  const london = await loadLondon(log);
+  const toPerson = (p: (typeof london)[number]) => ({
+    id: p.id,
+    selfies: EXPRESSIONS.flatMap((e) => (p.selfie[e] ? [p.selfie[e]] : [])),
+    photos: EXPRESSIONS.map((e) => p.photo[e]),
+    photosAreSelfies: true,
+  });
+  const note = 'one photo the selfie, the other the photo of them; with 2 selfies both photos are selfies and none is left for recall';
+  populationTable(`London volunteers, held-out half (${heldOutHalf(london).length} people not used for calibration; ${note})`, heldOutHalf(london).map(toPerson), { selfies: [1, 2], draws: 100, sizes: [10, 20], log });
+  populationTable(`London volunteers, all ${london.length} (half made the calibration; ${note})`, london.map(toPerson), { selfies: [1, 2], draws: 100, log });
+}
 
 async function crowdTable(): Promise<void> {
   log('## Crowd: false matches and recall as the group grows (../shared/faces/crowd)');

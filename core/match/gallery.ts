@@ -60,6 +60,25 @@ export class Gallery {
     return this.memberIds.length;
   }
 
+  /**
+   * Cosine distances between members' first references, every pair (members spread evenly when there are more
+   * than maxMembers, to bound the cost at maxMembers²/2 pairs): pairs of different people of the group's own
+   * population.
+   */
+  memberPairDistances(maxMembers = 200): number[] {
+    const first: number[] = [];
+    for (let row = 0; row < this.owner.length; row++) if (row === 0 || this.owner[row] !== this.owner[row - 1]) first.push(row);
+    const step = Math.max(1, first.length / maxMembers);
+    const rows: number[] = [];
+    for (let i = 0; i < first.length && rows.length < maxMembers; i += step) rows.push(first[Math.floor(i)]!);
+    const out: number[] = [];
+    for (let a = 0; a < rows.length; a++) {
+      const query = this.vectors.subarray(rows[a]! * this.dim, (rows[a]! + 1) * this.dim);
+      for (let b = a + 1; b < rows.length; b++) out.push(this.#distanceToRow(query, rows[b]!));
+    }
+    return out;
+  }
+
   /** Cosine distance from one unit query to each member's nearest reference (Infinity for a member with none). */
   nearestPerMember(query: Float32Array): Float64Array {
     const best = new Float64Array(this.memberIds.length).fill(Infinity);
