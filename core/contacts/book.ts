@@ -29,6 +29,9 @@ export class ContactError extends Error {
   }
 }
 
+/** The smallest group size the registration check assumes (see assertFacesUnclaimed). */
+export const DUPLICATE_CHECK_MIN_GROUP = 10;
+
 /**
  * A new selfie is refused when the group's own matching policy would match it to another member: then it is
  * that member's face as far as the terminal can tell, and accepting it would route their photos to a second
@@ -158,7 +161,9 @@ function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: n
   const gallery = new Gallery(others.map((c) => ({ id: c.id, descriptors: c.descriptors })));
   // The newcomer is left out of the population estimate: were they someone's double, that pair would look
   // like a population of look-alikes and loosen the very check that should catch it.
-  const limit = duplicateFaceDistance(others.length + 1, falseMatchRate, galleryPopulationShift(gallery));
+  // Refusing claims the two selfies are one person. Below 10 members the pairs cannot show the group's population
+  // (core/match/population.ts), so the claim is held to a 10-member group's per-pair rate until they can.
+  const limit = duplicateFaceDistance(Math.max(others.length + 1, DUPLICATE_CHECK_MIN_GROUP), falseMatchRate, galleryPopulationShift(gallery));
   for (const d of descriptors) {
     const distances = gallery.nearestPerMember(normalize(d));
     const i = distances.findIndex((x) => x < limit);
