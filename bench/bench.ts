@@ -120,10 +120,11 @@ if (want('accuracy')) await accuracy();
 if (want('scale')) matchingAtScale();
 if (want('crowd')) await crowdTable();
 if (want('populations')) await populations();
+if (want('whole')) await (await import('./whole.ts')).wholeProcesses(log);
 
 async function populations(): Promise<void> {
   log('## Populations: celebrities and ordinary volunteers, random groups (everyone else a stranger)');
-  const { hasLondon, loadLondon, heldOutHalf, EXPRESSIONS } = await import('./london.ts');
+  const { hasLondon, loadLondon, EXPRESSIONS } = await import('./london.ts');
   if (!hasFixtures('crowd') || !hasLondon()) {
     log('skipped: ../shared/faces/crowd or ../shared/faces/london not found');
     return;
@@ -146,8 +147,7 @@ async function populations(): Promise<void> {
     photosAreSelfies: true,
   });
   const note = 'one photo the selfie, the other the photo of them; with 2 selfies both photos are selfies and none is left for recall';
-  populationTable(`London volunteers, held-out half (${heldOutHalf(london).length} people not used for calibration; ${note})`, heldOutHalf(london).map(toPerson), { selfies: [1, 2], draws: 100, sizes: [10, 20], log });
-  populationTable(`London volunteers, all ${london.length} (half made the calibration; ${note})`, london.map(toPerson), { selfies: [1, 2], draws: 100, log });
+  populationTable(`London volunteers, all ${london.length} (they made the calibration; ${note})`, london.map(toPerson), { selfies: [1, 2], draws: 100, log });
 }
 
 async function crowdTable(): Promise<void> {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { createFaceEngine, DESCRIPTOR_MODEL } from '../core/faces/index.ts';
+import { ANALYSIS_VERSION, createFaceEngine } from '../core/faces/index.ts';
 import type { CachedFace } from './crowd.ts';
 import { FACES_DIR } from './fixtures.ts';
 
@@ -28,7 +28,7 @@ export function hasLondon(): boolean {
 export const londonFile = (id: string, e: Expression) => path.join(LONDON_DIR, e, `${id}.jpg`);
 
 export async function loadLondon(log: (s: string) => void): Promise<LondonPerson[]> {
-  const cacheFile = path.join(import.meta.dirname, '.cache', `london-${DESCRIPTOR_MODEL.replace(/[^\w.-]/g, '_')}.json`);
+  const cacheFile = path.join(import.meta.dirname, '.cache', `london-${ANALYSIS_VERSION.replace(/[^\w.-]/g, '_')}.json`);
   if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as LondonPerson[];
   const rows = fs.readFileSync(path.join(LONDON_DIR, 'people.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
   const engine = createFaceEngine();
@@ -57,7 +57,3 @@ export async function loadLondon(log: (s: string) => void): Promise<LondonPerson
   fs.writeFileSync(cacheFile, JSON.stringify(people));
   return people as LondonPerson[];
 }
-
-/** The volunteers at even positions in people.csv make the calibration; the others are held out. */
-export const calibrationHalf = (people: LondonPerson[]) => people.filter((_, i) => i % 2 === 0);
-export const heldOutHalf = (people: LondonPerson[]) => people.filter((_, i) => i % 2 === 1);

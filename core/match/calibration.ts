@@ -13,6 +13,8 @@ type Points = Array<{ p: number; distance: number }>;
  */
 export interface ImpostorCalibration {
   descriptorModel: string;
+  /** The detector + landmarks + descriptor pipeline measured (core/faces ANALYSIS_VERSION). */
+  analysisVersion?: string;
   source: string;
   /** Per number of selfies: ascending p, with the distance at each (the strictest population at each p). */
   byReferences: Record<string, Points>;

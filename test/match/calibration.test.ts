@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DESCRIPTOR_MODEL } from '../../core/faces/index.ts';
+import { ANALYSIS_VERSION, DESCRIPTOR_MODEL } from '../../core/faces/index.ts';
 import { Gallery, galleryPopulationShift, IMPOSTOR_CALIBRATION, impostorQuantile, MAX_MATCH_DISTANCE, orderStatisticLevel, policyForGallery, populationShift, thresholdForGroup } from '../../core/match/index.ts';
 
 describe('group-size-aware thresholds', () => {
-  it('were calibrated for the descriptor model in use', () => {
+  it('were calibrated for the descriptor model and the analysis pipeline in use', () => {
     expect(IMPOSTOR_CALIBRATION.descriptorModel).toBe(DESCRIPTOR_MODEL);
+    expect(IMPOSTOR_CALIBRATION.analysisVersion).toBe(ANALYSIS_VERSION);
     expect(Object.keys(IMPOSTOR_CALIBRATION.byReferences).sort()).toEqual(['1', '2', '3']);
   });
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
-import { hasLondon, heldOutHalf, calibrationHalf, londonFile } from '../../bench/london.ts';
+import { hasLondon, londonFile } from '../../bench/london.ts';
 import { loadConfig } from '../../config.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { createAccount, getAlbum } from '../../core/share/index.ts';
@@ -52,15 +52,10 @@ describe.skipIf(!hasLondon())('20 ordinary volunteers as a group, 20 others as s
   it('registers all 20 through the CLI and delivers no stranger photo', { timeout: 600_000 }, async () => {
     // The hard case on purpose: the set's closest look-alikes (different people 0.48-0.63 apart, all under or
     // near wave 1's celebrity thresholds) are split between the group and the strangers, and two of them
-    // (062 and 099, 0.50 apart) are both members. The rest are filled in from the volunteers the calibration
-    // never saw first.
+    // (062 and 099, 0.50 apart) are both members. The rest are filled in in people.csv's order.
     const lookAlikeMembers = ['062', '099', '120', '115', '091', '128', '125', '063', '130'];
     const lookAlikeStrangers = ['126', '136', '142', '097', '143', '141', '123', '138'];
-    const wrap = (ids: string[]) => ids.map((id) => ({ id }));
-    const ids = londonIds();
-    const ordered = [...heldOutHalf(wrap(ids) as never[]), ...calibrationHalf(wrap(ids) as never[])]
-      .map((p: { id: string }) => p.id)
-      .filter((id) => !lookAlikeMembers.includes(id) && !lookAlikeStrangers.includes(id));
+    const ordered = londonIds().filter((id) => !lookAlikeMembers.includes(id) && !lookAlikeStrangers.includes(id));
     const members = [...lookAlikeMembers, ...ordered.slice(0, 20 - lookAlikeMembers.length)];
     const strangers = [...lookAlikeStrangers, ...ordered.slice(20 - lookAlikeMembers.length, 40 - lookAlikeMembers.length - lookAlikeStrangers.length)];
     expect(new Set([...members, ...strangers]).size).toBe(40);
