@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { LRUCache } from 'lru-cache';
 import { Piscina } from 'piscina';
+import { disableOrtTelemetry } from './arcface/ort-env.ts';
 import { ImageError, SelfieError } from './errors.ts';
 import { pickSelfieFace } from './selfie.ts';
 import { DESCRIPTOR_MODEL, type Analysis, type AnalysisMode, type Face } from './types.ts';
@@ -26,6 +27,8 @@ export interface FaceEngine {
 /** Creates a pool of face-analysis worker threads with a SHA-256-keyed result cache. */
 export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
   const threads = options.threads ?? Math.max(1, os.availableParallelism());
+  // Here, in the main thread, so the workers' onnxruntime sees it (ort-env.ts: long command lines crashed it).
+  disableOrtTelemetry();
   const pool = new Piscina<WorkerTask, WorkerResult>({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: threads,

@@ -8,7 +8,7 @@ import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
 import { loadConfig } from '../../config.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { createAccount, getAlbum } from '../../core/share/index.ts';
-import { hasFixtures, loadFixture, read, tempDir } from '../helpers.ts';
+import { demoSamples, hasFixtures, loadFixture, read, tempDir } from '../helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'facedrop.js');
@@ -125,6 +125,29 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
     const r = await run(['contacts', 'add', '--name', 'x', '--album', album.url, '--username', 'x', '--photo', Object.keys(fx!.photos)[0]!, '--group', 'friends'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/faces of similar size|No face/);
+  });
+});
+
+describe('facedrop share with a long command line', () => {
+  it('share --json with 1,100 file arguments of ~70 characters each completes and reports every photo', async () => {
+    // ~80 KB of arguments: onnxruntime's telemetry used to run a recursive regex over /proc/self/cmdline and
+    // overflow the stack (exit 139) from ~14 KB on (core/faces/arcface/ort-env.ts).
+    const dir = path.join(tempDir('facedrop-cli-long-'), 'a-folder-name-long-enough-for-the-test');
+    fs.mkdirSync(dir);
+    const files = Array.from({ length: 1100 }, (_, i) => {
+      const file = path.join(dir, `photo-${String(i).padStart(4, '0')}.jpg`);
+      fs.symlinkSync(demoSamples[i % demoSamples.length]!, file);
+      return file;
+    });
+    expect(files.reduce((n, f) => n + f.length + 1, 0)).toBeGreaterThan(1100 * 65);
+    const data = tempDir('facedrop-cli-data-');
+    const r = await run(['share', '--json', ...files], { DATA_DIR: data, LOG_LEVEL: 'silent', FACE_THREADS: '1' });
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const report = JSON.parse(r.stdout) as { photos: Array<{ file: string; ok: boolean; faces?: number }>; failed: number };
+    expect(report.photos.map((p) => p.file)).toEqual(files);
+    expect(report.failed).toBe(0);
+    // Every photo analysed: each demo sample shows at least one face.
+    expect(report.photos.every((p) => p.ok && (p.faces ?? 0) > 0)).toBe(true);
   });
 });
 

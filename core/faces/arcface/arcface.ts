@@ -2,6 +2,7 @@
 // Landmarks come from face-api's 68-point net; this module only aligns, normalises and runs the model.
 // Measurements and the preprocessing checks behind every constant here: README-measurements.md.
 import * as ort from 'onnxruntime-node';
+import { disableOrtTelemetry } from './ort-env.ts';
 
 export type Point = readonly [number, number];
 
@@ -56,6 +57,7 @@ export interface ArcfaceOptions {
 export async function loadArcface(modelPath: string, options: ArcfaceOptions = {}): Promise<ArcfaceModel> {
   const threads = options.threads ?? 1;
   const order = options.channelOrder ?? CHANNEL_ORDER;
+  disableOrtTelemetry(); // before the first session: see ort-env.ts (a long command line crashed it)
   const session = await ort.InferenceSession.create(modelPath, {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,

@@ -1,0 +1,9 @@
+// onnxruntime-node 1.30's POSIX telemetry (Microsoft's 1DS SDK) runs when onnxruntime creates its
+// environment: it reads /proc/self/cmdline and matches it with a libstdc++ std::regex, whose executor
+// recurses once per character, so a command line of ~14 KB or more overflows the stack of the thread
+// creating the session (exit 139). It would also collect machine details for upload. Turning it off
+// skips that code entirely. onnxruntime reads the variable with getenv(), so it must be set in the main
+// thread (a worker thread's process.env is a private copy) before any session is created.
+export function disableOrtTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY = '1';
+}
