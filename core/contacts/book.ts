@@ -18,6 +18,8 @@ export interface Contact {
   /** The model that made `descriptors`; a different current model means the member must send a new selfie. */
   descriptorModel: string;
   addedAt: string;
+  /** The album address came from a chat user, not the machine's owner: deliveries check where it leads. */
+  untrustedAlbum?: true;
 }
 
 export type ContactErrorCode = 'face_already_registered' | 'id_taken' | 'unknown_contact' | 'invalid_album';
@@ -52,6 +54,7 @@ export interface NewContact {
   /** ...or descriptors already computed (import). */
   descriptors?: number[][];
   descriptorModel?: string;
+  untrustedAlbum?: boolean;
 }
 
 /** The contact book [contact book reading unit]: per group, the members and their reference faces. */
@@ -93,6 +96,7 @@ export class ContactBook {
       descriptors,
       descriptorModel: entry.descriptorModel ?? DESCRIPTOR_MODEL,
       addedAt: new Date().toISOString(),
+      ...(entry.untrustedAlbum ? { untrustedAlbum: true as const } : {}),
     };
     await this.store.update<Contact[]>(groupKey(group), (current = []) => {
       if (current.some((c) => c.id === contact.id)) throw new ContactError('id_taken', `${contact.id} is already in this group.`);

@@ -14,6 +14,8 @@ export interface Packet {
   filename: string;
   group?: string;
   memberId?: string;
+  /** The album address came from a chat user: checked at connect time (album-address.ts). */
+  untrusted?: true;
   createdAt: number;
   attempts: number;
   nextAttemptAt: number;
@@ -62,7 +64,7 @@ export class Outbox {
   }
 
   /** Queues a picture for one album account (idempotent). Returns the packet as stored. */
-  async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string }): Promise<Packet> {
+  async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string; untrusted?: boolean }): Promise<Packet> {
     const sha256 = createHash('sha256').update(input.picture).digest('hex');
     const id = createHash('sha256').update(`${input.album}\n${input.username}\n${sha256}`).digest('hex').slice(0, 32);
     await this.#writeBlob(sha256, input.picture);
@@ -79,6 +81,7 @@ export class Outbox {
         filename: input.filename ?? `${sha256.slice(0, 16)}.jpg`,
         ...(input.group !== undefined ? { group: input.group } : {}),
         ...(input.memberId !== undefined ? { memberId: input.memberId } : {}),
+        ...(input.untrusted ? { untrusted: true as const } : {}),
         createdAt: now,
         attempts: 0,
         nextAttemptAt: now,
@@ -159,6 +162,7 @@ export class Outbox {
         picture,
         filename: packet.filename,
         ...(packet.group !== undefined ? { group: packet.group } : {}),
+        ...(packet.untrusted ? { untrusted: true } : {}),
         ...(this.#o.terminal !== undefined ? { terminal: this.#o.terminal } : {}),
       });
       return this.#finish(packet, { kind: result.status === 'duplicate' ? 'duplicate' : 'delivered', id: result.id });
