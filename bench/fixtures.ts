@@ -6,8 +6,11 @@ export const FACES_DIR = path.resolve(process.env.FACES_DIR ?? path.join(import.
 export const DEMO_DIR = path.join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo');
 export const demoSamples = [1, 2, 3, 4, 5, 6].map((i) => path.join(DEMO_DIR, `sample${i}.jpg`));
 
+/** FACEDROP_FIXTURES=off: behave as if ../shared/faces were absent (CI checks a fresh clone this way). */
+export const FIXTURES_OFF = process.env.FACEDROP_FIXTURES === 'off';
+
 export function hasFixtures(name = 'bbt'): boolean {
-  return fs.existsSync(path.join(FACES_DIR, name, 'truth.json'));
+  return !FIXTURES_OFF && fs.existsSync(path.join(FACES_DIR, name, 'truth.json'));
 }
 
 export interface Fixture {
@@ -19,8 +22,9 @@ export interface Fixture {
   photos: Record<string, string[]>;
 }
 
-export function loadFixture(name: 'bbt' | 'knn' | 'crowd'): Fixture {
-  const dir = path.join(FACES_DIR, name);
+/** A labelled fixture; `root` is FACES_DIR unless a test reads the demo stand-in (test/demo-fixture.ts). */
+export function loadFixture(name: 'bbt' | 'knn' | 'crowd', root = FACES_DIR): Fixture {
+  const dir = path.join(root, name);
   const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as {
     members: string[];
     selfies: string | Record<string, string[]>;

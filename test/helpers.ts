@@ -3,7 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 
+import { FACES_DIR, loadFixture, type Fixture } from '../bench/fixtures.ts';
+
 export { demoSamples, FACES_DIR, hasFixtures, loadFixture } from '../bench/fixtures.ts';
+
+/**
+ * Where the plumbing suites (album, bots, CLI, terminal) read bbt-shaped face photos: ../shared/faces, or the
+ * stand-in test/global-setup.ts made from face-api's demo photos when that is absent or FACEDROP_FIXTURES=off.
+ */
+export const PLUMBING_FACES_DIR = process.env.FACEDROP_PLUMBING_FACES_DIR ?? FACES_DIR;
+
+/** The bbt fixture for plumbing tests (members, selfies, group photos with who is in them). */
+export const loadPlumbingFixture = (): Fixture => loadFixture('bbt', PLUMBING_FACES_DIR);
 
 const dirs: string[] = [];
 afterEach(() => {

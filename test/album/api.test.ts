@@ -10,13 +10,11 @@ import type { Account } from '../../album/records.ts';
 import { createFaceEngine, DESCRIPTOR_MODEL, type FaceEngine } from '../../core/faces/index.ts';
 import { signPacket, uploadPicture } from '../../core/share/album-client.ts';
 import { openStore, type Store } from '../../core/store.ts';
-import { demoSamples, hasFixtures } from '../helpers.ts';
-import { albumFiles, albumTestConfig, bbt, encodeForm, fileTempDir, formOf, fixtureMissing, postForm, recordingStore, sha256, waitHealthy } from './helpers.ts';
+import { demoSamples } from '../helpers.ts';
+import { albumFiles, albumTestConfig, bbt, encodeForm, fileTempDir, formOf, postForm, recordingStore, sha256, waitHealthy } from './helpers.ts';
 
-const hasBbt = hasFixtures('bbt');
-if (!hasBbt) console.warn(`album API tests ${fixtureMissing}`);
 
-describe.skipIf(!hasBbt)('album HTTP API', () => {
+describe('album HTTP API', () => {
   const tmp = fileTempDir('facedrop-album-api-');
   const dataDir = tmp.dir;
   const config = albumTestConfig(dataDir);

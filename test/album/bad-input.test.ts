@@ -7,11 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../album/app.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { openStore, type Store } from '../../core/store.ts';
-import { hasFixtures } from '../helpers.ts';
-import { albumFiles, albumTestConfig, bbt, fileTempDir, fixtureMissing, postForm, recordingStore, waitHealthy, type FilePart } from './helpers.ts';
+import { albumFiles, albumTestConfig, bbt, fileTempDir, postForm, recordingStore, waitHealthy, type FilePart } from './helpers.ts';
 
-const hasBbt = hasFixtures('bbt');
-if (!hasBbt) console.warn(`album bad-input tests ${fixtureMissing}`);
 
 const MAX_UPLOAD_BYTES = 400_000;
 
@@ -25,7 +22,7 @@ async function forgedPngHeader(width: number, height: number): Promise<Buffer> {
   return png;
 }
 
-describe.skipIf(!hasBbt)('album server under bad input', () => {
+describe('album server under bad input', () => {
   const tmp = fileTempDir('facedrop-album-bad-');
   const dataDir = tmp.dir;
   let engine: FaceEngine;

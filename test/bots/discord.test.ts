@@ -18,7 +18,7 @@ import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeInteraction, FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { demoSamples, FACES_DIR, hasFixtures, loadFixture } from '../helpers.ts';
+import { demoSamples, loadPlumbingFixture, PLUMBING_FACES_DIR } from '../helpers.ts';
 
 const EPHEMERAL = 64;
 const SUPPRESS_NOTIFICATIONS = 4096;
@@ -68,9 +68,6 @@ function makeConfig(dir: string, albumUrl: string, port: number, fake: FakeDisco
   );
 }
 
-const fixtureMissing = `face fixtures not found under ${path.join(FACES_DIR, 'bbt')} (set FACES_DIR): Discord scenario skipped`;
-if (!hasFixtures()) console.warn(fixtureMissing);
-
 let engine: FaceEngine;
 const roots: string[] = [];
 const tmp = () => {
@@ -87,8 +84,8 @@ afterAll(async () => {
   for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasFixtures())('Discord bot: members register by slash command, photos posted in a channel reach their albums', () => {
-  const bbt: Fixture = hasFixtures() ? loadFixture('bbt') : { name: 'bbt', members: [], selfies: {}, photos: {} };
+describe('Discord bot: members register by slash command, photos posted in a channel reach their albums', () => {
+  const bbt: Fixture = loadPlumbingFixture();
   let fake: FakeDiscord;
   let album: AlbumServer;
   let terminal: Terminal;
@@ -274,9 +271,9 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
 
     // bbt5 shows Sheldon with four others: re-encoded smaller, it is a new photo that no longer reaches Sheldon.
     // (Howard is the check that it still reaches the others: his face is far inside the threshold.)
-    const resized = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 900 }).jpeg().toBuffer();
+    const resized = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 900 }).jpeg().toBuffer();
     const sheldonBefore = (await albumOf('sheldon')).body!.photos.length;
-    expect((await albumOf('sheldon')).body!.photos.map((p) => p.sha256)).toContain(sha256(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))));
+    expect((await albumOf('sheldon')).body!.photos.map((p) => p.sha256)).toContain(sha256(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))));
     const { replies } = await post(poster, [{ name: 'again.jpg', bytes: resized, contentType: 'image/jpeg' }]);
     expect(replies).toHaveLength(1);
     expect(replies[0]!.content).toContain('Howard');
@@ -300,7 +297,7 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
     fake.rest.failNext('GET', /^\/attachments\//, { status: 429, retryAfter: 0.2 });
     fake.rest.failNext('GET', /^\/attachments\//, { status: 503 });
 
-    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).flop().jpeg({ quality: 90 }).toBuffer();
+    const photo = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).flop().jpeg({ quality: 90 }).toBuffer();
     const started = Date.now();
     const { message } = await post(poster, [{ name: 'limited.jpg', bytes: photo, contentType: 'image/jpeg' }]);
     await waitFor('the reply after the rate limit', () => fake.rest.messagesIn(channelId).some((m) => m.message_reference?.message_id === message.id));
@@ -332,7 +329,7 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
 
   it('handles a replayed dispatch once, stays silent when nobody matched, and one bad attachment never stops the others', async () => {
     const channelId = fake.channels.photos!.id;
-    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 1000 }).jpeg().toBuffer();
+    const photo = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 1000 }).jpeg().toBuffer();
     const garbage: FakeFile = { name: 'broken.jpg', bytes: Buffer.from('JFIF but not really'), contentType: 'image/jpeg' };
     const { message, replies } = await post(poster, [garbage, { name: 'small.jpg', bytes: photo, contentType: 'image/jpeg' }]);
     expect(replies).toHaveLength(1);

@@ -14,7 +14,7 @@ import { createAccount, type DeliveryOutcome, type Packet } from '../../core/sha
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { BOT_USERNAME, FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { demoSamples, hasFixtures, loadFixture } from '../helpers.ts';
+import { demoSamples, loadPlumbingFixture } from '../helpers.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const read = (p: string) => new Uint8Array(fs.readFileSync(p));
@@ -25,8 +25,8 @@ async function thumbnails(bytes: Uint8Array): Promise<Uint8Array[]> {
   return Promise.all([90, 320].map(async (w) => new Uint8Array(await sharp(bytes).resize({ width: w }).jpeg().toBuffer())));
 }
 
-describe.skipIf(!hasFixtures())('Telegram bot (needs the bbt fixtures in ../shared/faces; skipped without them)', () => {
-  const bbt: Fixture = hasFixtures() ? loadFixture('bbt') : { name: 'bbt', members: [], selfies: {}, photos: {} };
+describe('Telegram bot', () => {
+  const bbt: Fixture = loadPlumbingFixture();
   let dir: string;
   let engine: FaceEngine;
   let album: AlbumServer;

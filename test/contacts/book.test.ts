@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactBook, ContactXmlError, contactsToXml, parseContactsXml, readContactsXmlFile } from '../../core/contacts/index.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { openStore } from '../../core/store.ts';
-import { demoSamples, FACES_DIR, hasFixtures, read, tempDir } from '../helpers.ts';
+import { demoSamples, PLUMBING_FACES_DIR, read, tempDir } from '../helpers.ts';
 
 let engine: FaceEngine;
 beforeAll(() => {
@@ -15,7 +15,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-const selfie = (m: string, n = 1) => read(path.join(FACES_DIR, 'bbt', m, `${m}${n}.png`));
+const selfie = (m: string, n = 1) => read(path.join(PLUMBING_FACES_DIR, 'bbt', m, `${m}${n}.png`));
 
 async function book() {
   const dir = tempDir();
@@ -92,7 +92,7 @@ describe('XML contact format', () => {
   });
 });
 
-describe.skipIf(!hasFixtures())('contact book with real selfies', () => {
+describe('contact book with real selfies', () => {
   it('round-trips a group through XML export and import, faces included', async () => {
     const a = await book();
     await a.contacts.add('g', { name: 'penny', album: 'http://localhost:9000/', username: 'penny', selfies: [selfie('penny')] });
