@@ -337,19 +337,20 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     expect(log.lines.some((l) => l.includes('not a readable image'))).toBe(true);
 
     // The gateway replays the same MESSAGE_CREATE (as after a resume): no second download, no second reply.
-    const requestsBefore = fake.rest.requests.length;
+    // Dispatches are handled in order, so the reply to a later message proves the replay was handled too.
+    const fetches = (m: FakeMessage) => m.attachments.reduce((n, a) => n + (fake.rest.downloads.get(a.id)?.ok ?? 0) + (fake.rest.downloads.get(a.id)?.refused ?? 0), 0);
+    const fetchedBefore = fetches(message);
     fake.replayMessage(message);
-    await sleep(300);
-    await bot.idle();
-    expect(fake.rest.requests.length).toBe(requestsBefore);
+    const later = async (name: string) => (await post(poster, [{ name, bytes: await sharp(photo).resize({ width: 900 }).jpeg().toBuffer(), contentType: 'image/jpeg' }])).replies;
+    expect(await later('after-replay.jpg')).toHaveLength(1);
+    expect(fetches(message)).toBe(fetchedBefore);
     expect(fake.rest.messagesIn(channelId).filter((m) => m.message_reference?.message_id === message.id)).toHaveLength(1);
 
-    // A stranger's photo and a text message: nothing matched, nothing said.
+    // A stranger's photo and a text message: nothing matched, nothing said (a later photo's reply shows both were handled).
     const { replies: none } = await post(poster, [file(demoSamples[1]!, 'image/jpeg')]);
     expect(none).toHaveLength(0);
     fake.postMessage('photos', poster, [], 'just text');
-    await sleep(200);
-    await bot.idle();
+    expect(await later('after-text.jpg')).toHaveLength(1);
     expect(fake.rest.messagesIn(channelId).filter((m) => !m.message_reference)).toHaveLength(0);
   });
 
