@@ -1,11 +1,9 @@
 // `npm run bench`: throughput against the naive reference, accuracy on the labelled fixtures, matching at scale.
 import fs from 'node:fs';
 import os from 'node:os';
-import zlib from 'node:zlib';
-import sharp from 'sharp';
 import { createFaceEngine, ImageError, type FaceEngine } from '../core/faces/index.ts';
 import { DEFAULT_MATCH_SETTINGS, Gallery, matchedMembers, matchFaces, normalize, policyForGallery } from '../core/match/index.ts';
-import { demoSamples, hasFixtures, loadFixture } from './fixtures.ts';
+import { demoSamples, forgedPng, hasFixtures, loadFixture } from './fixtures.ts';
 import { naiveAnalyze } from './naive.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -57,15 +55,6 @@ async function throughput(): Promise<void> {
   log(`| facedrop engine (${engine.threads} worker threads, sharp, batched landmarks/descriptors) | ${fmt(enginePps, 2)} | ${fmt(stages.decode / n)} | ${fmt(stages.detect / n)} | ${fmt(stages.describe / n)} | ${fmt(stages.match / n, 2)} | ${faces / ROUNDS} |`);
   log(`\nfacedrop / naive throughput: **${fmt(enginePps / naivePps, 2)}x** (per-stage figures are per photo, per thread)`);
   log(`landmarks + 512-d descriptor: ${fmt(stages.describe / faces, 1)} ms per face\n`);
-}
-
-/** A small real PNG whose header is rewritten to claim width x height pixels (a decompression bomb's header). */
-async function forgedPng(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer());
-  png.writeUInt32BE(width, 16);
-  png.writeUInt32BE(height, 20);
-  png.writeUInt32BE(zlib.crc32(png.subarray(12, 29)), 29);
-  return png;
 }
 
 /** How long hostile files take to be refused (README, "Reliability"); timings live here, not in the tests. */

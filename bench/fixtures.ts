@@ -1,6 +1,8 @@
 // Reads the labelled fixtures in ../shared/faces (never copied into the project).
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import sharp from 'sharp';
 
 export const FACES_DIR = path.resolve(process.env.FACES_DIR ?? path.join(import.meta.dirname, '..', '..', 'shared', 'faces'));
 export const DEMO_DIR = path.join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo');
@@ -45,4 +47,14 @@ export function loadFixture(name: 'bbt' | 'knn' | 'crowd', root = FACES_DIR): Fi
   }
   const photos = Object.fromEntries(Object.entries(truth.photos).map(([p, m]) => [path.join(dir, p), m]));
   return { name, members: truth.members, selfies, photos };
+}
+
+/** A tiny real PNG whose IHDR claims width x height (valid CRC): a decompression bomb's header, for hostile-input checks. */
+export async function forgedPng(width: number, height: number): Promise<Buffer> {
+  const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer());
+  // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4) ... + CRC over type and data.
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(zlib.crc32(png.subarray(12, 29)), 29);
+  return png;
 }

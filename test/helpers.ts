@@ -5,7 +5,7 @@ import { afterEach } from 'vitest';
 
 import { FACES_DIR, loadFixture, type Fixture } from '../bench/fixtures.ts';
 
-export { demoSamples, FACES_DIR, hasFixtures, loadFixture } from '../bench/fixtures.ts';
+export { demoSamples, FACES_DIR, forgedPng, hasFixtures, loadFixture } from '../bench/fixtures.ts';
 
 /**
  * Where the plumbing suites (album, bots, CLI, terminal) read bbt-shaped face photos: ../shared/faces, or the

@@ -1,26 +1,16 @@
 // Hostile and broken uploads: each is a 4xx JSON error, nothing reaches the disk or the store, and the server keeps answering.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../album/app.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { openStore, type Store } from '../../core/store.ts';
+import { forgedPng } from '../helpers.ts';
 import { albumFiles, albumTestConfig, bbt, fileTempDir, postForm, recordingStore, waitHealthy, type FilePart } from './helpers.ts';
 
 
 const MAX_UPLOAD_BYTES = 400_000;
-
-/** A PNG whose IHDR claims width x height, with a valid CRC, and one tiny real row of data behind it. */
-async function forgedPngHeader(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer());
-  // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4) ... + CRC over type and data.
-  png.writeUInt32BE(width, 16);
-  png.writeUInt32BE(height, 20);
-  png.writeUInt32BE(zlib.crc32(png.subarray(12, 29)), 29);
-  return png;
-}
 
 describe('album server under bad input', () => {
   const tmp = fileTempDir('facedrop-album-bad-');
@@ -93,7 +83,7 @@ describe('album server under bad input', () => {
     // "From the header alone": the face engine never sees it.
     const analyze = vi.spyOn(engine, 'analyze');
     try {
-      await expectRefused([picture(await forgedPngHeader(50_000, 50_000), 'bomb.png')], 413, 'image_too_large');
+      await expectRefused([picture(await forgedPng(50_000, 50_000), 'bomb.png')], 413, 'image_too_large');
       expect(analyze).not.toHaveBeenCalled();
     } finally {
       analyze.mockRestore();

@@ -1,6 +1,7 @@
 // The Telegram bot end to end: fake Bot API (real HTTP) -> bot -> core -> the real album server.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -380,6 +381,28 @@ describe('Telegram bot', () => {
     await fake.waitFor(replyTo(family.id, photo.message_id), 'the delivery reply');
     const token = await albumToken(withPhoto.id);
     expect(await albumShas(token!)).toEqual([sha256(read(photoPath('bbt5.jpg')))]);
+  });
+
+  it('refuses an album address typed in the chat that leads to loopback, a private network or cloud metadata; the listener receives nothing', async () => {
+    // A listener on a loopback port that is not the built-in album (PUBLIC_URL).
+    let connections = 0;
+    const listener = net.createServer((socket) => (connections++, socket.destroy()));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    try {
+      const intruder: TgUser = { id: 4001, is_bot: false, first_name: 'Mallory', username: 'mallory' };
+      const selfie = read(bbt.selfies.stuart![1]!);
+      for (const url of [`http://127.0.0.1:${port}`, 'http://10.0.0.1', 'http://169.254.169.254', 'http://[::1]', `http://localhost:${port}`]) {
+        const sent = fake.pushMessage(main, intruder, { caption: `/register ${url} mallory`, photo: { original: selfie } });
+        const reply = await fake.waitFor(replyTo(main.id, sent.message_id), `the answer to /register ${url}`);
+        expect(reply.text, url).toMatch(/is not allowed: it leads to (a loopback|a private network|a link-local)/);
+      }
+      expect(await members.link(`tg:${intruder.id}`)).toBeUndefined();
+      expect((await members.list(`tg:${main.id}`)).some((c) => c.id === `tg:${intruder.id}`)).toBe(false);
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it('answers a photo in a private chat with how it works and shares it with nobody; an over-20 MB file gets a clear reply', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaceEngine, ImageError, SelfieError, type FaceEngine } from '../../core/faces/index.ts';
-import { demoSamples, FACES_DIR, hasFixtures, read } from '../helpers.ts';
+import { demoSamples, FACES_DIR, forgedPng, hasFixtures, read } from '../helpers.ts';
 
 let engine: FaceEngine;
 beforeAll(() => {
@@ -12,24 +12,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-/** A valid PNG whose header claims 50000x50000 (a decompression bomb): IHDR patched, CRC recomputed. */
-async function bombPng(): Promise<Buffer> {
-  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
-  const out = Buffer.from(png);
-  out.writeUInt32BE(50000, 16);
-  out.writeUInt32BE(50000, 20);
-  out.writeUInt32BE(crc32(out.subarray(12, 29)), 29);
-  return out;
-}
-
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
+const bombPng = () => forgedPng(50_000, 50_000);
 
 describe('face engine on real photos', () => {
   it('finds every face of the demo group photos with 68 landmarks and the 512-d matching descriptor', async () => {
