@@ -226,6 +226,24 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     expect(stranger.content).not.toMatch(/\/a\//);
   });
 
+  it('refuses an album: address that leads to loopback, a private network or cloud metadata, storing nothing and connecting nowhere', async () => {
+    let connections = 0;
+    const listener = net.createServer((socket) => (connections++, socket.destroy()));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    try {
+      const mallory = fake.addUser('mallory', 'Mallory');
+      for (const album of [`http://127.0.0.1:${port}`, 'http://10.0.0.1', 'http://169.254.169.254', 'http://[::1]', `http://localhost:${port}`]) {
+        const refused = await run(mallory, 'register', { selfie: file(bbt.selfies.stuart![1]!, 'image/png'), album, username: 'mallory' });
+        expect(refused.content, album).toMatch(/is not allowed: it leads to (a loopback|a private network|a link-local)/);
+      }
+      expect((await terminal.contacts.list(`dc:${fake.channels.photos!.id}`)).some((c) => c.name === 'Mallory')).toBe(false);
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
   it('Must show 2: refuses a selfie with no face, with several faces, and a face another member registered, storing nothing', async () => {
     const before = await terminal.contacts.list(`dc:${fake.channels.photos!.id}`);
     const gradient = await sharp(Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 256)), { raw: { width: 64, height: 64, channels: 3 } })
