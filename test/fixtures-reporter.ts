@@ -1,14 +1,23 @@
-// Prints one line at the end of a run when tests were skipped, and why: the only tests allowed to skip
-// are the accuracy tests on the labelled fixtures in ../shared/faces (or FACEDROP_FIXTURES=off).
+// Ends every run with one line: which face photos the plumbing suites used and how many tests ran or were
+// skipped. Only the accuracy tests on the labelled fixtures in ../shared/faces may skip (absent, or
+// FACEDROP_FIXTURES=off).
 import type { Reporter, TestModule } from 'vitest/node';
-import { FACES_DIR, FIXTURES_OFF } from '../bench/fixtures.ts';
+import { FACES_DIR, FIXTURES_OFF, hasFixtures } from '../bench/fixtures.ts';
 
 export default class FixturesReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+    let ran = 0;
     let skipped = 0;
-    for (const module of modules) for (const test of module.children.allTests()) if (test.result().state === 'skipped') skipped++;
-    if (skipped === 0) return;
-    const why = FIXTURES_OFF ? 'FACEDROP_FIXTURES=off' : `no labelled face fixtures in ${FACES_DIR}`;
-    process.stdout.write(`\n${skipped} test(s) skipped: accuracy tests on the labelled fixtures (${why}); every other suite ran.\n`);
+    for (const module of modules) {
+      for (const test of module.children.allTests()) {
+        if (test.result().state === 'skipped') skipped++;
+        else ran++;
+      }
+    }
+    const source = hasFixtures('bbt')
+      ? `labelled face fixtures in ${FACES_DIR}`
+      : `no labelled fixtures (${FIXTURES_OFF ? 'FACEDROP_FIXTURES=off' : `${FACES_DIR} absent`}): plumbing suites on the face-api demo stand-in`;
+    const skips = skipped > 0 ? `; ${skipped} accuracy test(s) on labelled fixtures skipped` : '';
+    process.stdout.write(`\nFace photos: ${source}. ${ran} test(s) ran${skips}.\n`);
   }
 }
