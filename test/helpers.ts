@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
@@ -37,3 +38,15 @@ export function listFiles(dir: string): string[] {
 }
 
 export const read = (p: string) => fs.readFileSync(p);
+
+/** A TCP listener on a loopback port that counts connections (and drops them): "nothing was sent there". */
+export async function connectionCounter(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = net.createServer((socket) => (count++, socket.destroy()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => count,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

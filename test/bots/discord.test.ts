@@ -18,7 +18,7 @@ import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeInteraction, FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { demoSamples, loadPlumbingFixture, PLUMBING_FACES_DIR } from '../helpers.ts';
+import { connectionCounter, demoSamples, loadPlumbingFixture, PLUMBING_FACES_DIR } from '../helpers.ts';
 
 const EPHEMERAL = 64;
 const SUPPRESS_NOTIFICATIONS = 4096;
@@ -227,10 +227,8 @@ describe('Discord bot: members register by slash command, photos posted in a cha
   });
 
   it('refuses an album: address that leads to loopback, a private network or cloud metadata, storing nothing and connecting nowhere', async () => {
-    let connections = 0;
-    const listener = net.createServer((socket) => (connections++, socket.destroy()));
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const port = (listener.address() as net.AddressInfo).port;
+    const listener = await connectionCounter();
+    const port = listener.port;
     try {
       const mallory = fake.addUser('mallory', 'Mallory');
       for (const album of [`http://127.0.0.1:${port}`, 'http://10.0.0.1', 'http://169.254.169.254', 'http://[::1]', `http://localhost:${port}`]) {
@@ -238,9 +236,9 @@ describe('Discord bot: members register by slash command, photos posted in a cha
         expect(refused.content, album).toMatch(/is not allowed: it leads to (a loopback|a private network|a link-local)/);
       }
       expect((await terminal.contacts.list(`dc:${fake.channels.photos!.id}`)).some((c) => c.name === 'Mallory')).toBe(false);
-      expect(connections).toBe(0);
+      expect(listener.connections()).toBe(0);
     } finally {
-      await new Promise((resolve) => listener.close(resolve));
+      await listener.close();
     }
   });
 

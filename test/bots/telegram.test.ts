@@ -1,7 +1,6 @@
 // The Telegram bot end to end: fake Bot API (real HTTP) -> bot -> core -> the real album server.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -15,7 +14,7 @@ import { createAccount, type DeliveryOutcome, type Packet } from '../../core/sha
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { BOT_USERNAME, FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { demoSamples, loadPlumbingFixture } from '../helpers.ts';
+import { connectionCounter, demoSamples, loadPlumbingFixture } from '../helpers.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const read = (p: string) => new Uint8Array(fs.readFileSync(p));
@@ -385,10 +384,8 @@ describe('Telegram bot', () => {
 
   it('refuses an album address typed in the chat that leads to loopback, a private network or cloud metadata; the listener receives nothing', async () => {
     // A listener on a loopback port that is not the built-in album (PUBLIC_URL).
-    let connections = 0;
-    const listener = net.createServer((socket) => (connections++, socket.destroy()));
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    const port = (listener.address() as net.AddressInfo).port;
+    const listener = await connectionCounter();
+    const port = listener.port;
     try {
       const intruder: TgUser = { id: 4001, is_bot: false, first_name: 'Mallory', username: 'mallory' };
       const selfie = read(bbt.selfies.stuart![1]!);
@@ -399,9 +396,9 @@ describe('Telegram bot', () => {
       }
       expect(await members.link(`tg:${intruder.id}`)).toBeUndefined();
       expect((await members.list(`tg:${main.id}`)).some((c) => c.id === `tg:${intruder.id}`)).toBe(false);
-      expect(connections).toBe(0);
+      expect(listener.connections()).toBe(0);
     } finally {
-      await new Promise((resolve) => listener.close(resolve));
+      await listener.close();
     }
   });
 
