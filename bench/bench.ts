@@ -29,9 +29,10 @@ async function throughput(): Promise<void> {
   // facedrop's engine: worker pool, cache off so every round really analyses.
   const engine = createFaceEngine({ cacheEntries: 0 });
   await Promise.all(photos.map((p) => engine.analyze(p)));
-  await Promise.all(photos.map((p) => engine.analyze(p)));
+  const warm = await Promise.all(photos.map((p) => engine.analyze(p)));
   const stages = { decode: 0, detect: 0, describe: 0, match: 0 };
-  const gallery = new Gallery(Array.from({ length: 50 }, (_, i) => ({ id: `m${i}`, descriptors: [Array.from({ length: 128 }, () => Math.random() - 0.5)] })));
+  // The match stage against real 512-d descriptors: every face of the six photos is a member.
+  const gallery = new Gallery(warm.flatMap((a, i) => a.faces.map((f, j) => ({ id: `sample${i + 1}-${j}`, descriptors: [f.descriptor] }))));
   let faces = 0;
   const te = performance.now();
   await Promise.all(
@@ -148,6 +149,36 @@ if (want('accuracy')) await accuracy();
 if (want('scale')) matchingAtScale();
 if (want('hostile')) await hostileInput();
 if (want('crowd')) await crowdTable();
+if (want('populations')) await populations();
+if (want('whole')) await (await import('./whole.ts')).wholeProcesses(log);
+
+async function populations(): Promise<void> {
+  log('## Populations: celebrities and ordinary volunteers, random groups (everyone else a stranger)');
+  const { hasLondon, loadLondon, EXPRESSIONS } = await import('./london.ts');
+  if (!hasFixtures('crowd') || !hasLondon()) {
+    log('skipped: ../shared/faces/crowd or ../shared/faces/london not found');
+    return;
+  }
+  const { populationTable } = await import('./populations.ts');
+  const { loadCrowd, strangerHalves } = await import('./crowd.ts');
+  const crowd = await loadCrowd(log);
+  const crowdPeople = crowd.members
+    .filter((m) => crowd.selfies[m]!.length > 0)
+    .map((m) => ({ id: m, selfies: crowd.selfies[m]!, photos: crowd.photos.filter((p) => p.truth.length === 1 && p.truth[0] === m).map((p) => p.faces) }));
+  log(`Bound: ${DEFAULT_MATCH_SETTINGS.falseMatchRate * 1000} stranger face in 1,000 delivered to anyone; per member-stranger pair, that over the group's size.\n`);
+  populationTable('LFW celebrities (crowd fixture: 300 members\' selfies and photos; the held-out half of the stranger photos)', crowdPeople, {
+    selfies: [1, 3], draws: 10, extraStrangers: strangerHalves(crowd).heldOut.map((p) => p.faces), log,
+  });
+  const london = await loadLondon(log);
+  const toPerson = (p: (typeof london)[number]) => ({
+    id: p.id,
+    selfies: EXPRESSIONS.flatMap((e) => (p.selfie[e] ? [p.selfie[e]] : [])),
+    photos: EXPRESSIONS.map((e) => p.photo[e]),
+    photosAreSelfies: true,
+  });
+  const note = 'one photo the selfie, the other the photo of them; with 2 selfies both photos are selfies and none is left for recall';
+  populationTable(`London volunteers, all ${london.length} (they made the calibration; ${note})`, london.map(toPerson), { selfies: [1, 2], draws: 100, log });
+}
 
 async function crowdTable(): Promise<void> {
   log('## Crowd: false matches and recall as the group grows (../shared/faces/crowd)');

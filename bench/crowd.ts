@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import { createFaceEngine, DESCRIPTOR_MODEL } from '../core/faces/index.ts';
+import { ANALYSIS_VERSION, createFaceEngine } from '../core/faces/index.ts';
 import { FACES_DIR, loadFixture } from './fixtures.ts';
 
 export interface CachedFace {
@@ -23,7 +23,7 @@ export interface CrowdData {
 const CACHE_DIR = path.join(import.meta.dirname, '.cache');
 
 export async function loadCrowd(log: (s: string) => void): Promise<CrowdData> {
-  const cacheFile = path.join(CACHE_DIR, `crowd-${DESCRIPTOR_MODEL.replace(/[^\w.-]/g, '_')}.json`);
+  const cacheFile = path.join(CACHE_DIR, `crowd-${ANALYSIS_VERSION.replace(/[^\w.-]/g, '_')}.json`);
   if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as CrowdData;
   const fx = loadFixture('crowd');
   const engine = createFaceEngine();

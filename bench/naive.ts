@@ -14,6 +14,7 @@ export interface NaiveTimings {
 
 export async function naiveAnalyze(bytes: Buffer): Promise<NaiveTimings> {
   const faceapi = await loadFaceApi();
+  if (!faceapi.nets.ssdMobilenetv1.isLoaded) await faceapi.nets.ssdMobilenetv1.loadFromDisk(FACE_API_MODEL_DIR);
   if (!faceapi.nets.faceRecognitionNet.isLoaded) await faceapi.nets.faceRecognitionNet.loadFromDisk(FACE_API_MODEL_DIR);
   faceapi.env.monkeyPatch({ Canvas: canvas.Canvas, Image: canvas.Image, ImageData: canvas.ImageData } as never);
   const t0 = performance.now();

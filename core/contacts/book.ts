@@ -1,6 +1,6 @@
 import type { FaceEngine } from '../faces/index.ts';
 import { DESCRIPTOR_MODEL } from '../faces/index.ts';
-import { DEFAULT_MATCH_SETTINGS, Gallery, thresholdForGroup } from '../match/index.ts';
+import { DEFAULT_MATCH_SETTINGS, Gallery, galleryPopulationShift, thresholdForGroup } from '../match/index.ts';
 import { normalize } from '../match/vectors.ts';
 import type { Store } from '../store.ts';
 
@@ -31,14 +31,19 @@ export class ContactError extends Error {
   }
 }
 
+/** The smallest group size the registration check assumes (see assertFacesUnclaimed). */
+export const DUPLICATE_CHECK_MIN_GROUP = 10;
+
 /**
  * A new selfie is refused when the group's own matching policy would match it to another member: then it is
  * that member's face as far as the terminal can tell, and accepting it would route their photos to a second
- * person. The threshold is the group's (it tightens as the group grows), so honest look-alikes in a big
- * group are not refused: at a fixed 0.62, 2 of the crowd fixture's first 100 members were.
+ * person. The threshold is the group's: it tightens as the group grows, and with the population shift its
+ * members show (core/match/population.ts), so honest look-alikes are not refused as one person: at a fixed
+ * 0.62, 2 of the crowd fixture's first 100 members were; at celebrity-calibrated thresholds, ordinary
+ * volunteers were.
  */
-export function duplicateFaceDistance(groupSize: number, falseMatchRate: number = DEFAULT_MATCH_SETTINGS.falseMatchRate): number {
-  return thresholdForGroup(groupSize, 1, falseMatchRate);
+export function duplicateFaceDistance(groupSize: number, falseMatchRate: number = DEFAULT_MATCH_SETTINGS.falseMatchRate, populationShift = 0): number {
+  return thresholdForGroup(groupSize, 1, falseMatchRate, populationShift);
 }
 
 const groupKey = (group: string) => `contacts:${group}`;
@@ -157,8 +162,12 @@ function sameContact(a: Contact, b: Contact): boolean {
 function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: number[][], falseMatchRate: number): void {
   const others = members.filter((c) => c.id !== selfId && c.descriptorModel === DESCRIPTOR_MODEL);
   if (others.length === 0) return;
-  const limit = duplicateFaceDistance(others.length + 1, falseMatchRate);
   const gallery = new Gallery(others.map((c) => ({ id: c.id, descriptors: c.descriptors })));
+  // The newcomer is left out of the population estimate: were they someone's double, that pair would look
+  // like a population of look-alikes and loosen the very check that should catch it.
+  // Refusing claims the two selfies are one person. Below 10 members the pairs cannot show the group's population
+  // (core/match/population.ts), so the claim is held to a 10-member group's per-pair rate until they can.
+  const limit = duplicateFaceDistance(Math.max(others.length + 1, DUPLICATE_CHECK_MIN_GROUP), falseMatchRate, galleryPopulationShift(gallery));
   for (const d of descriptors) {
     const distances = gallery.nearestPerMember(normalize(d));
     const i = distances.findIndex((x) => x < limit);

@@ -4,7 +4,7 @@ import { ImageError } from './errors.ts';
 /** Hard bound on decoded pixels: a 50000x50000 "decompression bomb" is refused from its header alone. */
 export const MAX_INPUT_PIXELS = 80_000_000;
 /** Longest side analysed. SSD sees 512x512 anyway; faces are cropped from this resolution for descriptors. */
-export const ANALYSIS_MAX_SIDE = 1600;
+export const ANALYSIS_MAX_SIDE = 4096;
 
 export interface DecodedImage {
   /** RGB, 3 bytes per pixel, row-major. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadArcface, type ArcfaceModel } from './arcface/arcface.ts';
+import { loadUltraface, type UltrafaceModel } from './ultraface/ultraface.ts';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { DecodedImage } from './decode.ts';
 import type { Box, Face } from './types.ts';
@@ -14,14 +15,26 @@ const require = createRequire(import.meta.url);
 export type FaceApiModule = typeof FaceApi;
 type Tf = typeof import('@tensorflow/tfjs');
 
-/** Detector settings: face-api's defaults, which FACE-NOTES.md and our bench measured. */
+/**
+ * Detector settings. UltraFace scores textures (sleeves, railings) up to 0.93 on face-api's demo photos while
+ * all 22 faces there score 0.95 or more: 0.95 finds them all and nothing else (bench, "Detection").
+ * Faces narrower than minFacePx original pixels are not searched for (the matcher's own floor).
+ */
 export const DETECTOR = {
-  minConfidence: 0.5,
+  minConfidence: 0.95,
+  minFacePx: 32,
   maxResults: 100,
 } as const;
 
 let loaded: Promise<FaceApiModule> | undefined;
 let arcface: Promise<ArcfaceModel> | undefined;
+let ultraface: Promise<UltrafaceModel> | undefined;
+
+/** The face detector (ultraface/README.md), one onnxruntime session per thread. */
+export function loadUltrafaceModel(): Promise<UltrafaceModel> {
+  ultraface ??= loadUltraface(fileURLToPath(new URL('./ultraface/ultraface-rfb-320.onnx', import.meta.url)));
+  return ultraface;
+}
 
 /** The 512-d descriptor model (see arcface/README-measurements.md), one onnxruntime session per thread. */
 export function loadArcfaceModel(): Promise<ArcfaceModel> {
@@ -29,13 +42,13 @@ export function loadArcfaceModel(): Promise<ArcfaceModel> {
   return arcface;
 }
 
-/**
- * Loads tfjs on the WASM backend (SIMD, wasm files read from disk) and face-api's models from its own package.
- * Never touches the network.
- */
 /** face-api's model folder, inside its npm package. */
 export const FACE_API_MODEL_DIR = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 
+/**
+ * Loads tfjs on the WASM backend (SIMD, wasm files read from disk) and face-api's 68-point landmark model from
+ * its own package. Never touches the network.
+ */
 export function loadFaceApi(): Promise<FaceApiModule> {
   loaded ??= (async () => {
     const tf = require('@tensorflow/tfjs') as Tf;
@@ -45,7 +58,6 @@ export function loadFaceApi(): Promise<FaceApiModule> {
     wasm.setWasmPaths(`${wasmDir}${path.sep}`, false);
     await tf.setBackend('wasm');
     await tf.ready();
-    await faceapi.nets.ssdMobilenetv1.loadFromDisk(FACE_API_MODEL_DIR);
     await faceapi.nets.faceLandmark68Net.loadFromDisk(FACE_API_MODEL_DIR);
     return faceapi;
   })();
@@ -59,11 +71,8 @@ export interface DetectOptions {
   minConfidence?: number;
 }
 
-/**
- * Longest side of the picture SSD sees: its input is 512x512, so with this size face-api only pads it to a
- * square (sharp's antialiased resize replaces tfjs's bilinear one on a bigger tensor).
- */
-export const DETECT_MAX_SIDE = 512;
+/** Longest side of the padded copy searched for a selfie's face (a selfie's face is big: one window of the detector). */
+export const SELFIE_DETECT_MAX_SIDE = 640;
 
 interface Rect {
   x: number;
@@ -91,21 +100,21 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
   const t0 = performance.now();
   let t1 = t0;
   try {
-    const small = await detectionImage(image, padX, padY, Math.min(1, DETECT_MAX_SIDE / Math.max(paddedWidth, paddedHeight)));
-    const smallTensor = tf.tensor3d(small.data, [small.height, small.width, 3], 'int32');
-    let detections;
-    try {
-      detections = await faceapi.detectAllFaces(
-        smallTensor as never,
-        new faceapi.SsdMobilenetv1Options({ minConfidence: options.minConfidence ?? DETECTOR.minConfidence, maxResults: DETECTOR.maxResults }),
-      );
-    } finally {
-      smallTensor.dispose();
+    const detector = await loadUltrafaceModel();
+    const minConfidence = options.minConfidence ?? DETECTOR.minConfidence;
+    let found;
+    if (options.pad) {
+      // A selfie or a tight crop: its face is big, so one window over a small padded copy finds it.
+      const small = await detectionImage(image, padX, padY, Math.min(1, SELFIE_DETECT_MAX_SIDE / Math.max(paddedWidth, paddedHeight)));
+      const toPadded = paddedWidth / small.width;
+      found = (await detector.detect(small.data, small.width, small.height, { minFace: small.width, minConfidence })).map((b) => ({ ...b, x: b.x * toPadded, y: b.y * toPadded, width: b.width * toPadded, height: b.height * toPadded }));
+    } else {
+      found = await detector.detect(image.data, image.width, image.height, { minFace: DETECTOR.minFacePx / image.scale, minConfidence });
     }
+    const detections = found.slice(0, DETECTOR.maxResults).map((b) => ({ box: b, score: b.score }));
     t1 = performance.now();
     if (detections.length === 0) return [];
-    const toPadded = paddedWidth / small.width;
-    const boxes = detections.map((d) => clip({ x: d.box.x * toPadded, y: d.box.y * toPadded, width: d.box.width * toPadded, height: d.box.height * toPadded }, paddedWidth, paddedHeight));
+    const boxes = detections.map((d) => clip(landmarkBox(d.box), paddedWidth, paddedHeight));
     crops.push(...boxes.map((b) => cropTensor(tf, image, padX, padY, b)));
     const landmarks = toArray(await faceapi.nets.faceLandmark68Net.detectLandmarks(crops as never)).map((l, i) =>
       l.shiftBy<FaceApi.FaceLandmarks68>(boxes[i]!.x, boxes[i]!.y),
@@ -121,8 +130,8 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     }
     const toOriginal = (x: number, y: number): [number, number] => [(x - padX) * image.scale, (y - padY) * image.scale];
     return detections.map((d, i) => {
-      const [x, y] = toOriginal(d.box.x * toPadded, d.box.y * toPadded);
-      const box: Box = { x, y, width: d.box.width * toPadded * image.scale, height: d.box.height * toPadded * image.scale };
+      const [x, y] = toOriginal(d.box.x, d.box.y);
+      const box: Box = { x, y, width: d.box.width * image.scale, height: d.box.height * image.scale };
       return {
         box,
         score: d.score,
@@ -140,7 +149,18 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
   }
 }
 
-/** The padded, downscaled copy that SSD sees. */
+/**
+ * The square the landmark net sees around a detected face. UltraFace's boxes are narrower than SSD's, which
+ * face-api's landmark net was trained with; a square of the box's larger side keeps the landmarks, and so the
+ * descriptors, as they were (bench, "Detection").
+ */
+function landmarkBox(b: Rect): Rect {
+  const side = Math.max(b.width, b.height) * LANDMARK_BOX_SCALE;
+  return { x: b.x + b.width / 2 - side / 2, y: b.y + b.height / 2 - side / 2, width: side, height: side };
+}
+const LANDMARK_BOX_SCALE = 1;
+
+/** The padded, downscaled copy searched for a selfie's face. */
 async function detectionImage(image: DecodedImage, padX: number, padY: number, scale: number): Promise<{ data: Buffer; width: number; height: number }> {
   let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
   if (padX || padY) pipeline = pipeline.extend({ top: padY, bottom: padY, left: padX, right: padX, background: { r: 0, g: 0, b: 0 } });

@@ -34,3 +34,10 @@ export interface Analysis {
 
 /** Names the model and preprocessing behind Face.descriptor; stored descriptors carry it. */
 export const DESCRIPTOR_MODEL = 'arcface-fr_feature-bgr/1';
+
+/**
+ * Names the whole analysis (detector, landmarks, descriptor). A new detector moves descriptors only a little
+ * (median cosine 0.99 with the old ones), so members' stored descriptors stay valid under DESCRIPTOR_MODEL;
+ * but measurements (the calibration tables, the bench's caches) are made again for each analysis version.
+ */
+export const ANALYSIS_VERSION = `${DESCRIPTOR_MODEL}+ultraface-rfb320`;

@@ -1,6 +1,6 @@
 // Runs in a piscina worker thread: decode + face-api, so face work never blocks the main event loop.
 import { decodeImage } from './decode.ts';
-import { detectFaces, loadArcfaceModel, loadFaceApi } from './detector.ts';
+import { detectFaces, loadArcfaceModel, loadFaceApi, loadUltrafaceModel } from './detector.ts';
 import { ImageError, type ImageErrorCode } from './errors.ts';
 import { isProminentFace, SELFIE_FALLBACK_CONFIDENCE } from './selfie.ts';
 import type { AnalysisMode, Face } from './types.ts';
@@ -15,7 +15,7 @@ export type WorkerResult =
   | { ok: false; code: ImageErrorCode; message: string };
 
 // Load the models as the worker starts, not on its first photo.
-await Promise.all([loadFaceApi(), loadArcfaceModel()]);
+await Promise.all([loadFaceApi(), loadArcfaceModel(), loadUltrafaceModel()]);
 
 export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerResult> {
   const t0 = performance.now();

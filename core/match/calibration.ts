@@ -6,15 +6,20 @@ type Points = Array<{ p: number; distance: number }>;
 /**
  * The measured distributions behind the thresholds: for a probability p, the cosine distance below which a
  * fraction p of stranger-face-vs-member pairs fall, the member's distance being that of the nearest of their
- * first k selfies (one table per k = 1, 2, 3). Made by `npm run calibrate` from half of the crowd fixture's
- * strangers (the bench reports on the other half); empirical where at least 30 pairs back a point, an
- * exponential fit of the lowest 1% of the tail below that. See README, "How matching works".
+ * first k selfies (one table per k = 1, 2, 3). Made by `npm run calibrate` from each calibration population
+ * (LFW celebrities of the crowd fixture, ordinary London volunteers), using half of each (the bench reports
+ * on the other half); empirical where at least 30 pairs back a point, an exponential fit of the lowest tail
+ * below that. `byReferences` is the strictest population at every p. See README, "How matching works".
  */
 export interface ImpostorCalibration {
   descriptorModel: string;
+  /** The detector + landmarks + descriptor pipeline measured (core/faces ANALYSIS_VERSION). */
+  analysisVersion?: string;
   source: string;
-  /** Per number of selfies: ascending p, with the distance at each. */
+  /** Per number of selfies: ascending p, with the distance at each (the strictest population at each p). */
   byReferences: Record<string, Points>;
+  /** The same tables per calibration population, for the record and the bench. */
+  populations?: Record<string, { source: string; byReferences: Record<string, Points> }>;
 }
 
 export const IMPOSTOR_CALIBRATION = calibration as ImpostorCalibration;
@@ -55,10 +60,11 @@ export const MAX_MATCH_DISTANCE = 0.62;
 /**
  * The terminal's threshold for a group: a stranger's face lands on some member with probability at most
  * `falseMatchRate`, by the union bound over the group's N members (each under the calibrated per-member
- * rate for members with k selfies). Bigger groups get stricter thresholds.
+ * rate for members with k selfies). Bigger groups get stricter thresholds; a group whose members are closer
+ * to each other than the calibration populations' people are gets `populationShift` (population.ts) off it.
  */
-export function thresholdForGroup(members: number, referencesPerMember: number, falseMatchRate: number): number {
-  return Math.min(MAX_MATCH_DISTANCE, impostorQuantile(falseMatchRate / Math.max(1, members), referencesPerMember));
+export function thresholdForGroup(members: number, referencesPerMember: number, falseMatchRate: number, populationShift = 0): number {
+  return Math.min(MAX_MATCH_DISTANCE, impostorQuantile(falseMatchRate / Math.max(1, members), referencesPerMember) - populationShift);
 }
 
 export interface PolicySettings {
@@ -68,9 +74,9 @@ export interface PolicySettings {
 }
 
 /** The full policy for a gallery of this shape. */
-export function policyForGroup(members: number, referencesPerMember: number, settings: PolicySettings): MatchPolicy {
+export function policyForGroup(members: number, referencesPerMember: number, settings: PolicySettings, populationShift = 0): MatchPolicy {
   return {
-    threshold: thresholdForGroup(members, referencesPerMember, settings.falseMatchRate),
+    threshold: thresholdForGroup(members, referencesPerMember, settings.falseMatchRate, populationShift),
     margin: settings.margin,
     minFacePx: settings.minFacePx,
   };

@@ -60,8 +60,28 @@ export class Gallery {
     return this.memberIds.length;
   }
 
+  /**
+   * Cosine distances between members' first references, every pair (members spread evenly when there are more
+   * than maxMembers, to bound the cost at maxMembers²/2 pairs): pairs of different people of the group's own
+   * population.
+   */
+  memberPairDistances(maxMembers = 200): number[] {
+    const first: number[] = [];
+    for (let row = 0; row < this.owner.length; row++) if (row === 0 || this.owner[row] !== this.owner[row - 1]) first.push(row);
+    const step = Math.max(1, first.length / maxMembers);
+    const rows: number[] = [];
+    for (let i = 0; i < first.length && rows.length < maxMembers; i += step) rows.push(first[Math.floor(i)]!);
+    const out: number[] = [];
+    for (let a = 0; a < rows.length; a++) {
+      const query = this.vectors.subarray(rows[a]! * this.dim, (rows[a]! + 1) * this.dim);
+      for (let b = a + 1; b < rows.length; b++) out.push(this.#distanceToRow(query, rows[b]!));
+    }
+    return out;
+  }
+
   /** Cosine distance from one unit query to each member's nearest reference (Infinity for a member with none). */
   nearestPerMember(query: Float32Array): Float64Array {
+    this.#checkDimension(query);
     const best = new Float64Array(this.memberIds.length).fill(Infinity);
     const { vectors, dim, owner } = this;
     for (let row = 0, offset = 0; row < owner.length; row++, offset += dim) {
@@ -74,6 +94,11 @@ export class Gallery {
     return best;
   }
 
+  /** A descriptor of another model's size would be compared on a prefix of it: meaningless, so refused. */
+  #checkDimension(query: Float32Array): void {
+    if (this.owner.length > 0 && query.length !== this.dim) throw new Error(`face descriptor has ${query.length} dimensions, the gallery's references ${this.dim}`);
+  }
+
   #distanceToRow(query: Float32Array, row: number): number {
     let dot = 0;
     const offset = row * this.dim;
@@ -83,6 +108,7 @@ export class Gallery {
 
   /** For each unit query, the nearest member and the distance to the nearest other member. */
   nearestTwo(queries: Float32Array[]): NearestTwo[] {
+    for (const q of queries) this.#checkDimension(q);
     if (queries.length === 0 || this.owner.length === 0) return queries.map(() => ({ best: -1, bestDistance: Infinity, secondDistance: Infinity }));
     if (this.owner.length < NATIVE_SCAN_ROWS) return queries.map((q) => twoSmallest(this.nearestPerMember(q).entries()));
     // The first maxReferences+1 rows by distance always include a second member. The scan reads int8 copies

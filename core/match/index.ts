@@ -1,5 +1,6 @@
 export { Gallery, type GalleryMember } from './gallery.ts';
 export { matchFaces, matchedMembers, type FaceMatch, type MatchPolicy, type MatchableFace } from './assign.ts';
 export { IMPOSTOR_CALIBRATION, impostorQuantile, MAX_MATCH_DISTANCE, policyForGroup, thresholdForGroup, type PolicySettings } from './calibration.ts';
-export { DEFAULT_MATCH_SETTINGS, policyForGallery } from './policy.ts';
+export { DEFAULT_MATCH_SETTINGS, galleryPopulationShift, policyForGallery } from './policy.ts';
+export { orderStatisticLevel, populationShift } from './population.ts';
 export { cosineDistance, normalize } from './vectors.ts';

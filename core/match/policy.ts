@@ -1,6 +1,7 @@
 import type { MatchPolicy } from './assign.ts';
-import { policyForGroup, type PolicySettings } from './calibration.ts';
+import { impostorQuantile, policyForGroup, type PolicySettings } from './calibration.ts';
 import type { Gallery } from './gallery.ts';
+import { populationShift } from './population.ts';
 
 /**
  * Default settings of the terminal's matching (README, "How matching works"): at most 1 stranger face in 1,000
@@ -13,8 +14,23 @@ export const DEFAULT_MATCH_SETTINGS = {
   minFacePx: 32,
 } as const satisfies PolicySettings;
 
-/** The policy for matching against this gallery: its threshold follows the group's size and references. */
+const shifts = new WeakMap<Gallery, number>();
+
+/** How much stricter than the calibration tables this gallery's members make its threshold (population.ts). */
+export function galleryPopulationShift(gallery: Gallery): number {
+  let shift = shifts.get(gallery);
+  if (shift === undefined) {
+    shift = populationShift(gallery.memberPairDistances(), (p) => impostorQuantile(p, 1));
+    shifts.set(gallery, shift);
+  }
+  return shift;
+}
+
+/**
+ * The policy for matching against this gallery: its threshold follows the group's size, its members' number of
+ * references, and how alike its members are.
+ */
 export function policyForGallery(gallery: Gallery, settings: Partial<PolicySettings> = {}): MatchPolicy {
   const maxReferences = Math.max(1, ...gallery.referenceCounts);
-  return policyForGroup(gallery.size, maxReferences, { ...DEFAULT_MATCH_SETTINGS, ...settings });
+  return policyForGroup(gallery.size, maxReferences, { ...DEFAULT_MATCH_SETTINGS, ...settings }, galleryPopulationShift(gallery));
 }

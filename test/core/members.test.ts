@@ -41,7 +41,10 @@ describe('members whose selfies predate the current descriptor model', () => {
 describe('weakSelfie', () => {
   it('suggests a second selfie in big groups or after an unsure detection, never to someone with two', () => {
     expect(weakSelfie(5, 1, 0.99)).toBe(false);
+    expect(weakSelfie(9, 1, 0.99)).toBe(false);
+    expect(weakSelfie(10, 1, 0.99)).toBe(true);
     expect(weakSelfie(30, 1, 0.99)).toBe(true);
+    expect(weakSelfie(30, 2, 0.99)).toBe(false);
     expect(weakSelfie(5, 1, 0.3)).toBe(true);
     expect(weakSelfie(300, 2, 0.3)).toBe(false);
   });

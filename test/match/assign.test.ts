@@ -57,6 +57,13 @@ describe('matchFaces', () => {
   it('refuses descriptors of another dimension', () => {
     expect(() => new Gallery([{ id: 'a', descriptors: [[1, 0, 0, 0]] }, { id: 'b', descriptors: [[1, 0]] }])).toThrow(/dimensions/);
   });
+
+  it('refuses a face whose descriptor is of another size than the references, instead of reading a prefix of it', () => {
+    const gallery = new Gallery([{ id: 'a', descriptors: [at(0.01)] }, { id: 'b', descriptors: [at(0.5, 2)] }]);
+    expect(() => matchFaces([{ descriptor: [...at(0.01), 0, 0, 0, 0] }], gallery, policy)).toThrow(/8 dimensions.*4/);
+    expect(() => gallery.nearestPerMember(normalize([1, 0]))).toThrow(/dimensions/);
+    expect(() => matchFaces([{ descriptor: [1, 0] }], new Gallery(Array.from({ length: 5000 }, (_, i) => ({ id: `m${i}`, descriptors: [at(0.3, 1 + (i % 3))] }))), policy)).toThrow(/dimensions/);
+  });
 });
 
 describe('Gallery.nearestTwo on a big gallery (native int8 scan + float re-rank)', () => {

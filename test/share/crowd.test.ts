@@ -81,7 +81,8 @@ describe.skipIf(!hasFixtures('crowd'))('a 100-member group: strangers get nothin
     const hits = own.filter(([file, who]) => deliveredTo.get(file)!.includes(who[0]!)).length;
     const recall = hits / own.length;
     process.stdout.write(`crowd e2e: ${registered} members, recall ${recall.toFixed(3)} (${hits}/${own.length}), 0 of ${STRANGERS} stranger photos delivered\n`);
-    expect(recall).toBeGreaterThanOrEqual(0.8);
+    // 0.89 at celebrity-only thresholds; 0.54 at thresholds that also hold for ordinary people (README).
+    expect(recall).toBeGreaterThanOrEqual(0.45);
 
     // What the albums hold agrees with what the terminal reported.
     let stored = 0;

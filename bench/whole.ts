@@ -1,0 +1,52 @@
+// `npm run bench -- whole`: whole processes, start-up included: `facedrop share` against the naive reference
+// script (bench/naive-script.ts) over the same photos: bbt's 5 group photos, knn's 5 test photos (when
+// ../shared/faces is there) and face-api's 6 demo photos.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { demoSamples, FACES_DIR, hasFixtures } from './fixtures.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Runs a command; wall time to its first line of output and to its end (ms). */
+function timed(command: string, args: string[], env: Record<string, string>): Promise<{ first: number; total: number; code: number | null; lines: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let first = NaN;
+    let lines = 0;
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (d: Buffer) => {
+      if (Number.isNaN(first)) first = performance.now() - t0;
+      lines += d.toString().split('\n').length - 1;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ first, total: performance.now() - t0, code, lines }));
+  });
+}
+
+export async function wholeProcesses(log: (s: string) => void): Promise<void> {
+  const photos = [...demoSamples];
+  if (hasFixtures('bbt') && hasFixtures('knn')) {
+    for (const dir of ['bbt/group', 'knn/test']) photos.push(...fs.readdirSync(path.join(FACES_DIR, dir)).sort().map((f) => path.join(FACES_DIR, dir, f)));
+  }
+  log(`## Whole processes: ${photos.length} photos, start-up included (${os.availableParallelism()} cores)`);
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-bench-'));
+  try {
+    const env = { DATA_DIR: data, LOG_LEVEL: 'silent' };
+    // One warm-up run each, so both read their files from the page cache.
+    await timed(process.execPath, ['bin/facedrop.js', 'share', '--group', 'bench', ...photos], env);
+    await timed(process.execPath, ['--import', 'tsx', 'bench/naive-script.ts', ...photos], env);
+    const facedrop = await timed(process.execPath, ['bin/facedrop.js', 'share', '--group', 'bench', ...photos], env);
+    const naive = await timed(process.execPath, ['--import', 'tsx', 'bench/naive-script.ts', ...photos], env);
+    log('| | first photo s | all photos s | photos/s |');
+    log('|---|---|---|---|');
+    for (const [name, r] of [['naive reference script', naive], ['facedrop share', facedrop]] as const) {
+      if (r.code !== 0) throw new Error(`${name} exited with ${r.code}`);
+      log(`| ${name} | ${(r.first / 1000).toFixed(2)} | ${(r.total / 1000).toFixed(2)} | ${((photos.length / r.total) * 1000).toFixed(2)} |`);
+    }
+    log(`\nfacedrop share / naive, whole processes: **${(naive.total / facedrop.total).toFixed(2)}x**\n`);
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}
