@@ -1,5 +1,4 @@
-// Ends every run with one line: which face photos the plumbing suites used and how many tests ran or were
-// skipped. Only the accuracy tests on the labelled fixtures in ../shared/faces may skip (absent, or
+// Ends every run with one line: which face photos were used and how many tests ran or were skipped. Only the accuracy tests on the labelled fixtures in ../shared/faces may skip (absent, or
 // FACEDROP_FIXTURES=off).
 import type { Reporter, TestModule } from 'vitest/node';
 import { FACES_DIR, FIXTURES_OFF, hasFixtures } from '../bench/fixtures.ts';
@@ -15,9 +14,9 @@ export default class FixturesReporter implements Reporter {
       }
     }
     const source = hasFixtures('bbt')
-      ? `labelled face fixtures in ${FACES_DIR}`
-      : `no labelled fixtures (${FIXTURES_OFF ? 'FACEDROP_FIXTURES=off' : `${FACES_DIR} absent`}): plumbing suites on the face-api demo stand-in`;
+      ? `accuracy tests on the labelled fixtures in ${FACES_DIR}`
+      : `no labelled fixtures (${FIXTURES_OFF ? 'FACEDROP_FIXTURES=off' : `${FACES_DIR} absent`})`;
     const skips = skipped > 0 ? `; ${skipped} accuracy test(s) on labelled fixtures skipped` : '';
-    process.stdout.write(`\nFace photos: ${source}. ${ran} test(s) ran${skips}.\n`);
+    process.stdout.write(`\nFace photos: plumbing suites on the face-api demo stand-in; ${source}. ${ran} test(s) ran${skips}.\n`);
   }
 }

@@ -9,8 +9,8 @@ import { FACES_DIR, loadFixture, type Fixture } from '../bench/fixtures.ts';
 export { demoSamples, FACES_DIR, forgedPng, hasFixtures, loadFixture } from '../bench/fixtures.ts';
 
 /**
- * Where the plumbing suites (album, bots, CLI, terminal) read bbt-shaped face photos: ../shared/faces, or the
- * stand-in test/global-setup.ts made from face-api's demo photos when that is absent or FACEDROP_FIXTURES=off.
+ * Where the plumbing suites (album, bots, CLI, terminal) read bbt-shaped face photos: the stand-in
+ * test/global-setup.ts makes from face-api's demo photos, with or without ../shared.
  */
 export const PLUMBING_FACES_DIR = process.env.FACEDROP_PLUMBING_FACES_DIR ?? FACES_DIR;
 
