@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_MATCH_DISTANCE } from './core/match/calibration.ts';
 import { DEFAULT_MATCH_SETTINGS } from './core/match/policy.ts';
+import { parseAllowedHosts } from './core/share/album-address.ts';
 
 /** Thrown when the environment is invalid; names the keys, never their values (they may be secrets). */
 export class ConfigError extends Error {
@@ -37,6 +38,13 @@ const schema = z.object({
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // Album addresses typed by chat users: public addresses only, unless allowed here (core/share/album-address.ts).
+  ALBUM_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  ALBUM_ALLOWED_HOSTS: z
+    .string()
+    .regex(/^[\w.:\[\]\-, ]*$/, 'must be a comma-separated list of host names or IP addresses')
+    .optional()
+    .transform(parseAllowedHosts),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'must look like 123456:ABC-DEF').optional(),
   TELEGRAM_API_ROOT: optionalUrl,
   TELEGRAM_GROUP_REPLIES: z.enum(['on', 'off']).default('on'),

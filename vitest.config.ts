@@ -8,6 +8,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // The plumbing suites' face photos: ../shared/faces/bbt, or a stand-in made from face-api's demo photos.
+    globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', './test/fixtures-reporter.ts'],
   },
 });

@@ -14,8 +14,9 @@ export interface MultipartLimits {
 }
 
 /**
- * Buffers a multipart request within limits: at most `maxFiles` files of `maxFileBytes` each, a few short
- * text fields. Past a limit @fastify/multipart throws (413, mapped in errors.ts); nothing touches the disk.
+ * Buffers a multipart request within limits, part by part as it streams: a file part with the wrong field
+ * name is refused on its header, at most `maxFiles` files of `maxFileBytes` each, a few short text fields.
+ * Past a limit @fastify/multipart throws (413, mapped in errors.ts); nothing touches the disk.
  */
 export async function readMultipart(request: FastifyRequest, limits: MultipartLimits): Promise<MultipartBody> {
   if (!request.isMultipart()) throw new AlbumError('not_multipart');
@@ -28,17 +29,30 @@ export async function readMultipart(request: FastifyRequest, limits: MultipartLi
   }
 }
 
+/** A file part's bytes, refused (413) as soon as they pass `maxBytes`, without waiting for the part to end. */
+async function readFilePart(file: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of file) {
+    total += chunk.length;
+    if (total > maxBytes) throw new AlbumError('payload_too_large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 async function bufferParts(request: FastifyRequest, limits: MultipartLimits): Promise<MultipartBody> {
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   const files: Buffer[] = [];
   const parts = request.parts({
-    limits: { files: limits.maxFiles, fileSize: limits.maxFileBytes, fields: 10, parts: limits.maxFiles + 10, fieldSize: 1024, fieldNameSize: 64 },
+    // fileSize one byte over: busboy would truncate at the limit and wait for the part's end; readFilePart refuses at once.
+    limits: { files: limits.maxFiles, fileSize: limits.maxFileBytes + 1, fields: 10, parts: limits.maxFiles + 10, fieldSize: 1024, fieldNameSize: 64 },
   });
   for await (const part of parts) {
     if (part.type === 'file') {
-      const bytes = await part.toBuffer();
+      // Checked on the part's header, before its bytes are read.
       if (part.fieldname !== limits.fileField) throw new AlbumError('bad_request', `Unexpected file field "${part.fieldname}"; send "${limits.fileField}".`);
-      files.push(bytes);
+      files.push(await readFilePart(part.file, limits.maxFileBytes));
     } else if (typeof part.value === 'string') {
       if (part.valueTruncated) throw new AlbumError('too_many_parts', `The field "${part.fieldname}" is too long.`);
       // The first value of a field wins; a repeated field cannot override it.

@@ -1,9 +1,9 @@
 // `npm run bench`: throughput against the naive reference, accuracy on the labelled fixtures, matching at scale.
 import fs from 'node:fs';
 import os from 'node:os';
-import { createFaceEngine, type FaceEngine } from '../core/faces/index.ts';
+import { createFaceEngine, ImageError, type FaceEngine } from '../core/faces/index.ts';
 import { DEFAULT_MATCH_SETTINGS, Gallery, matchedMembers, matchFaces, normalize, policyForGallery } from '../core/match/index.ts';
-import { demoSamples, hasFixtures, loadFixture } from './fixtures.ts';
+import { demoSamples, forgedPng, hasFixtures, loadFixture } from './fixtures.ts';
 import { naiveAnalyze } from './naive.ts';
 import { recordsBench } from './records.ts';
 
@@ -55,7 +55,36 @@ async function throughput(): Promise<void> {
   log('|---|---|---|---|---|---|---|');
   log(`| naive reference (face-api Node demo: canvas, main thread, one at a time) | ${fmt(naivePps, 2)} | ${fmt(naive.decode / n)} | ${fmt(naive.detect / n)} | ${fmt(naive.describe / n)} | - | ${naive.faces / ROUNDS} |`);
   log(`| facedrop engine (${engine.threads} worker threads, sharp, batched landmarks/descriptors) | ${fmt(enginePps, 2)} | ${fmt(stages.decode / n)} | ${fmt(stages.detect / n)} | ${fmt(stages.describe / n)} | ${fmt(stages.match / n, 2)} | ${faces / ROUNDS} |`);
-  log(`\nfacedrop / naive throughput: **${fmt(enginePps / naivePps, 2)}x** (per-stage figures are per photo, per thread)\n`);
+  log(`\nfacedrop / naive throughput: **${fmt(enginePps / naivePps, 2)}x** (per-stage figures are per photo, per thread)`);
+  log(`landmarks + 512-d descriptor: ${fmt(stages.describe / faces, 1)} ms per face\n`);
+}
+
+/** How long hostile files take to be refused (README, "Reliability"); timings live here, not in the tests. */
+async function hostileInput(): Promise<void> {
+  log('## Hostile input: time from analyze() to ImageError (median of 5, engine warm)');
+  const engine = createFaceEngine({ threads: 1, cacheEntries: 0 });
+  const sample = fs.readFileSync(demoSamples[0]!);
+  await engine.analyze(sample);
+  const cases: Array<[string, Buffer]> = [
+    ['a text file', Buffer.from('this is not an image at all')],
+    ['an empty file', Buffer.alloc(0)],
+    ['a truncated JPEG (60%)', sample.subarray(0, Math.floor(sample.length * 0.6))],
+    ['a 50000x50000 PNG header', await forgedPng(50_000, 50_000)],
+  ];
+  log('| input | ImageError code | ms |');
+  log('|---|---|---|');
+  for (const [name, bytes] of cases) {
+    const times: number[] = [];
+    let code = 'none';
+    for (let r = 0; r < 5; r++) {
+      const t = performance.now();
+      code = await engine.analyze(bytes).then(() => 'none (analysed)', (e: unknown) => (e instanceof ImageError ? e.code : String(e)));
+      times.push(performance.now() - t);
+    }
+    log(`| ${name} | ${code} | ${fmt(median(times), 1)} |`);
+  }
+  await engine.close();
+  log();
 }
 
 async function describeSelfies(engine: FaceEngine, files: string[]): Promise<{ descriptors: number[][]; refused: number }> {
@@ -119,6 +148,7 @@ const want = (s: string) => only.length === 0 || only.includes(s);
 if (want('throughput')) await throughput();
 if (want('accuracy')) await accuracy();
 if (want('scale')) matchingAtScale();
+if (want('hostile')) await hostileInput();
 if (want('crowd')) await crowdTable();
 if (want('records')) await recordsBench();
 if (want('populations')) await populations();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import PQueue from 'p-queue';
 import { ANALYSIS_VERSION, createFaceEngine } from '../core/faces/index.ts';
 import type { CachedFace } from './crowd.ts';
-import { FACES_DIR } from './fixtures.ts';
+import { FACES_DIR, FIXTURES_OFF } from './fixtures.ts';
 
 export const LONDON_DIR = path.join(FACES_DIR, 'london');
 export const EXPRESSIONS = ['neutral', 'smiling'] as const;
@@ -22,7 +22,7 @@ export interface LondonPerson {
 }
 
 export function hasLondon(): boolean {
-  return fs.existsSync(path.join(LONDON_DIR, 'people.csv'));
+  return !FIXTURES_OFF && fs.existsSync(path.join(LONDON_DIR, 'people.csv'));
 }
 
 export const londonFile = (id: string, e: Expression) => path.join(LONDON_DIR, e, `${id}.jpg`);

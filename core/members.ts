@@ -1,9 +1,10 @@
 // Chat-agnostic member registration, shared by every bot: a member registers with a selfie, gets an
 // account on an album server (the built-in one by default) and a contact entry in the group.
 import type { Contact } from './contacts/index.ts';
+import { ContactError, normalizeAlbumUrl } from './contacts/index.ts';
 import type { AlbumLink } from './records/index.ts';
-import { ContactError } from './contacts/index.ts';
 import { DESCRIPTOR_MODEL } from './faces/index.ts';
+import { assertAlbumAddressAllowed } from './share/album-address.ts';
 import { AlbumApiError, createAccount, deleteAlbum } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
@@ -60,12 +61,17 @@ export class Members {
 
   /**
    * Registers a member in a group. Throws SelfieError (no face / several faces), ImageError, ContactError
-   * (face already registered to another member, or already registered here) or AlbumApiError/AlbumHttpError.
+   * (face already registered to another member, or already registered here), AlbumAddressError (an album
+   * address that leads to a loopback, private or metadata address) or AlbumApiError/AlbumHttpError.
    * Nothing is stored when it throws.
    */
   async register(request: RegisterRequest): Promise<RegisterResult> {
     const { contacts, engine, records } = this.terminal;
     if (request.selfies.length === 0) throw new Error('register needs at least one selfie');
+    if (request.album) {
+      const url = normalizeAlbumUrl(request.album.url);
+      await assertAlbumAddressAllowed(url, { ...this.terminal.albumPolicy, builtIn: this.builtInAlbum });
+    }
     const descriptors: number[][] = [];
     let lowestScore = 1;
     for (const selfie of request.selfies) {
@@ -97,6 +103,8 @@ export class Members {
       album: link.album,
       username: link.username,
       descriptors,
+      // Typed by a chat user: every delivery re-checks where the address leads (DNS may change).
+      ...(request.album ? { untrustedAlbum: true } : {}),
     });
     const groupSize = (await contacts.list(request.group)).length;
     return { contact, link, createdAccount, suggestAnotherSelfie: weakSelfie(groupSize, descriptors.length, lowestScore) };

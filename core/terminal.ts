@@ -3,6 +3,7 @@ import { ContactBook } from './contacts/index.ts';
 import { sharedFaceEngine, type FaceEngine } from './faces/index.ts';
 import { policyForGallery } from './match/index.ts';
 import { openConfiguredRecords, type Records } from './records/index.ts';
+import type { AlbumAddressPolicy } from './share/album-address.ts';
 import { Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
 
 /** Everything the sender's side needs, wired once: used by the CLI and every bot. */
@@ -12,10 +13,15 @@ export interface Terminal {
   contacts: ContactBook;
   outbox: Outbox;
   sharer: Sharer;
+  /** Which album addresses typed by chat users may be used (ALBUM_ALLOW_PRIVATE, ALBUM_ALLOWED_HOSTS, PUBLIC_URL). */
+  albumPolicy: AlbumAddressPolicy;
   close(): Promise<void>;
 }
 
-export type TerminalConfig = Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET'>;
+export type TerminalConfig = Pick<
+  Config,
+  'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET' | 'PUBLIC_URL' | 'ALBUM_ALLOW_PRIVATE' | 'ALBUM_ALLOWED_HOSTS'
+>;
 
 export async function openTerminal(
   config: TerminalConfig,
@@ -25,9 +31,10 @@ export async function openTerminal(
   const engine = deps.engine ?? sharedFaceEngine({ threads: config.FACE_THREADS });
   const contacts = new ContactBook(records.contacts, engine, config.MATCH_FALSE_MATCH_RATE);
   const hmacSecret = config.UPLOAD_HMAC_SECRET;
+  const albumPolicy: AlbumAddressPolicy = { allowPrivate: config.ALBUM_ALLOW_PRIVATE, allowedHosts: config.ALBUM_ALLOWED_HOSTS, builtIn: config.PUBLIC_URL };
   const outbox = new Outbox({
     records,
-    ...(hmacSecret ? { send: (p) => uploadPicture(p, { hmacSecret }) } : {}),
+    send: (p) => uploadPicture(p, { albumPolicy, ...(hmacSecret ? { hmacSecret } : {}) }),
     ...(deps.onDelivered ? { onFinal: deps.onDelivered } : {}),
     ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
   });
@@ -43,6 +50,7 @@ export async function openTerminal(
     contacts,
     outbox,
     sharer,
+    albumPolicy,
     async close() {
       await outbox.stop();
       if (!deps.records) await records.close();

@@ -1,9 +1,21 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 
-export { demoSamples, FACES_DIR, hasFixtures, loadFixture } from '../bench/fixtures.ts';
+import { FACES_DIR, loadFixture, type Fixture } from '../bench/fixtures.ts';
+
+export { demoSamples, FACES_DIR, forgedPng, hasFixtures, loadFixture } from '../bench/fixtures.ts';
+
+/**
+ * Where the plumbing suites (album, bots, CLI, terminal) read bbt-shaped face photos: the stand-in
+ * test/global-setup.ts makes from face-api's demo photos, with or without ../shared.
+ */
+export const PLUMBING_FACES_DIR = process.env.FACEDROP_PLUMBING_FACES_DIR ?? FACES_DIR;
+
+/** The bbt fixture for plumbing tests (members, selfies, group photos with who is in them). */
+export const loadPlumbingFixture = (): Fixture => loadFixture('bbt', PLUMBING_FACES_DIR);
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -26,3 +38,15 @@ export function listFiles(dir: string): string[] {
 }
 
 export const read = (p: string) => fs.readFileSync(p);
+
+/** A TCP listener on a loopback port that counts connections (and drops them): "nothing was sent there". */
+export async function connectionCounter(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = net.createServer((socket) => (count++, socket.destroy()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => count,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

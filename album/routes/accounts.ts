@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { FaceEngine } from '../../core/faces/index.ts';
 import { MAX_SELFIES_PER_REQUEST, type AlbumContext } from '../app.ts';
 import { inspectImage, mimeOfExt, parseUsername } from '../checks.ts';
+import { ACCOUNT_CONCURRENCY, concurrencyCap } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
 import { readMultipart } from '../multipart.ts';
 import { hashToken, newToken, type Account, type Reference } from '../records.ts';
@@ -44,7 +45,7 @@ const wantsSelfiesKept = (value: string | undefined) => value !== undefined && /
 export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
   const maxFileBytes = ctx.config.MAX_UPLOAD_BYTES;
 
-  app.post('/api/accounts', { config: rateLimited(ctx) }, async (request, reply) => {
+  app.post('/api/accounts', { config: rateLimited(ctx), onRequest: concurrencyCap(ACCOUNT_CONCURRENCY) }, async (request, reply) => {
     const { fields, files } = await readMultipart(request, { fileField: 'face', maxFiles: MAX_SELFIES_PER_REQUEST, maxFileBytes });
     const username = parseUsername(fields.username);
     // Cheap before costly: a taken name is refused before any face work.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlbumContext } from '../app.ts';
 import { inspectImage, parseUsername, verifyFaceAgainstAccount } from '../checks.ts';
+import { concurrencyCap, UPLOAD_CONCURRENCY } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
 import { readMultipart } from '../multipart.ts';
 import type { PhotoRecord } from '../records.ts';
@@ -23,7 +24,7 @@ const metadataText = (value: string | undefined) =>
  *   5. original bytes + thumbnail written atomically, then the metadata (201 stored).
  */
 export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
-  app.post('/api/upload', { config: rateLimited(ctx) }, async (request, reply) => {
+  app.post('/api/upload', { config: rateLimited(ctx), onRequest: concurrencyCap(UPLOAD_CONCURRENCY) }, async (request, reply) => {
     const { fields, files } = await readMultipart(request, { fileField: 'picture', maxFiles: 1, maxFileBytes: ctx.config.MAX_UPLOAD_BYTES });
     const picture = files[0];
     if (!picture) throw new AlbumError('missing_picture');

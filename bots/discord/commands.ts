@@ -11,7 +11,7 @@ import {
 import { ContactError } from '../../core/contacts/index.ts';
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { ANOTHER_SELFIE_ADVICE, type AlbumLink } from '../../core/members.ts';
-import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
+import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import { groupOfChannel, type BotContext } from './context.ts';
 import { DownloadError, downloadAttachment } from './download.ts';
 import { joinNames } from './photos.ts';
@@ -132,7 +132,7 @@ const handlers: Record<string, Handler> = {
 
 /** A refusal the member can act on, or undefined for an unexpected error. */
 function explain(error: unknown): string | undefined {
-  if (error instanceof SelfieError || error instanceof ImageError) return error.message;
+  if (error instanceof SelfieError || error instanceof ImageError || error instanceof AlbumAddressError) return error.message;
   if (error instanceof ContactError) {
     if (error.code === 'unknown_contact') return 'You are not registered in this channel yet: use `/register` with a selfie first.';
     return error.message;

@@ -1,6 +1,7 @@
 // Fetches an attachment's original bytes from its CDN `url`. The query string (ex, is, hm) is Discord's
 // signature and must stay intact, so the URL is used exactly as received.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BodyTooLargeError, readBoundedBody } from '../shared/bounded-download.ts';
 
 export class DownloadError extends Error {
   /** From the CDN's Retry-After, when it sent one. */
@@ -37,14 +38,13 @@ export async function downloadAttachment(url: string, options: DownloadOptions):
       continue;
     }
     if (response.ok) {
-      const declared = Number(response.headers.get('content-length') ?? NaN);
-      if (declared > options.maxBytes) {
-        await response.body?.cancel();
-        throw new DownloadError(`The attachment is larger than ${options.maxBytes} bytes`, 413);
+      try {
+        return await readBoundedBody(response, options.maxBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) throw new DownloadError(`The attachment is larger than ${options.maxBytes} bytes`, 413);
+        lastError = new DownloadError('The attachment could not be fetched', undefined, { cause: error });
+        continue;
       }
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if (bytes.byteLength > options.maxBytes) throw new DownloadError(`The attachment is larger than ${options.maxBytes} bytes`, 413);
-      return bytes;
     }
     await response.body?.cancel();
     const error = new DownloadError(`The CDN answered ${response.status}`, response.status);

@@ -2,6 +2,7 @@
 // Every outgoing call of the bot goes through here: telegraf itself retries only getUpdates.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TelegramError, type Telegram } from 'telegraf';
+import { BodyTooLargeError, readBoundedBody } from '../shared/bounded-download.ts';
 
 export interface Log {
   info(obj: object | string, msg?: string): void;
@@ -128,14 +129,12 @@ export class BotApi {
         await response.body?.cancel();
         throw new DownloadError(response.status);
       }
-      const declared = Number(response.headers.get('content-length') ?? NaN);
-      if (declared > MAX_DOWNLOAD_BYTES) {
-        await response.body?.cancel();
-        throw new FileTooBigError(declared);
+      try {
+        return { bytes: await readBoundedBody(response, MAX_DOWNLOAD_BYTES), filePath: file.file_path ?? '' };
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) throw new FileTooBigError(error.bytes);
+        throw error;
       }
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if (bytes.byteLength > MAX_DOWNLOAD_BYTES) throw new FileTooBigError(bytes.byteLength);
-      return { bytes, filePath: file.file_path ?? '' };
     });
   }
 }

@@ -2,7 +2,7 @@
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { ContactError } from '../../core/contacts/index.ts';
 import { ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
-import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
+import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { FileTooBigError, isForbidden } from './api.ts';
 import { albumLink, groupKey, sendText, userKey, type BotContext } from './context.ts';
@@ -135,7 +135,7 @@ async function useSelfie(
     const sent = await sendLinkPrivately(ctx, from.id, albumLink(link.album, link.token));
     await reply(sent ? `${welcome} I sent you its link in a private message.` : `${welcome}\n\n${texts.openBot(ctx.botUsername)}`);
   } catch (error) {
-    if (error instanceof SelfieError || error instanceof ImageError) return void (await reply(error.message));
+    if (error instanceof SelfieError || error instanceof ImageError || error instanceof AlbumAddressError) return void (await reply(error.message));
     if (error instanceof ContactError) {
       return void (await reply(error.code === 'unknown_contact' ? texts.notRegistered : error.message));
     }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ContactError, ContactXmlError, contactsToXml, parseContactsXml } from '../../core/contacts/index.ts';
+import { ContactError, ContactXmlError, contactsToXml, parseContactsXml, readContactsXmlFile } from '../../core/contacts/index.ts';
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { DEFAULT_GROUP, fail, withTerminal } from './context.ts';
 
@@ -43,7 +43,7 @@ export function registerContactsCommands(program: Command): void {
       await withTerminal(async ({ contacts: book }) => {
         let entries;
         try {
-          entries = parseContactsXml(fs.readFileSync(file, 'utf8'), path.dirname(path.resolve(file)));
+          entries = parseContactsXml(readContactsXmlFile(file), path.dirname(path.resolve(file)));
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') fail(`${file}: no such file`);
           explain(error, file);

@@ -40,6 +40,7 @@ export interface NewContact {
   /** ...or descriptors already computed (import). */
   descriptors?: number[][];
   descriptorModel?: string;
+  untrustedAlbum?: boolean;
 }
 
 /** The contact book [contact book reading unit]: per group, the members and their reference faces. */
@@ -81,6 +82,7 @@ export class ContactBook {
       descriptors,
       descriptorModel: entry.descriptorModel ?? DESCRIPTOR_MODEL,
       addedAt: new Date().toISOString(),
+      ...(entry.untrustedAlbum ? { untrustedAlbum: true as const } : {}),
     };
     // The check runs inside the insert's transaction, on the group's members as they are then.
     await this.records.insert(group, contact, (current) => {

@@ -1,2 +1,2 @@
 export { ContactBook, ContactError, duplicateFaceDistance, normalizeAlbumUrl, type Contact, type ContactErrorCode, type NewContact } from './book.ts';
-export { ContactXmlError, contactsToXml, parseContactsXml, type XmlContact } from './xml.ts';
+export { ContactXmlError, contactsToXml, MAX_XML_BYTES, parseContactsXml, readContactsXmlFile, type XmlContact } from './xml.ts';

@@ -48,6 +48,33 @@ interface RawContact {
 }
 
 /** Parses the XML contact format. Throws ContactXmlError naming the line of malformed XML or of a bad entry. */
+const isInside = (dir: string, file: string) => {
+  const relative = path.relative(dir, file);
+  return relative !== '' && !relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative);
+};
+
+/** Largest contact file read: an export carries ~3 KB of descriptors per member, so this is thousands of members. */
+export const MAX_XML_BYTES = 16 * 1024 * 1024;
+
+/** Reads an XML contact file, refusing (ContactXmlError) one over `maxBytes` without reading past the limit. */
+export function readContactsXmlFile(file: string, maxBytes = MAX_XML_BYTES): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    // Chunk by chunk rather than trusting fstat's size: a pipe or a growing file has none.
+    const chunks: Buffer[] = [];
+    const chunk = Buffer.alloc(64 * 1024);
+    let total = 0;
+    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+      total += n;
+      if (total > maxBytes) throw new ContactXmlError(`${file} is larger than ${maxBytes} bytes, too large for a contact file.`);
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function parseContactsXml(xml: string, baseDir: string): XmlContact[] {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new ContactXmlError(`Malformed XML at line ${valid.err.line}: ${valid.err.msg}`, valid.err.line);
@@ -110,6 +137,10 @@ function toContact(node: Record<string, unknown>, baseDir: string, line: number 
   if (raw.photo) {
     photo = path.resolve(baseDir, raw.photo);
     if (!fs.existsSync(photo)) throw new ContactXmlError(`Photo ${raw.photo} of ${raw.name} was not found beside the XML${where}.`, line);
+    // Links followed: a file the XML reaches by "../" or through a link to elsewhere is not read.
+    if (!isInside(fs.realpathSync(baseDir), fs.realpathSync(photo))) {
+      throw new ContactXmlError(`Photo ${raw.photo} of ${raw.name} is outside the XML file's folder${where}: only photos in that folder or below it are read.`, line);
+    }
   }
   return {
     name: raw.name,

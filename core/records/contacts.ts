@@ -14,6 +14,8 @@ export interface Contact {
   /** The model that made `descriptors`; a different current model means the member must send a new selfie. */
   descriptorModel: string;
   addedAt: string;
+  /** The album address came from a chat user, not the machine's owner: deliveries check where it leads. */
+  untrustedAlbum?: true;
 }
 
 interface ContactRow {
@@ -23,6 +25,7 @@ interface ContactRow {
   username: string;
   descriptor_model: string;
   added_at: string;
+  untrusted_album: number;
 }
 
 /** Checks a change against the group's members as they are inside the transaction; throws to refuse it. */
@@ -55,7 +58,7 @@ export class ContactRepository {
       check(this.#list(group));
       const seq = this.db.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM contacts WHERE grp = ?', group)!.n;
       this.db.run(
-        'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         group,
         contact.id,
         seq,
@@ -64,6 +67,7 @@ export class ContactRepository {
         contact.username,
         contact.descriptorModel,
         contact.addedAt,
+        contact.untrustedAlbum ? 1 : 0,
       );
       for (const d of contact.descriptors) this.db.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, contact.id, JSON.stringify(d));
       this.#bump(group);
@@ -122,6 +126,7 @@ export class ContactRepository {
       descriptors: faces.get(r.id) ?? [],
       descriptorModel: r.descriptor_model,
       addedAt: r.added_at,
+      ...(r.untrusted_album ? { untrustedAlbum: true as const } : {}),
     }));
   }
 }

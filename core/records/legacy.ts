@@ -140,7 +140,10 @@ function importAlbum(db: SqliteDb, username: string, photos: PhotoRecord[]): voi
 
 function importContacts(db: SqliteDb, group: string, contacts: Contact[]): void {
   contacts.forEach((c, i) => {
-    const created = db.run('INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', group, c.id, i + 1, c.name, c.album, c.username, c.descriptorModel, c.addedAt) > 0;
+    // Members a bot registered (tg:..., dc:...) typed their album address in a chat: untrusted (schema step 2).
+    const untrusted = /^(tg|dc):/.test(c.id) ? 1 : 0;
+    const created =
+      db.run('INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', group, c.id, i + 1, c.name, c.album, c.username, c.descriptorModel, c.addedAt, untrusted) > 0;
     if (created) for (const d of c.descriptors) db.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, c.id, JSON.stringify(d));
   });
   db.run('INSERT INTO contact_groups (grp, version) VALUES (?, 1) ON CONFLICT DO UPDATE SET version = version + 1', group);
@@ -153,8 +156,8 @@ function importQueue(db: SqliteDb, queue: LegacyPacket[], pictures: Map<string, 
     // A picture deleted by hand cannot be sent: the packet ends as the old outbox would have ended it.
     const outcome = picture ? null : JSON.stringify({ kind: 'refused', status: 0, code: 'picture_missing', message: 'The picture file was missing when the outbox was migrated' });
     db.run(
-      `INSERT INTO packets (id, album, username, sha256, filename, grp, member_id, created_at, state, outcome, attempts, next_attempt_at, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO packets (id, album, username, sha256, filename, grp, member_id, untrusted, created_at, state, outcome, attempts, next_attempt_at, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       p.id,
       p.album,
       p.username,
@@ -162,6 +165,7 @@ function importQueue(db: SqliteDb, queue: LegacyPacket[], pictures: Map<string, 
       p.filename,
       p.group ?? null,
       p.memberId ?? null,
+      /^(tg|dc):/.test(p.memberId ?? '') ? 1 : 0,
       p.createdAt,
       picture ? 'queued' : 'done',
       outcome,

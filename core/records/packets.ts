@@ -11,6 +11,8 @@ export interface Packet {
   filename: string;
   group?: string;
   memberId?: string;
+  /** The album address came from a chat user: checked at connect time (core/share/album-address.ts). */
+  untrusted?: true;
   createdAt: number;
   attempts: number;
   nextAttemptAt: number;
@@ -33,6 +35,7 @@ interface PacketRow {
   filename: string;
   grp: string | null;
   member_id: string | null;
+  untrusted: number;
   created_at: number;
   state: 'queued' | 'done';
   outcome: string | null;
@@ -59,8 +62,8 @@ export class PacketRepository {
     return this.db.tx(() => {
       this.db.run('INSERT INTO packet_pictures (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING', packet.sha256, Buffer.from(picture.buffer, picture.byteOffset, picture.byteLength));
       this.db.run(
-        `INSERT INTO packets (id, album, username, sha256, filename, grp, member_id, created_at, state, attempts, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)
+        `INSERT INTO packets (id, album, username, sha256, filename, grp, member_id, untrusted, created_at, state, attempts, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)
          ON CONFLICT (id) DO UPDATE SET state = 'queued', outcome = NULL, attempts = 0, last_error = NULL, next_attempt_at = excluded.next_attempt_at
          WHERE packets.state = 'done'`,
         packet.id,
@@ -70,6 +73,7 @@ export class PacketRepository {
         packet.filename,
         packet.group ?? null,
         packet.memberId ?? null,
+        packet.untrusted ? 1 : 0,
         packet.createdAt,
         packet.createdAt,
       );
@@ -129,6 +133,7 @@ function toPacket(row: PacketRow): Packet {
     filename: row.filename,
     ...(row.grp !== null ? { group: row.grp } : {}),
     ...(row.member_id !== null ? { memberId: row.member_id } : {}),
+    ...(row.untrusted ? { untrusted: true as const } : {}),
     createdAt: row.created_at,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,

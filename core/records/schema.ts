@@ -111,4 +111,17 @@ CREATE TABLE album_photos (
 CREATE INDEX album_photos_newest ON album_photos (username_key, received_at DESC, id);
 `,
   },
+  {
+    version: 2,
+    name: 'album addresses typed by chat users',
+    // Such addresses are checked when a packet connects (core/share/album-address.ts). Members registered from a
+    // chat before this step (ids tg:... and dc:...) are marked too, with their queued packets: the built-in
+    // album stays allowed whatever the mark.
+    sql: `
+ALTER TABLE contacts ADD COLUMN untrusted_album INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE packets ADD COLUMN untrusted INTEGER NOT NULL DEFAULT 0;
+UPDATE contacts SET untrusted_album = 1 WHERE id LIKE 'tg:%' OR id LIKE 'dc:%';
+UPDATE packets SET untrusted = 1 WHERE member_id LIKE 'tg:%' OR member_id LIKE 'dc:%';
+`,
+  },
 ];

@@ -1,5 +1,8 @@
 // The terminal's only way to an album server: its public HTTP upload interface (ARCHITECTURE.md).
 import { createHash, createHmac } from 'node:crypto';
+import net from 'node:net';
+import type { Dispatcher } from 'undici';
+import { AlbumAddressError, assertAlbumAddressAllowed, guardedDispatcher, isTrustedAlbum, type AlbumAddressPolicy } from './album-address.ts';
 
 /** The album answered and said no (or failed): status and error code from its JSON body. */
 export class AlbumApiError extends Error {
@@ -35,6 +38,8 @@ export interface UploadPacket {
   filename?: string;
   group?: string;
   terminal?: string;
+  /** The address came from a chat user: checked against AlbumClientOptions.albumPolicy at connect time. */
+  untrusted?: boolean;
 }
 
 export interface UploadResult {
@@ -46,6 +51,23 @@ export interface AlbumClientOptions {
   timeoutMs?: number;
   /** Shared secret for albums that require signed packets (UPLOAD_HMAC_SECRET on the album side). */
   hmacSecret?: string;
+  /** Which untrusted album addresses may be reached (default: public unicast addresses only). */
+  albumPolicy?: AlbumAddressPolicy;
+}
+
+const STRICT: AlbumAddressPolicy = { allowPrivate: false, allowedHosts: [] };
+
+/** For an untrusted address: refuse a non-public one now, and connect only through a dispatcher that checks every DNS answer. */
+async function guardFor(packet: UploadPacket, policy: AlbumAddressPolicy = STRICT): Promise<Dispatcher | undefined> {
+  if (!packet.untrusted || isTrustedAlbum(packet.album, policy)) return undefined;
+  // An IP literal never goes through DNS, so the dispatcher's lookup would not see it.
+  if (net.isIP(new URL(packet.album).hostname.replace(/^\[|\]$/g, ''))) await assertAlbumAddressAllowed(packet.album, policy);
+  return guardedDispatcher(packet.album);
+}
+
+function findRefusal(error: unknown): AlbumAddressError | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof AlbumAddressError) return e;
+  return undefined;
 }
 
 /**
@@ -68,14 +90,22 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   const headers: Record<string, string> = {};
   if (options.hmacSecret) headers['x-facedrop-signature'] = signPacket(options.hmacSecret, packet.username, packet.picture);
   let response: Response;
+  let dispatcher: Dispatcher | undefined;
   try {
+    dispatcher = await guardFor(packet, options.albumPolicy);
     response = await fetch(`${packet.album.replace(/\/+$/, '')}/api/upload`, {
       method: 'POST',
       body: form,
       headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-    });
+      // Untrusted addresses: a redirect could point anywhere, so it is an answer, not followed.
+      ...(dispatcher ? { dispatcher, redirect: 'manual' } : {}),
+    } as RequestInit);
   } catch (error) {
+    void dispatcher?.close();
+    // Final, like a 4xx: the address is not allowed, so retrying cannot help.
+    const refused = findRefusal(error);
+    if (refused) throw new AlbumApiError(0, refused.code, refused.message);
     throw new AlbumHttpError(`Album server ${packet.album} could not be reached`, { cause: error });
   }
   let body: Record<string, unknown> = {};
@@ -83,6 +113,8 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
     body = (await response.json()) as Record<string, unknown>;
   } catch {
     // A proxy's HTML error page: the status alone decides.
+  } finally {
+    void dispatcher?.close();
   }
   if (response.status === 200 || response.status === 201) {
     const status = body.status === 'duplicate' ? 'duplicate' : 'stored';

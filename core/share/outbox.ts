@@ -42,7 +42,7 @@ export class Outbox {
   }
 
   /** Queues a picture for one album account (idempotent). Returns the packet as stored. */
-  async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string }): Promise<Packet> {
+  async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string; untrusted?: boolean }): Promise<Packet> {
     const sha256 = createHash('sha256').update(input.picture).digest('hex');
     const id = createHash('sha256').update(`${input.album}\n${input.username}\n${sha256}`).digest('hex').slice(0, 32);
     const packet = await this.#o.records.packets.enqueue(
@@ -54,6 +54,7 @@ export class Outbox {
         filename: input.filename ?? `${sha256.slice(0, 16)}.jpg`,
         ...(input.group !== undefined ? { group: input.group } : {}),
         ...(input.memberId !== undefined ? { memberId: input.memberId } : {}),
+        ...(input.untrusted ? { untrusted: true as const } : {}),
         createdAt: this.#o.now(),
       },
       input.picture,
@@ -156,6 +157,7 @@ export class Outbox {
         picture,
         filename: packet.filename,
         ...(packet.group !== undefined ? { group: packet.group } : {}),
+        ...(packet.untrusted ? { untrusted: true } : {}),
         ...(this.#o.terminal !== undefined ? { terminal: this.#o.terminal } : {}),
       });
       return this.#finish(packet, { kind: result.status === 'duplicate' ? 'duplicate' : 'delivered', id: result.id }, owner);

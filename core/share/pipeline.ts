@@ -57,6 +57,7 @@ export class Sharer {
         ...(context.filename !== undefined ? { filename: context.filename } : {}),
         group: context.group,
         memberId: member.id,
+        ...(member.untrustedAlbum ? { untrusted: true } : {}),
       });
       queued.push({ member, packet, distance: m.distance });
     }

@@ -6,17 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { openRecords, type Records } from '../../core/records/index.ts';
-import { hasFixtures } from '../helpers.ts';
-import { albumTestConfig, bbt, fileTempDir, fixtureMissing, formOf } from './helpers.ts';
+import { albumTestConfig, bbt, fileTempDir, formOf } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', 'test-output');
 const hasChromium = fs.existsSync(CHROMIUM);
-const hasBbt = hasFixtures('bbt');
 if (!hasChromium) console.warn(`album browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
-if (!hasBbt) console.warn(`album browser test ${fixtureMissing}`);
 
-describe.skipIf(!hasChromium || !hasBbt)('album page in headless Chromium', () => {
+describe.skipIf(!hasChromium)('album page in headless Chromium', () => {
   const tmp = fileTempDir('facedrop-album-browser-');
   let engine: FaceEngine;
   let store: Records;

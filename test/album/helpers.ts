@@ -6,10 +6,10 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../config.ts';
 import type { Records } from '../../core/records/index.ts';
-import { FACES_DIR } from '../helpers.ts';
+import { PLUMBING_FACES_DIR } from '../helpers.ts';
 
-export const bbt = (file: string) => path.join(FACES_DIR, 'bbt', file);
-export const fixtureMissing = `skipped: face fixtures not found under ${path.join(FACES_DIR, 'bbt')} (set FACES_DIR)`;
+/** A file of the plumbing suites' bbt-shaped fixture (../shared/faces/bbt, or its demo stand-in). */
+export const bbt = (file: string) => path.join(PLUMBING_FACES_DIR, 'bbt', file);
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 

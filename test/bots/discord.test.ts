@@ -18,7 +18,7 @@ import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeInteraction, FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { demoSamples, FACES_DIR, hasFixtures, loadFixture } from '../helpers.ts';
+import { connectionCounter, demoSamples, loadPlumbingFixture, PLUMBING_FACES_DIR } from '../helpers.ts';
 
 const EPHEMERAL = 64;
 const SUPPRESS_NOTIFICATIONS = 4096;
@@ -68,9 +68,6 @@ function makeConfig(dir: string, albumUrl: string, port: number, fake: FakeDisco
   );
 }
 
-const fixtureMissing = `face fixtures not found under ${path.join(FACES_DIR, 'bbt')} (set FACES_DIR): Discord scenario skipped`;
-if (!hasFixtures()) console.warn(fixtureMissing);
-
 let engine: FaceEngine;
 const roots: string[] = [];
 const tmp = () => {
@@ -87,8 +84,8 @@ afterAll(async () => {
   for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasFixtures())('Discord bot: members register by slash command, photos posted in a channel reach their albums', () => {
-  const bbt: Fixture = hasFixtures() ? loadFixture('bbt') : { name: 'bbt', members: [], selfies: {}, photos: {} };
+describe('Discord bot: members register by slash command, photos posted in a channel reach their albums', () => {
+  const bbt: Fixture = loadPlumbingFixture();
   let fake: FakeDiscord;
   let album: AlbumServer;
   let terminal: Terminal;
@@ -229,6 +226,22 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
     expect(stranger.content).not.toMatch(/\/a\//);
   });
 
+  it('refuses an album: address that leads to loopback, a private network or cloud metadata, storing nothing and connecting nowhere', async () => {
+    const listener = await connectionCounter();
+    const port = listener.port;
+    try {
+      const mallory = fake.addUser('mallory', 'Mallory');
+      for (const album of [`http://127.0.0.1:${port}`, 'http://10.0.0.1', 'http://169.254.169.254', 'http://[::1]', `http://localhost:${port}`]) {
+        const refused = await run(mallory, 'register', { selfie: file(bbt.selfies.stuart![1]!, 'image/png'), album, username: 'mallory' });
+        expect(refused.content, album).toMatch(/is not allowed: it leads to (a loopback|a private network|a link-local)/);
+      }
+      expect((await terminal.contacts.list(`dc:${fake.channels.photos!.id}`)).some((c) => c.name === 'Mallory')).toBe(false);
+      expect(listener.connections()).toBe(0);
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('Must show 2: refuses a selfie with no face, with several faces, and a face another member registered, storing nothing', async () => {
     const before = await terminal.contacts.list(`dc:${fake.channels.photos!.id}`);
     const gradient = await sharp(Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 256)), { raw: { width: 64, height: 64, channels: 3 } })
@@ -274,9 +287,9 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
 
     // bbt5 shows Sheldon with four others: re-encoded smaller, it is a new photo that no longer reaches Sheldon.
     // (Howard is the check that it still reaches the others: his face is far inside the threshold.)
-    const resized = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 900 }).jpeg().toBuffer();
+    const resized = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 900 }).jpeg().toBuffer();
     const sheldonBefore = (await albumOf('sheldon')).body!.photos.length;
-    expect((await albumOf('sheldon')).body!.photos.map((p) => p.sha256)).toContain(sha256(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))));
+    expect((await albumOf('sheldon')).body!.photos.map((p) => p.sha256)).toContain(sha256(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))));
     const { replies } = await post(poster, [{ name: 'again.jpg', bytes: resized, contentType: 'image/jpeg' }]);
     expect(replies).toHaveLength(1);
     expect(replies[0]!.content).toContain('Howard');
@@ -300,7 +313,7 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
     fake.rest.failNext('GET', /^\/attachments\//, { status: 429, retryAfter: 0.2 });
     fake.rest.failNext('GET', /^\/attachments\//, { status: 503 });
 
-    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).flop().jpeg({ quality: 90 }).toBuffer();
+    const photo = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).flop().jpeg({ quality: 90 }).toBuffer();
     const started = Date.now();
     const { message } = await post(poster, [{ name: 'limited.jpg', bytes: photo, contentType: 'image/jpeg' }]);
     await waitFor('the reply after the rate limit', () => fake.rest.messagesIn(channelId).some((m) => m.message_reference?.message_id === message.id));
@@ -332,7 +345,7 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
 
   it('handles a replayed dispatch once, stays silent when nobody matched, and one bad attachment never stops the others', async () => {
     const channelId = fake.channels.photos!.id;
-    const photo = await sharp(fs.readFileSync(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 1000 }).jpeg().toBuffer();
+    const photo = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 1000 }).jpeg().toBuffer();
     const garbage: FakeFile = { name: 'broken.jpg', bytes: Buffer.from('JFIF but not really'), contentType: 'image/jpeg' };
     const { message, replies } = await post(poster, [garbage, { name: 'small.jpg', bytes: photo, contentType: 'image/jpeg' }]);
     expect(replies).toHaveLength(1);
@@ -340,19 +353,20 @@ describe.skipIf(!hasFixtures())('Discord bot: members register by slash command,
     expect(log.lines.some((l) => l.includes('not a readable image'))).toBe(true);
 
     // The gateway replays the same MESSAGE_CREATE (as after a resume): no second download, no second reply.
-    const requestsBefore = fake.rest.requests.length;
+    // Dispatches are handled in order, so the reply to a later message proves the replay was handled too.
+    const fetches = (m: FakeMessage) => m.attachments.reduce((n, a) => n + (fake.rest.downloads.get(a.id)?.ok ?? 0) + (fake.rest.downloads.get(a.id)?.refused ?? 0), 0);
+    const fetchedBefore = fetches(message);
     fake.replayMessage(message);
-    await sleep(300);
-    await bot.idle();
-    expect(fake.rest.requests.length).toBe(requestsBefore);
+    const later = async (name: string) => (await post(poster, [{ name, bytes: await sharp(photo).resize({ width: 900 }).jpeg().toBuffer(), contentType: 'image/jpeg' }])).replies;
+    expect(await later('after-replay.jpg')).toHaveLength(1);
+    expect(fetches(message)).toBe(fetchedBefore);
     expect(fake.rest.messagesIn(channelId).filter((m) => m.message_reference?.message_id === message.id)).toHaveLength(1);
 
-    // A stranger's photo and a text message: nothing matched, nothing said.
+    // A stranger's photo and a text message: nothing matched, nothing said (a later photo's reply shows both were handled).
     const { replies: none } = await post(poster, [file(demoSamples[1]!, 'image/jpeg')]);
     expect(none).toHaveLength(0);
     fake.postMessage('photos', poster, [], 'just text');
-    await sleep(200);
-    await bot.idle();
+    expect(await later('after-text.jpg')).toHaveLength(1);
     expect(fake.rest.messagesIn(channelId).filter((m) => !m.message_reference)).toHaveLength(0);
   });
 

@@ -14,7 +14,7 @@ import { createAccount, type DeliveryOutcome, type Packet } from '../../core/sha
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { BOT_USERNAME, FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { demoSamples, hasFixtures, loadFixture } from '../helpers.ts';
+import { connectionCounter, demoSamples, loadPlumbingFixture } from '../helpers.ts';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const read = (p: string) => new Uint8Array(fs.readFileSync(p));
@@ -25,8 +25,8 @@ async function thumbnails(bytes: Uint8Array): Promise<Uint8Array[]> {
   return Promise.all([90, 320].map(async (w) => new Uint8Array(await sharp(bytes).resize({ width: w }).jpeg().toBuffer())));
 }
 
-describe.skipIf(!hasFixtures())('Telegram bot (needs the bbt fixtures in ../shared/faces; skipped without them)', () => {
-  const bbt: Fixture = hasFixtures() ? loadFixture('bbt') : { name: 'bbt', members: [], selfies: {}, photos: {} };
+describe('Telegram bot', () => {
+  const bbt: Fixture = loadPlumbingFixture();
   let dir: string;
   let engine: FaceEngine;
   let album: AlbumServer;
@@ -380,6 +380,26 @@ describe.skipIf(!hasFixtures())('Telegram bot (needs the bbt fixtures in ../shar
     await fake.waitFor(replyTo(family.id, photo.message_id), 'the delivery reply');
     const token = await albumToken(withPhoto.id);
     expect(await albumShas(token!)).toEqual([sha256(read(photoPath('bbt5.jpg')))]);
+  });
+
+  it('refuses an album address typed in the chat that leads to loopback, a private network or cloud metadata; the listener receives nothing', async () => {
+    // A listener on a loopback port that is not the built-in album (PUBLIC_URL).
+    const listener = await connectionCounter();
+    const port = listener.port;
+    try {
+      const intruder: TgUser = { id: 4001, is_bot: false, first_name: 'Mallory', username: 'mallory' };
+      const selfie = read(bbt.selfies.stuart![1]!);
+      for (const url of [`http://127.0.0.1:${port}`, 'http://10.0.0.1', 'http://169.254.169.254', 'http://[::1]', `http://localhost:${port}`]) {
+        const sent = fake.pushMessage(main, intruder, { caption: `/register ${url} mallory`, photo: { original: selfie } });
+        const reply = await fake.waitFor(replyTo(main.id, sent.message_id), `the answer to /register ${url}`);
+        expect(reply.text, url).toMatch(/is not allowed: it leads to (a loopback|a private network|a link-local)/);
+      }
+      expect(await members.link(`tg:${intruder.id}`)).toBeUndefined();
+      expect((await members.list(`tg:${main.id}`)).some((c) => c.id === `tg:${intruder.id}`)).toBe(false);
+      expect(listener.connections()).toBe(0);
+    } finally {
+      await listener.close();
+    }
   });
 
   it('answers a photo in a private chat with how it works and shares it with nobody; an over-20 MB file gets a clear reply', async () => {

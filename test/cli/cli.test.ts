@@ -8,7 +8,7 @@ import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
 import { loadConfig } from '../../config.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { createAccount, getAlbum } from '../../core/share/index.ts';
-import { demoSamples, hasFixtures, loadFixture, read, tempDir } from '../helpers.ts';
+import { demoSamples, loadPlumbingFixture, read, tempDir } from '../helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'facedrop.js');
@@ -48,9 +48,9 @@ describe('facedrop --help', () => {
   });
 });
 
-const fx = hasFixtures() ? loadFixture('bbt') : undefined;
+const fx = loadPlumbingFixture();
 
-describe.skipIf(!fx)('facedrop contacts + share against a real album server', () => {
+describe('facedrop contacts + share against a real album server', () => {
   let engine: FaceEngine;
   let album: AlbumServer;
   const tokens: Record<string, string> = {};
@@ -66,7 +66,7 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
       loadConfig({ DATA_DIR: path.join(dir, 'album'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }, { dotenv: false }),
       { engine },
     );
-    for (const m of ['leonard', 'sheldon', 'penny']) tokens[m] = (await createAccount(album.url, m, [read(fx!.selfies[m]![0]!)])).token;
+    for (const m of ['leonard', 'sheldon', 'penny']) tokens[m] = (await createAccount(album.url, m, [read(fx.selfies[m]![0]!)])).token;
     const cliData = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-cli-'));
     env = { DATA_DIR: cliData, LOG_LEVEL: 'silent', FACE_THREADS: '1' };
   });
@@ -81,7 +81,7 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
     const dir = tempDir();
     const [host, port] = album.url.replace('http://', '').split(':');
     const entries = ['leonard', 'sheldon', 'penny'].map((m) => {
-      fs.copyFileSync(fx!.selfies[m]![0]!, path.join(dir, `${m}.png`));
+      fs.copyFileSync(fx.selfies[m]![0]!, path.join(dir, `${m}.png`));
       return `  <contact>\n    <name>${m}</name>\n    <albumserveraddress>${host}</albumserveraddress>\n    <port>${port}</port>\n    <username>${m}</username>\n    <photo>${m}.png</photo>\n  </contact>`;
     });
     fs.writeFileSync(path.join(dir, 'contacts.xml'), `<?xml version="1.0"?>\n<contacts>\n${entries.join('\n')}\n</contacts>\n`);
@@ -96,8 +96,8 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
 
   it('share --json on a folder with good photos, a non-image and an unreadable file: good ones delivered, bad ones reported, exit 1', async () => {
     const dir = tempDir();
-    const bbt2 = Object.keys(fx!.photos).find((p) => p.endsWith('bbt2.jpg'))!;
-    const bbt5 = Object.keys(fx!.photos).find((p) => p.endsWith('bbt5.jpg'))!;
+    const bbt2 = Object.keys(fx.photos).find((p) => p.endsWith('bbt2.jpg'))!;
+    const bbt5 = Object.keys(fx.photos).find((p) => p.endsWith('bbt5.jpg'))!;
     fs.copyFileSync(bbt2, path.join(dir, 'a.jpg'));
     fs.copyFileSync(bbt5, path.join(dir, 'b.jpg'));
     fs.writeFileSync(path.join(dir, 'notes.jpg'), 'this is a text file with a .jpg name');
@@ -122,7 +122,7 @@ describe.skipIf(!fx)('facedrop contacts + share against a real album server', ()
   });
 
   it('refuses a contact whose selfie shows no single face, with a clear message and exit 1', async () => {
-    const r = await run(['contacts', 'add', '--name', 'x', '--album', album.url, '--username', 'x', '--photo', Object.keys(fx!.photos)[0]!, '--group', 'friends'], env);
+    const r = await run(['contacts', 'add', '--name', 'x', '--album', album.url, '--username', 'x', '--photo', Object.keys(fx.photos)[0]!, '--group', 'friends'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/faces of similar size|No face/);
   });

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContactBook, ContactXmlError, contactsToXml, parseContactsXml } from '../../core/contacts/index.ts';
+import { ContactBook, ContactXmlError, contactsToXml, parseContactsXml, readContactsXmlFile } from '../../core/contacts/index.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { openRecords } from '../../core/records/index.ts';
-import { demoSamples, FACES_DIR, hasFixtures, read, tempDir } from '../helpers.ts';
+import { demoSamples, PLUMBING_FACES_DIR, read, tempDir } from '../helpers.ts';
 
 let engine: FaceEngine;
 beforeAll(() => {
@@ -15,7 +15,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-const selfie = (m: string, n = 1) => read(path.join(FACES_DIR, 'bbt', m, `${m}${n}.png`));
+const selfie = (m: string, n = 1) => read(path.join(PLUMBING_FACES_DIR, 'bbt', m, `${m}${n}.png`));
 
 async function book() {
   const dir = tempDir();
@@ -63,13 +63,36 @@ describe('XML contact format', () => {
     expect(() => parseContactsXml(xml, '.')).toThrow(/B has no <username> \(contact at line 3\)/);
   });
 
-  it('refuses a photo file that is not beside the XML', () => {
-    const xml = '<contacts><contact><name>A</name><address>h</address><username>a</username><photo>../../etc/passwd-missing.jpg</photo></contact></contacts>';
+  it('refuses a photo file that does not exist', () => {
+    const xml = '<contacts><contact><name>A</name><address>h</address><username>a</username><photo>missing.jpg</photo></contact></contacts>';
     expect(() => parseContactsXml(xml, tempDir())).toThrow(/not found/);
+  });
+
+  it('refuses an existing photo outside the XML file\'s folder, by ../, by absolute path or through a link, and reads one below it', () => {
+    const root = tempDir();
+    const xmlDir = path.join(root, 'contacts');
+    fs.mkdirSync(path.join(xmlDir, 'faces'), { recursive: true });
+    const outside = path.join(root, 'secret.jpg');
+    fs.writeFileSync(outside, 'not for the XML');
+    fs.symlinkSync(outside, path.join(xmlDir, 'link.jpg'));
+    fs.writeFileSync(path.join(xmlDir, 'faces', 'ann.jpg'), 'ann');
+    const xmlWith = (photo: string) => `<contacts><contact><name>A</name><address>h</address><username>a</username><photo>${photo}</photo></contact></contacts>`;
+    for (const photo of ['../secret.jpg', outside, 'link.jpg']) {
+      expect(fs.existsSync(path.resolve(xmlDir, photo)), photo).toBe(true);
+      expect(() => parseContactsXml(xmlWith(photo), xmlDir), photo).toThrow(/outside the XML file's folder/);
+    }
+    expect(parseContactsXml(xmlWith('faces/ann.jpg'), xmlDir)[0]!.photo).toBe(path.join(xmlDir, 'faces', 'ann.jpg'));
+  });
+
+  it('reads an XML contact file only up to its size bound', () => {
+    const file = path.join(tempDir(), 'contacts.xml');
+    fs.writeFileSync(file, `<contacts>${' '.repeat(4096)}</contacts>`);
+    expect(readContactsXmlFile(file, 8192)).toContain('<contacts>');
+    expect(() => readContactsXmlFile(file, 1024)).toThrow(/larger than 1024 bytes/);
   });
 });
 
-describe.skipIf(!hasFixtures())('contact book with real selfies', () => {
+describe('contact book with real selfies', () => {
   it('round-trips a group through XML export and import, faces included', async () => {
     const a = await book();
     await a.contacts.add('g', { name: 'penny', album: 'http://localhost:9000/', username: 'penny', selfies: [selfie('penny')] });

@@ -5,7 +5,7 @@ import { createFaceEngine, DESCRIPTOR_MODEL, type FaceEngine } from '../../core/
 import { Members, weakSelfie } from '../../core/members.ts';
 import { openRecords } from '../../core/records/index.ts';
 import { openTerminal } from '../../core/terminal.ts';
-import { FACES_DIR, hasFixtures, read, tempDir } from '../helpers.ts';
+import { PLUMBING_FACES_DIR, read, tempDir } from '../helpers.ts';
 
 let engine: FaceEngine;
 beforeAll(() => {
@@ -15,7 +15,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-describe.skipIf(!hasFixtures())('members whose selfies predate the current descriptor model', () => {
+describe('members whose selfies predate the current descriptor model', () => {
   it('match nobody, are asked once for a new selfie, and count again after /addface', async () => {
     const dir = tempDir();
     const records = await openRecords('memory://');
@@ -23,13 +23,13 @@ describe.skipIf(!hasFixtures())('members whose selfies predate the current descr
     const members = new Members(terminal, 'http://127.0.0.1:1');
     // A contact stored by an older model: 128 numbers, another descriptorModel.
     await terminal.contacts.add('g', { id: 'tg:1', name: 'Penny', album: 'http://a', username: 'penny', descriptors: [Array.from({ length: 128 }, () => 0.1)], descriptorModel: 'faceapi-128/1' });
-    const photo = read(path.join(FACES_DIR, 'bbt/group/bbt5.jpg'));
+    const photo = read(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'));
     expect((await terminal.sharer.share(photo, { group: 'g' })).deliveries).toEqual([]);
 
     expect((await members.takeStaleReminders('g')).map((c) => c.name)).toEqual(['Penny']);
     expect(await members.takeStaleReminders('g')).toEqual([]);
 
-    const updated = await members.addFace('g', 'tg:1', read(path.join(FACES_DIR, 'bbt/penny/penny1.png')));
+    const updated = await members.addFace('g', 'tg:1', read(path.join(PLUMBING_FACES_DIR, 'bbt/penny/penny1.png')));
     expect(updated.descriptorModel).toBe(DESCRIPTOR_MODEL);
     expect(updated.descriptors).toHaveLength(1);
     const report = await terminal.sharer.share(photo, { group: 'g' });

@@ -8,7 +8,7 @@ import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { createAccount, getAlbum } from '../../core/share/index.ts';
 import { openRecords } from '../../core/records/index.ts';
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
-import { hasFixtures, loadFixture, read, tempDir } from '../helpers.ts';
+import { loadPlumbingFixture, read, tempDir } from '../helpers.ts';
 
 let engine: FaceEngine;
 beforeAll(() => {
@@ -18,7 +18,7 @@ afterAll(async () => {
   await engine.close();
 });
 
-const fx = hasFixtures() ? loadFixture('bbt') : undefined;
+const fx = loadPlumbingFixture();
 
 function config(dataDir: string, port = 0) {
   return loadConfig({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', STORE_URL: `sqlite://${dataDir}/store.sqlite` }, { dotenv: false });
@@ -35,8 +35,8 @@ async function freePort(): Promise<number> {
 /** Album accounts for the bbt members (1 selfie each), and the same members in a terminal's contact book. */
 async function registerBbt(album: AlbumServer, terminal: Terminal, albumUrl = album.url): Promise<Record<string, string>> {
   const tokens: Record<string, string> = {};
-  for (const m of fx!.members) {
-    const selfie = read(fx!.selfies[m]![0]!);
+  for (const m of fx.members) {
+    const selfie = read(fx.selfies[m]![0]!);
     tokens[m] = (await createAccount(album.url, m, [selfie])).token;
     await terminal.contacts.add('bbt', { name: m, album: albumUrl, username: m, selfies: [selfie] });
   }
@@ -51,14 +51,14 @@ async function albumContents(albumUrl: string, tokens: Record<string, string>): 
 
 const sha = (file: string) => import('node:crypto').then((c) => c.createHash('sha256').update(read(file)).digest('hex'));
 
-describe.skipIf(!fx)('terminal -> album over real HTTP (bbt fixtures)', () => {
+describe('terminal -> album over real HTTP (bbt fixtures)', () => {
   it('delivers every group photo only to members in it: precision 1.00, recall >= 0.6', async () => {
     const dir = tempDir();
     const album = await startAlbumServer(config(path.join(dir, 'album')), { engine });
     const terminal = await openTerminal(config(path.join(dir, 'terminal')), { engine });
     try {
       const tokens = await registerBbt(album, terminal);
-      for (const photo of Object.keys(fx!.photos)) {
+      for (const photo of Object.keys(fx.photos)) {
         const report = await terminal.sharer.share(read(photo), { group: 'bbt', filename: path.basename(photo) });
         for (const d of report.deliveries) expect(d.outcome.kind, `${d.name} ${photo}`).toBe('delivered');
       }
@@ -66,8 +66,8 @@ describe.skipIf(!fx)('terminal -> album over real HTTP (bbt fixtures)', () => {
       let tp = 0;
       let fp = 0;
       let expected = 0;
-      for (const m of fx!.members) {
-        const truth = await Promise.all(Object.entries(fx!.photos).filter(([, who]) => who.includes(m)).map(([p]) => sha(p)));
+      for (const m of fx.members) {
+        const truth = await Promise.all(Object.entries(fx.photos).filter(([, who]) => who.includes(m)).map(([p]) => sha(p)));
         expected += truth.length;
         for (const s of got[m]!) (truth.includes(s) ? tp++ : fp++);
       }
@@ -76,7 +76,7 @@ describe.skipIf(!fx)('terminal -> album over real HTTP (bbt fixtures)', () => {
       expect(tp / expected).toBeGreaterThanOrEqual(0.6);
       expect(got.stuart).toEqual([]);
       // Sharing the same photos again changes nothing: each packet is the same packet.
-      const again = await terminal.sharer.share(read(Object.keys(fx!.photos)[0]!), { group: 'bbt' });
+      const again = await terminal.sharer.share(read(Object.keys(fx.photos)[0]!), { group: 'bbt' });
       expect(again.deliveries.every((d) => d.outcome.kind === 'duplicate' || d.outcome.kind === 'delivered')).toBe(true);
       expect(await albumContents(album.url, tokens)).toEqual(got);
     } finally {
@@ -95,8 +95,8 @@ describe.skipIf(!fx)('terminal -> album over real HTTP (bbt fixtures)', () => {
     const tokens = await registerBbt(album, terminal);
     await album.close();
 
-    const photos = Object.keys(fx!.photos);
-    const expectedPackets = Object.values(fx!.photos).reduce((n, who) => n + who.length, 0);
+    const photos = Object.keys(fx.photos);
+    const expectedPackets = Object.values(fx.photos).reduce((n, who) => n + who.length, 0);
     let queued = 0;
     for (const photo of photos) {
       const report = await terminal.sharer.share(read(photo), { group: 'bbt', filename: path.basename(photo) });
@@ -140,8 +140,8 @@ describe.skipIf(!fx)('terminal -> album over real HTTP (bbt fixtures)', () => {
     const records = await openRecords('memory://');
     const terminal = await openTerminal(config(path.join(dir, 'terminal')), { engine, records });
     try {
-      await terminal.contacts.add('g', { name: 'penny', album: album.url, username: 'nobody-here', selfies: [read(fx!.selfies.penny![0]!)] });
-      const report = await terminal.sharer.share(read(path.join(path.dirname(fx!.selfies.penny![0]!), '..', 'group', 'bbt5.jpg')), { group: 'g' });
+      await terminal.contacts.add('g', { name: 'penny', album: album.url, username: 'nobody-here', selfies: [read(fx.selfies.penny![0]!)] });
+      const report = await terminal.sharer.share(read(path.join(path.dirname(fx.selfies.penny![0]!), '..', 'group', 'bbt5.jpg')), { group: 'g' });
       expect(report.deliveries).toHaveLength(1);
       expect(report.deliveries[0]!.outcome).toMatchObject({ kind: 'refused', status: 404, code: 'unknown_account' });
       expect(await terminal.outbox.pending()).toEqual([]);
