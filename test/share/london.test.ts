@@ -1,7 +1,6 @@
 // Issue 16, end to end: ordinary people, not celebrities. 20 London volunteers register through the CLI with
 // one selfie each, then their other photos and both photos of 20 other volunteers are shared to a real album
 // server: no stranger's photo may reach anyone, and no member may be refused as another member's face.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,21 +11,7 @@ import { loadConfig } from '../../config.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { createAccount, getAlbum } from '../../core/share/index.ts';
 import { read, tempDir } from '../helpers.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'facedrop.js');
-
-function facedrop(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCli } from '../processes.ts';
 
 /** The volunteers' ids in people.csv order. */
 function londonIds(): string[] {
@@ -71,13 +56,13 @@ describe.skipIf(!hasLondon())('20 ordinary volunteers as a group, 20 others as s
       entries.push(`  <contact><name>v${id}</name><albumserveraddress>${album.url}</albumserveraddress><username>v${id}</username><photo>${id}.jpg</photo></contact>`);
     }
     fs.writeFileSync(path.join(dir, 'contacts.xml'), `<?xml version="1.0"?>\n<contacts>\n${entries.join('\n')}\n</contacts>\n`);
-    const imported = await facedrop(['contacts', 'import', path.join(dir, 'contacts.xml'), '--group', 'volunteers'], env);
+    const imported = await runCli(['contacts', 'import', path.join(dir, 'contacts.xml'), '--group', 'volunteers'], env);
     expect(imported.stderr, 'no member refused as another member\'s face').toBe('');
     expect(imported.stdout).toContain('Imported 20 of 20');
 
     const strangerPhotos = strangers.flatMap((id) => [londonFile(id, 'neutral'), londonFile(id, 'smiling')]);
     const memberPhotos = members.map((id) => londonFile(id, 'smiling'));
-    const shared = await facedrop(['share', '--group', 'volunteers', '--json', ...strangerPhotos, ...memberPhotos], env);
+    const shared = await runCli(['share', '--group', 'volunteers', '--json', ...strangerPhotos, ...memberPhotos], env);
     const report = JSON.parse(shared.stdout) as { photos: Array<{ file: string; ok: boolean; matched?: string[] }> };
     const byFile = new Map(report.photos.map((p) => [p.file, p]));
     const strangerDeliveries = strangerPhotos.flatMap((f) => (byFile.get(f)!.matched ?? []).map((m) => `${path.basename(path.dirname(f))}/${path.basename(f)} -> ${m}`));
