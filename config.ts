@@ -34,6 +34,9 @@ const schema = z.object({
   MATCH_MIN_FACE_PX: num(DEFAULT_MATCH_SETTINGS.minFacePx, 0, 10000),
   // Album: verification of one owner against one picture.
   ALBUM_VERIFY_THRESHOLD: num(MAX_MATCH_DISTANCE, 0, 2),
+  // Private notices (core/share/notices.ts): from the first new photo to the notice, and between two digests.
+  NOTICE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(180_000),
+  NOTICE_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),

@@ -7,6 +7,7 @@ import type { FaceEngine } from '../core/faces/index.ts';
 import type { Records } from '../core/records/index.ts';
 import { AlbumError, installErrorHandler } from './errors.ts';
 import { AlbumRecords } from './records.ts';
+import { notMeRoutes } from './routes/not-me.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { albumRoutes } from './routes/albums.ts';
 import { pageRoutes } from './routes/page.ts';
@@ -34,6 +35,8 @@ export interface AlbumContext {
   engine: FaceEngine;
   records: AlbumRecords;
   storage: PhotoStorage;
+  /** Faces each owner said are not them ("not me"): refused from then on. */
+  rejections: Pick<Records['notices'], 'addRejection' | 'rejections'>;
   health: { ready: boolean; problem?: string };
 }
 
@@ -61,6 +64,7 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
     engine,
     records: new AlbumRecords(deps.records.albums),
     storage,
+    rejections: deps.records.notices,
     health: { ready: false },
   };
   warmUp(engine, ctx.health, app);
@@ -82,6 +86,7 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
   await app.register(uploadRoutes, ctx);
   await app.register(albumRoutes, ctx);
   await app.register(pageRoutes, ctx);
+  await app.register(notMeRoutes, ctx);
   return app;
 }
 

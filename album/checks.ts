@@ -67,6 +67,7 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
 
 export type Verification =
   | { kind: 'match'; distance: number; box: Box }
+  | { kind: 'rejected'; distance: number }
   | { kind: 'no_match'; distance: number }
   | { kind: 'model_mismatch' };
 
@@ -93,4 +94,29 @@ export function verifyFaceAgainstAccount(
   }
   if (best && best.distance < threshold) return { kind: 'match', distance: best.distance, box: best.box };
   return { kind: 'no_match', distance: best?.distance ?? Infinity };
+}
+
+/**
+ * Verification with the owner's "not me" faces: a face counts for the owner only when it is nearer to one of
+ * their references than to every face they rejected (one nearest neighbour, labelled "not them"). A picture
+ * whose only verifying faces are vetoed is `rejected`; the rest is verifyFaceAgainstAccount.
+ */
+export function verifyWithRejections(
+  analysis: Pick<Analysis, 'faces' | 'descriptorModel'>,
+  account: Pick<Account, 'references' | 'descriptorModel'>,
+  rejections: number[][],
+  threshold: number,
+): Verification {
+  const plain = verifyFaceAgainstAccount(analysis, account, threshold);
+  if (plain.kind !== 'match' || rejections.length === 0) return plain;
+  const references = account.references.map((r) => normalize(r.descriptor));
+  const negatives = rejections.map((d) => normalize(d));
+  let best: { distance: number; box: Box } | undefined;
+  for (const face of analysis.faces) {
+    const query = normalize(face.descriptor);
+    const own = Math.min(...references.map((r) => cosineDistance(query, r)));
+    const vetoed = Math.min(...negatives.map((n) => cosineDistance(query, n)));
+    if (own < threshold && own < vetoed && (!best || own < best.distance)) best = { distance: own, box: face.box };
+  }
+  return best ? { kind: 'match', ...best } : { kind: 'rejected', distance: plain.distance };
 }

@@ -30,6 +30,7 @@ export const ALBUM_ERRORS = {
   not_multipart: [415, 'Send the request as multipart/form-data.'],
   // 422: the bytes are an image, but not one this request can use
   no_matching_face: [422, 'The picture holds no face that matches the account owner, so it was not stored.'],
+  rejected_by_owner: [422, 'The account owner said this face is not them, so it was not stored.'],
   no_face: [422, 'No face was found in that picture. Send a clear, well-lit photo of your face, looking at the camera.'],
   several_faces: [422, 'That picture shows several faces of similar size. Send a photo of your face alone.'],
   // 429

@@ -1,10 +1,10 @@
 import type { Config } from '../config.ts';
 import { ContactBook } from './contacts/index.ts';
 import { sharedFaceEngine, type FaceEngine } from './faces/index.ts';
-import { policyForGallery } from './match/index.ts';
+import { MAX_MATCH_DISTANCE, policyForGallery } from './match/index.ts';
 import { openConfiguredRecords, type Records } from './records/index.ts';
 import type { AlbumAddressPolicy } from './share/album-address.ts';
-import { Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
+import { isChatMember, MemberNotices, Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
 
 /** Everything the sender's side needs, wired once: used by the CLI and every bot. */
 export interface Terminal {
@@ -13,6 +13,8 @@ export interface Terminal {
   contacts: ContactBook;
   outbox: Outbox;
   sharer: Sharer;
+  /** Batched private notices, "not me" and "is this you?" (the bots send and answer them). */
+  notices: MemberNotices;
   /** Which album addresses typed by chat users may be used (ALBUM_ALLOW_PRIVATE, ALBUM_ALLOWED_HOSTS, PUBLIC_URL). */
   albumPolicy: AlbumAddressPolicy;
   close(): Promise<void>;
@@ -21,7 +23,8 @@ export interface Terminal {
 export type TerminalConfig = Pick<
   Config,
   'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET' | 'PUBLIC_URL' | 'ALBUM_ALLOW_PRIVATE' | 'ALBUM_ALLOWED_HOSTS'
->;
+> &
+  Partial<Pick<Config, 'ALBUM_VERIFY_THRESHOLD' | 'NOTICE_DELAY_MS' | 'NOTICE_DIGEST_INTERVAL_MS'>>;
 
 export async function openTerminal(
   config: TerminalConfig,
@@ -32,17 +35,30 @@ export async function openTerminal(
   const contacts = new ContactBook(records.contacts, engine, config.MATCH_FALSE_MATCH_RATE);
   const hmacSecret = config.UPLOAD_HMAC_SECRET;
   const albumPolicy: AlbumAddressPolicy = { allowPrivate: config.ALBUM_ALLOW_PRIVATE, allowedHosts: config.ALBUM_ALLOWED_HOSTS, builtIn: config.PUBLIC_URL };
+  let notices: MemberNotices | undefined;
   const outbox = new Outbox({
     records,
     send: (p) => uploadPicture(p, { albumPolicy, ...(hmacSecret ? { hmacSecret } : {}) }),
     ...(deps.onDelivered ? { onFinal: deps.onDelivered } : {}),
     ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
+    afterFinal: (packet, outcome) => notices!.afterFinal(packet, outcome),
   });
+  notices = new MemberNotices({
+    records,
+    contacts,
+    outbox,
+    timing: { delayMs: config.NOTICE_DELAY_MS ?? 180_000, digestIntervalMs: config.NOTICE_DIGEST_INTERVAL_MS ?? 3_600_000 },
+  });
+  const memberNotices = notices;
   const sharer = new Sharer({
     engine,
     contacts,
     outbox,
     policyFor: (gallery) => policyForGallery(gallery, { falseMatchRate: config.MATCH_FALSE_MATCH_RATE, margin: config.MATCH_MARGIN, minFacePx: config.MATCH_MIN_FACE_PX }),
+    notices: records.notices,
+    verifyThreshold: config.ALBUM_VERIFY_THRESHOLD ?? MAX_MATCH_DISTANCE,
+    canAsk: isChatMember,
+    onQuestion: (memberId, sighting) => memberNotices.ask(memberId, sighting),
   });
   return {
     records,
@@ -50,6 +66,7 @@ export async function openTerminal(
     contacts,
     outbox,
     sharer,
+    notices: memberNotices,
     albumPolicy,
     async close() {
       await outbox.stop();

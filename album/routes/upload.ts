@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlbumContext } from '../app.ts';
-import { inspectImage, parseUsername, verifyFaceAgainstAccount } from '../checks.ts';
+import { inspectImage, parseUsername, verifyWithRejections } from '../checks.ts';
+import { accountKey } from '../records.ts';
 import { concurrencyCap, UPLOAD_CONCURRENCY } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
 import { readMultipart } from '../multipart.ts';
@@ -40,10 +41,14 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
     if (await ctx.records.getPhoto(username, sha256)) return reply.code(200).send({ status: 'duplicate', id: sha256 });
 
     const analysis = await ctx.engine.analyze(picture, 'photo').catch(toAlbumError);
-    const verdict = verifyFaceAgainstAccount(analysis, account, ctx.config.ALBUM_VERIFY_THRESHOLD);
+    const verdict = verifyWithRejections(analysis, account, await ctx.rejections.rejections(accountKey(username)), ctx.config.ALBUM_VERIFY_THRESHOLD);
     if (verdict.kind === 'model_mismatch') {
       request.log.warn('account descriptors come from another face model; the owner must register again');
       throw new AlbumError('no_matching_face', 'The account owner must register their face again before photos can be verified.');
+    }
+    if (verdict.kind === 'rejected') {
+      request.log.info({ faces: analysis.faces.length }, 'upload refused: the owner said this face is not them');
+      throw new AlbumError('rejected_by_owner');
     }
     if (verdict.kind === 'no_match') {
       request.log.info({ faces: analysis.faces.length, distance: round(verdict.distance) }, 'upload refused: no matching face');

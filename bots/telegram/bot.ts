@@ -13,6 +13,9 @@ import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand,
 import { sendText, type BotContext } from './context.ts';
 import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
 import { pickImage, sharePhotos } from './photos.ts';
+import { handleNoticeCallback, rememberGroupName, telegramNoticePlatform } from './notices.ts';
+import { NoticeSender } from '../shared/notices.ts';
+import { albumLink } from './context.ts';
 
 export interface TelegramBotOptions {
   config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'TELEGRAM_GROUP_REPLIES' | 'PUBLIC_URL'> &
@@ -144,6 +147,13 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
 
   // Jobs left by a previous run (stopped or crashed before they finished) come first.
   inbox.start();
+  const notices = new NoticeSender({
+    terminal,
+    platform: telegramNoticePlatform(api),
+    albumLink,
+    onError: (error, final) => log.error({ final, err: api.describe(error) }, 'Telegram: notice failed'),
+  });
+  notices.start();
 
   const allowedUpdates = ['message', 'callback_query'] as const;
   let polling: Promise<void> | undefined;
@@ -204,6 +214,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
       await pollingLock?.release();
       // Let running jobs finish for a while; then interrupt their retry waits (they resume at the next start).
       await inbox.stop(options.stopGraceMs ?? 15_000);
+      await notices.stop(options.stopGraceMs ?? 15_000);
     },
   };
 }
@@ -225,6 +236,7 @@ function withParts(job: InboxJob<Job, Message>): Job {
 async function execute(ctx: BotContext, job: Job, inbox: DurableInbox<Job, Message>): Promise<void> {
   switch (job.kind) {
     case 'share':
+      await rememberGroupName(ctx, job.chatId, job.messages);
       return sharePhotos(ctx, job.chatId, job.messages, (key) => inbox.once(key));
     case 'selfie':
       return handleSelfie(ctx, job.message, job.purpose, job.args);
@@ -233,6 +245,7 @@ async function execute(ctx: BotContext, job: Job, inbox: DurableInbox<Job, Messa
     case 'private-photo':
       return void (await sendText(ctx, job.chatId, texts.privatePhoto(ctx.botUsername), { replyTo: job.message.message_id }));
     case 'callback':
+      if (await handleNoticeCallback(ctx, job.query)) return;
       return handleCallback(ctx, job.query);
   }
 }

@@ -7,6 +7,7 @@ import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegra
 import { FileTooBigError, isForbidden } from './api.ts';
 import { albumLink, groupKey, sendText, userKey, type BotContext } from './context.ts';
 import { pickImage, tooBigText } from './photos.ts';
+import { notifyCommand } from '../shared/notices.ts';
 
 export const commandList = [
   { command: 'register', description: 'Join: send with a selfie as the caption (or send a selfie next)' },
@@ -14,6 +15,7 @@ export const commandList = [
   { command: 'album', description: 'Get your private album link (sent to you privately)' },
   { command: 'forget', description: 'Delete your face data here; then, if you want, your album' },
   { command: 'members', description: 'Who receives photos in this group' },
+  { command: 'notify', description: 'How often I tell you about new photos: instant, digest, daily or off' },
   { command: 'help', description: 'How this bot works' },
 ] as const;
 
@@ -182,6 +184,8 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
         if (!parsed.album && (await profilePhotoOf(ctx, from.id))) return void (await reply(`${texts.sendSelfie(displayName(from))}\n${texts.orProfile}`));
       }
       return void (await reply(texts.sendSelfie(displayName(from))));
+    case 'notify':
+      return void (await reply(await notifyCommand(ctx.terminal, userKey(from.id), command.args)));
     case 'members': {
       if (isPrivate) return void (await reply(texts.groupOnly('members')));
       const names = (await ctx.members.list(groupKey(chatId))).map((c) => c.name);

@@ -17,7 +17,7 @@ export interface MatchableFace {
 
 export type FaceMatch =
   | { kind: 'match'; faceIndex: number; memberId: string; distance: number; margin: number }
-  | { kind: 'stranger'; faceIndex: number; reason: 'no_close_member' | 'ambiguous' | 'too_small' | 'taken'; nearestDistance: number };
+  | { kind: 'stranger'; faceIndex: number; reason: 'no_close_member' | 'ambiguous' | 'too_small' | 'taken' | 'not_me'; nearestDistance: number };
 
 interface Candidate {
   face: number;

@@ -4,3 +4,4 @@ export { IMPOSTOR_CALIBRATION, impostorQuantile, MAX_MATCH_DISTANCE, policyForGr
 export { DEFAULT_MATCH_SETTINGS, galleryPopulationShift, policyForGallery } from './policy.ts';
 export { orderStatisticLevel, populationShift } from './population.ts';
 export { cosineDistance, normalize } from './vectors.ts';
+export { applyNegatives, findUnsureFaces, memberThreshold, NOT_ME_MAX_TIGHTENING, NOT_ME_STEP, type Negatives, type UnsureFace } from './negatives.ts';

@@ -7,11 +7,13 @@ import { SqliteDb } from './db.ts';
 import { KvRepository } from './kv.ts';
 import { importLegacyStore, type LegacyImport } from './legacy.ts';
 import { MemberRepository } from './members.ts';
+import { NoticeRepository } from './notices.ts';
 import { PacketRepository } from './packets.ts';
 
 export { accountKey, type Account, type PhotoCursor, type PhotoRecord, type Reference } from './albums.ts';
 export type { Contact, MembersCheck } from './contacts.ts';
 export type { AlbumLink } from './members.ts';
+export { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode, type NoticeTiming, type Sighting } from './notices.ts';
 export { DELIVERY_QUEUE, deliveryJobId, type DeliveryOutcome, type FinalOutcome, type Packet } from './packets.ts';
 
 /**
@@ -25,6 +27,8 @@ export interface Records {
   albums: AlbumRepository;
   kv: KvRepository;
   jobs: JobQueue;
+  /** Notices, sightings and the answers they bring back ("not me", "is this you?"). */
+  notices: NoticeRepository;
   /** Rows changed through this connection so far (tests: "nothing was written"). */
   changes(): number;
   close(): Promise<void>;
@@ -56,6 +60,7 @@ export async function openRecords(url: string, options: { legacy?: LegacyImport;
     albums: new AlbumRepository(db),
     kv: new KvRepository(db),
     jobs,
+    notices: new NoticeRepository(db, jobs),
     changes: () => db.changes(),
     async close() {
       db.close();

@@ -124,4 +124,60 @@ UPDATE contacts SET untrusted_album = 1 WHERE id LIKE 'tg:%' OR id LIKE 'dc:%';
 UPDATE packets SET untrusted = 1 WHERE member_id LIKE 'tg:%' OR member_id LIKE 'dc:%';
 `,
   },
+  {
+    version: 4,
+    name: 'notices, sightings, "not me" and "is this you?"',
+    // Terminal side: which face of which photo went to (or was asked of) which member, what they said, their
+    // batched notices; album side: faces an owner said are not them. Times are milliseconds (BIGINT).
+    sql: `
+CREATE TABLE notice_settings (user_key TEXT PRIMARY KEY, mode TEXT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE TABLE notice_state (user_key TEXT PRIMARY KEY, batch BIGINT NOT NULL DEFAULT 0, last_sent_at BIGINT);
+CREATE TABLE notice_items (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_key TEXT NOT NULL,
+  sighting BIGINT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('photo', 'question')),
+  batch BIGINT,
+  created_at BIGINT NOT NULL,
+  UNIQUE (user_key, sighting, kind)
+);
+CREATE INDEX notice_items_open ON notice_items (user_key, batch);
+CREATE TABLE group_names (grp TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE sightings (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  grp TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('delivered', 'unsure')),
+  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'yes', 'no', 'not_me')),
+  descriptor TEXT NOT NULL,
+  box TEXT NOT NULL,
+  distance REAL NOT NULL,
+  filename TEXT NOT NULL,
+  thumb BLOB NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (grp, member_id, sha256)
+);
+CREATE INDEX sightings_of ON sightings (member_id, sha256);
+CREATE TABLE unsure_pictures (sha256 TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE member_negatives (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  member_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  descriptor TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (member_id, sha256)
+);
+CREATE TABLE account_rejections (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  username_key TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  descriptor TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (username_key, sha256)
+);
+ALTER TABLE album_photos ADD COLUMN group_name TEXT;
+`,
+  },
 ];

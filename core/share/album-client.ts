@@ -175,3 +175,11 @@ export async function getAlbum(album: string, token: string): Promise<{ username
   const body = await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}`, { method: 'GET' });
   return body as never;
 }
+
+/**
+ * "Not me" for a photo in an album (POST /api/albums/:token/photos/:id/not-me): the album removes it and
+ * refuses faces that close to it from then on. Throws AlbumApiError (404 unknown_photo when already gone).
+ */
+export async function reportNotMe(album: string, token: string, photoId: string): Promise<void> {
+  await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/photos/${encodeURIComponent(photoId)}/not-me`, { method: 'POST' });
+}

@@ -14,6 +14,9 @@ export interface OutboxOptions {
   now?: () => number;
   /** Called once per packet when its delivery ends here (delivered or refused). */
   onFinal?: (packet: Packet, outcome: DeliveryOutcome) => void;
+  /** Awaited once per packet when its delivery ends here, before the attempt returns (notices); errors are passed to onFinalError. */
+  afterFinal?: (packet: Packet, outcome: FinalOutcome) => Promise<void>;
+  onFinalError?: (error: unknown) => void;
   terminal?: string;
   /** How long a delivery may run before another process may take it over (ms). */
   leaseMs?: number;
@@ -32,7 +35,7 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
  * content addressing makes a resend after a lost answer or a dead worker a duplicate, never a second copy.
  */
 export class Outbox {
-  readonly #o: Required<Omit<OutboxOptions, 'onFinal' | 'terminal'>> & Pick<OutboxOptions, 'onFinal' | 'terminal'>;
+  readonly #o: Required<Omit<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError'>> & Pick<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError'>;
   readonly #owner = newWorkerId();
   readonly #inFlight = new Map<string, Promise<DeliveryOutcome>>();
   #worker: JobWorker<{ packetId: string }> | undefined;
@@ -175,6 +178,7 @@ export class Outbox {
   async #finish(packet: Packet, outcome: FinalOutcome, owner: string): Promise<DeliveryOutcome> {
     await this.#o.records.packets.finish(packet.id, outcome, owner);
     this.#o.onFinal?.(packet, outcome);
+    if (this.#o.afterFinal) await this.#o.afterFinal(packet, outcome).catch((error: unknown) => this.#o.onFinalError?.(error));
     return outcome;
   }
 }

@@ -1,7 +1,9 @@
 import type { ContactBook } from '../contacts/index.ts';
 import type { Box, FaceEngine } from '../faces/index.ts';
-import { matchFaces, type FaceMatch, type Gallery, type MatchPolicy } from '../match/index.ts';
+import { applyNegatives, findUnsureFaces, matchFaces, type FaceMatch, type Gallery, type MatchPolicy } from '../match/index.ts';
+import type { Records } from '../records/index.ts';
 import type { DeliveryOutcome, Outbox } from './outbox.ts';
+import { faceCrop, photoThumbnail } from './thumbs.ts';
 
 export interface Delivery {
   memberId: string;
@@ -22,6 +24,21 @@ export interface ShareReport {
   /** One entry per face, in detection order. */
   matches: FaceMatch[];
   deliveries: Delivery[];
+  /**
+   * Near misses not delivered: beyond the member's threshold, within the album's verification threshold,
+   * margin holding ("is this you?"). `sighting` names the stored question (when the terminal keeps them).
+   */
+  unsure: UnsureDelivery[];
+}
+
+export interface UnsureDelivery {
+  faceIndex: number;
+  memberId: string;
+  name: string;
+  distance: number;
+  sighting?: number;
+  /** True the first time this (photo, member) was found unsure: a question is asked at most once. */
+  firstTime: boolean;
 }
 
 export interface SharerOptions {
@@ -30,6 +47,15 @@ export interface SharerOptions {
   outbox: Outbox;
   /** The matching policy for a group's gallery (its threshold follows the group's size). */
   policyFor: (gallery: Gallery) => MatchPolicy;
+  /** Sightings and negatives ("not me"); without it no face is remembered and nothing is asked. */
+  notices?: Records['notices'];
+  /** The album's verification threshold (ALBUM_VERIFY_THRESHOLD): how far "is this you?" reaches. */
+  verifyThreshold?: number;
+  /** Whether a member can be asked privately (a chat user); others' near misses are only reported. */
+  canAsk?: (memberId: string) => boolean;
+  /** Called for each new question (after it is stored), e.g. to queue it in the member's notice. */
+  onQuestion?: (memberId: string, sighting: number) => Promise<void>;
+  now?: () => number;
 }
 
 /**
@@ -41,11 +67,45 @@ export class Sharer {
   constructor(private readonly options: SharerOptions) {}
 
   async share(picture: Uint8Array, context: { group: string; filename?: string }): Promise<ShareReport> {
-    const { engine, contacts, outbox, policyFor } = this.options;
+    const { engine, contacts, outbox, policyFor, notices } = this.options;
+    const now = this.options.now ?? Date.now;
     const analysis = await engine.analyze(picture, 'photo');
     const { contacts: members, gallery } = await contacts.gallery(context.group);
-    const matches = gallery.size === 0 ? analysis.faces.map((_, faceIndex) => ({ kind: 'stranger' as const, faceIndex, reason: 'no_close_member' as const, nearestDistance: Infinity })) : matchFaces(analysis.faces, gallery, policyFor(gallery));
+    let matches: FaceMatch[] = gallery.size === 0 ? analysis.faces.map((_, faceIndex) => ({ kind: 'stranger' as const, faceIndex, reason: 'no_close_member' as const, nearestDistance: Infinity })) : matchFaces(analysis.faces, gallery, policyFor(gallery));
+    let unsureFaces: ReturnType<typeof findUnsureFaces> = [];
+    if (gallery.size > 0) {
+      const policy = policyFor(gallery);
+      const negatives = notices ? await notices.negatives(gallery.memberIds) : new Map<string, number[][]>();
+      matches = applyNegatives(analysis.faces, matches, negatives, policy.threshold);
+      if (this.options.verifyThreshold !== undefined) unsureFaces = findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives);
+    }
     const matched = matches.flatMap((m) => (m.kind === 'match' ? [m] : []));
+    const filename = context.filename ?? `${analysis.sha256.slice(0, 16)}.jpg`;
+    // What went to whom is remembered, so a member's "not me" can name the face that matched.
+    if (notices && matched.length > 0) {
+      const thumb = await photoThumbnail(picture);
+      for (const m of matched) {
+        const face = analysis.faces[m.faceIndex]!;
+        await notices.recordSighting({ group: context.group, memberId: m.memberId, sha256: analysis.sha256, kind: 'delivered', descriptor: face.descriptor, box: face.box, distance: m.distance, filename, thumb, createdAt: now() });
+      }
+    }
+    const unsure: UnsureDelivery[] = [];
+    for (const u of unsureFaces) {
+      const member = members.find((c) => c.id === u.memberId)!;
+      const entry: UnsureDelivery = { faceIndex: u.faceIndex, memberId: u.memberId, name: member.name, distance: u.distance, firstTime: true };
+      if (notices) {
+        const face = analysis.faces[u.faceIndex]!;
+        const thumb = await faceCrop(picture, face.box);
+        const { sighting, created } = await notices.recordSighting(
+          { group: context.group, memberId: u.memberId, sha256: analysis.sha256, kind: 'unsure', descriptor: face.descriptor, box: face.box, distance: u.distance, filename, thumb, createdAt: now() },
+          picture,
+        );
+        entry.sighting = sighting.seq;
+        entry.firstTime = created && sighting.kind === 'unsure';
+        if (entry.firstTime && (this.options.canAsk?.(u.memberId) ?? false)) await this.options.onQuestion?.(u.memberId, sighting.seq);
+      }
+      unsure.push(entry);
+    }
     // Queue every packet before trying any: a crash mid-way still delivers the rest on restart.
     const queued = [];
     for (const m of matched) {
@@ -71,6 +131,6 @@ export class Sharer {
         outcome: await outbox.attempt(packet.id),
       })),
     );
-    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries };
+    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries, unsure };
   }
 }

@@ -108,7 +108,7 @@ describe('Telegram bot', () => {
   it('starts with getMe, setMyCommands and long polling', async () => {
     expect(bot.username).toBe(BOT_USERNAME);
     const commands = fake.ok('setMyCommands')[0]?.params.commands as Array<{ command: string }>;
-    expect(commands.map((c) => c.command)).toEqual(['register', 'addface', 'album', 'forget', 'members', 'help']);
+    expect(commands.map((c) => c.command)).toEqual(['register', 'addface', 'album', 'forget', 'members', 'notify', 'help']);
     await fake.waitFor(() => fake.waitingPolls > 0, 'a long-polling getUpdates');
   });
 

@@ -217,6 +217,21 @@ export class FakeTelegramApi {
       });
   }
 
+  /** Photos the bot sent to a chat (successful sendPhoto calls): caption, the uploaded bytes, the inline buttons. */
+  photosTo(chatId: number): Array<{ caption: string; photo: Uint8Array | undefined; buttons: Array<{ text: string; callback_data?: string; url?: string }>; params: Json }> {
+    return this.ok('sendPhoto')
+      .filter((c) => Number(c.params.chat_id) === chatId)
+      .map((c) => {
+        const markup = c.params.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data?: string; url?: string }>> } | undefined;
+        return {
+          caption: String(c.params.caption ?? ''),
+          photo: c.params.photo instanceof Uint8Array ? c.params.photo : undefined,
+          buttons: (markup?.inline_keyboard ?? []).flat(),
+          params: c.params,
+        };
+      });
+  }
+
   /** Polls `check` until it returns a value other than undefined/false, or throws after the deadline. */
   async waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -236,8 +251,12 @@ export class FakeTelegramApi {
     if (req.method === 'GET' && url.pathname.startsWith(filePrefix)) return this.serveFile(decodeURIComponent(url.pathname.slice(filePrefix.length)), res);
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
     if (!match) return void res.writeHead(404).end('not found');
-    const body = await readBody(req);
-    const params: Json = { ...Object.fromEntries(url.searchParams), ...parseBody(req.headers['content-type'], body) };
+    const raw = await readRawBody(req);
+    const contentType = req.headers['content-type'];
+    const params: Json = {
+      ...Object.fromEntries(url.searchParams),
+      ...(contentType?.includes('multipart/form-data') ? await parseMultipart(contentType, raw) : parseBody(contentType, raw.toString('utf8'))),
+    };
     const method = match[2]!;
     const send = (status: number, payload: Json, result?: unknown) => {
       this.calls.push({ method, params, status, at: Date.now(), ...(result !== undefined ? { result } : {}) });
@@ -279,6 +298,12 @@ export class FakeTelegramApi {
         if (chatId > 0 && !this.openedBy.has(chatId)) return { error: { error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" } };
         const chat: TgChat = chatId > 0 ? { id: chatId, type: 'private' } : { id: chatId, type: 'supergroup' };
         return { ok: { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, text: params.text, from: { id: Number(this.token.split(':')[0]), is_bot: true, first_name: 'facedrop', username: BOT_USERNAME } } };
+      }
+      case 'sendPhoto': {
+        const chatId = Number(params.chat_id);
+        if (chatId > 0 && !this.openedBy.has(chatId)) return { error: { error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" } };
+        const chat: TgChat = chatId > 0 ? { id: chatId, type: 'private' } : { id: chatId, type: 'supergroup' };
+        return { ok: { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, caption: params.caption, photo: [{ file_id: randomUUID(), file_unique_id: randomUUID().slice(0, 8), width: 320, height: 240 }] } };
       }
       case 'editMessageText':
         return { ok: { message_id: Number(params.message_id), date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'supergroup' }, text: params.text } };
@@ -355,7 +380,32 @@ function commandEntities(text: string): Json[] | undefined {
   return m ? [{ type: 'bot_command', offset: 0, length: m[0].length }] : undefined;
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readRawBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** sendPhoto with an uploaded file: text fields as they are (JSON ones parsed), files as their bytes. */
+async function parseMultipart(contentType: string, raw: Buffer): Promise<Json> {
+  const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+  const out: Json = {};
+  for (const [key, value] of form.entries()) {
+    if (typeof value === 'string') {
+      try {
+        out[key] = /^[[{]/.test(value) ? (JSON.parse(value) as unknown) : value;
+      } catch {
+        out[key] = value;
+      }
+    } else out[key] = new Uint8Array(await value.arrayBuffer());
+  }
+  return out;
+}
+
+export function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -1,0 +1,186 @@
+// Private notices, shared by both bots: a durable job per member and batch (core/records/notices.ts) is
+// turned into one private message (a contact sheet of the new photos, their count and groups, the album
+// link, a "not me" button per photo) and one "is this you?" message per question. The platform adapters only
+// send; wording and answers live here, so the two bots cannot drift apart.
+import type { Job } from '../../core/jobs/queue.ts';
+import { JobWorker } from '../../core/jobs/worker.ts';
+import { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode } from '../../core/records/index.ts';
+import { contactSheet } from '../../core/share/index.ts';
+import type { Terminal } from '../../core/terminal.ts';
+
+export interface NoticeButton {
+  label: string;
+  /** Short enough for Telegram's 64-byte callback_data and Discord's custom_id: `nm:<n>`, `yes:<n>`, `no:<n>`. */
+  data: string;
+}
+
+/** One private message: a picture, its text, rows of buttons. */
+export interface PrivateMessage {
+  image: Buffer;
+  imageName: string;
+  text: string;
+  buttons: NoticeButton[][];
+}
+
+export interface NoticePlatform {
+  /** The user-key prefix of this platform's members ("tg", "dc"). */
+  prefix: string;
+  /** Sends privately; 'unreachable' when the member never opened a private chat (or closed it): not retried. */
+  send(userKey: string, message: PrivateMessage): Promise<'sent' | 'unreachable'>;
+}
+
+/** A notice's "not me" buttons: one per photo, numbered as on the contact sheet; past this, only the album link. */
+const MAX_NOT_ME_BUTTONS = 12;
+
+export const noticeTexts = {
+  photos: (count: number, groups: string[], link: string | undefined) =>
+    [
+      `📸 ${count === 1 ? 'A new photo' : `${count} new photos`} of you from ${joinNames(groups)}.`,
+      link ? `Your album: ${link}` : 'They are in your album.',
+      count === 1 ? 'Not you? Press "Not me" and it leaves your album.' : 'Not you on one of them? Press "Not me" with its number and it leaves your album.',
+      'Change how often I tell you: /notify instant, digest, daily or off.',
+    ].join('\n'),
+  question: (group: string) => `🤔 Is this you? A photo posted in ${group} may show you, but I am not sure. If it is you, it goes to your album; if not, I remember.`,
+  notify: (mode: NoticeMode) =>
+    ({
+      instant: 'I tell you about new photos of you as soon as they reach your album.',
+      digest: 'I tell you about new photos of you a few minutes after the first, then at most once an hour.',
+      daily: 'I tell you about new photos of you at most once a day.',
+      off: 'I no longer tell you about new photos, and I ask you nothing. Your photos still reach your album.',
+    })[mode],
+  notifyUsage: (mode: NoticeMode) => `Now: ${mode}. Send /notify instant, /notify digest, /notify daily or /notify off.`,
+  notMe: {
+    removed: 'Removed from your album. I will not send you that face again.',
+    recorded: 'Noted: I will not send you that face again. Remove the photo from your own album server yourself.',
+    album_unreachable: 'Noted: I will not send you that face again. Your album server did not answer, so delete the photo there yourself.',
+    already: 'Already done.',
+    not_yours: 'This button is for the member the photo was sent to.',
+  },
+  answer: {
+    delivered: '✅ Thanks! It is in your album.',
+    queued: '✅ Thanks! It is on its way to your album.',
+    refused: 'Your album did not accept it (it did not find your face in it).',
+    no: 'Thanks, noted: I will not send you that face.',
+    already: 'Already answered.',
+    not_yours: 'This question is for someone else.',
+    gone: 'That photo is no longer here.',
+  },
+};
+
+function joinNames(names: string[]): string {
+  if (names.length <= 1) return names[0] ?? 'your group';
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+}
+
+/** `/notify [instant|digest|daily|off]`: the answer text. */
+export async function notifyCommand(terminal: Terminal, userKey: string, args: string): Promise<string> {
+  const wanted = args.trim().toLowerCase();
+  if ((NOTICE_MODES as readonly string[]).includes(wanted)) {
+    await terminal.records.notices.setMode(userKey, wanted as NoticeMode);
+    return noticeTexts.notify(wanted as NoticeMode);
+  }
+  return noticeTexts.notifyUsage(await terminal.records.notices.mode(userKey));
+}
+
+/** A notice button pressed by `userKey`; undefined when the data is not a notice button's. */
+export async function noticeButton(terminal: Terminal, userKey: string, data: string): Promise<string | undefined> {
+  const m = /^(nm|yes|no):(\d{1,15})$/.exec(data);
+  if (!m) return undefined;
+  const seq = Number(m[2]);
+  if (m[1] === 'nm') return noticeTexts.notMe[await terminal.notices.notMe(seq, userKey)];
+  const result = await terminal.notices.answer(seq, userKey, m[1] === 'yes');
+  return noticeTexts.answer[result.kind];
+}
+
+/** The group's name as the bot saw it (falls back to "your group"). */
+async function groupNames(terminal: Terminal, items: NoticeItem[]): Promise<string[]> {
+  const names: string[] = [];
+  for (const group of new Set(items.map((i) => i.sighting.group))) names.push((await terminal.records.notices.groupName(group)) ?? 'your group');
+  return [...new Set(names)];
+}
+
+/** The messages of one batch: the photos' notice first, then each question. */
+export async function composeNotice(terminal: Terminal, userKey: string, items: NoticeItem[], albumLink: (album: string, token: string) => string): Promise<PrivateMessage[]> {
+  const out: PrivateMessage[] = [];
+  // A photo the member already said is not them is left out.
+  const photos = items.filter((i) => i.kind === 'photo' && i.sighting.state !== 'not_me');
+  if (photos.length > 0) {
+    const link = await terminal.records.members.link(userKey);
+    const sheet = photos.length === 1 ? photos[0]!.sighting.thumb : await contactSheet(photos.map((p) => p.sighting.thumb));
+    const buttons = photos.slice(0, MAX_NOT_ME_BUTTONS).map((p, i) => ({ label: photos.length === 1 ? '🙅 Not me' : `🙅 Not me: ${i + 1}`, data: `nm:${p.sighting.seq}` }));
+    const rows: NoticeButton[][] = [];
+    for (let i = 0; i < buttons.length; i += 4) rows.push(buttons.slice(i, i + 4));
+    out.push({
+      image: sheet,
+      imageName: 'new-photos.jpg',
+      text: noticeTexts.photos(photos.length, await groupNames(terminal, photos), link?.token ? albumLink(link.album, link.token) : undefined),
+      buttons: rows,
+    });
+  }
+  for (const q of items.filter((i) => i.kind === 'question' && i.sighting.state === 'open')) {
+    const [group = 'your group'] = await groupNames(terminal, [q]);
+    out.push({
+      image: q.sighting.thumb,
+      imageName: 'is-this-you.jpg',
+      text: noticeTexts.question(group),
+      buttons: [[{ label: '✅ Yes, it is me', data: `yes:${q.sighting.seq}` }, { label: '🙅 No', data: `no:${q.sighting.seq}` }]],
+    });
+  }
+  return out;
+}
+
+/**
+ * Runs the notice jobs of one platform's members: each batch is taken once (a job run again after a crash
+ * sends the same batch), composed and sent privately. A member who never opened a private chat is skipped:
+ * nothing is retried, nothing fails.
+ */
+export class NoticeSender {
+  readonly #worker: JobWorker<{ userKey: string; batch: number }>;
+
+  constructor(
+    private readonly o: {
+      terminal: Terminal;
+      platform: NoticePlatform;
+      albumLink: (album: string, token: string) => string;
+      onError: (error: unknown, final: boolean) => void;
+      onUnreachable?: (userKey: string) => void;
+      pollMs?: number;
+    },
+  ) {
+    this.#worker = new JobWorker({
+      jobs: o.terminal.records.jobs,
+      queue: noticeQueue(`${o.platform.prefix}:`),
+      concurrency: 2,
+      pollMs: o.pollMs ?? 1000,
+      maxAttempts: 6,
+      run: (job) => this.#run(job),
+      onError: (_job, error, final) => o.onError(error, final),
+    });
+  }
+
+  start(): void {
+    this.#worker.start();
+  }
+
+  stop(graceMs = 5000): Promise<void> {
+    return this.#worker.stop(graceMs);
+  }
+
+  async #run(job: Job<{ userKey: string; batch: number }>): Promise<void> {
+    const { userKey, batch } = job.payload;
+    const { terminal, platform } = this.o;
+    const items = await terminal.records.notices.takeBatch(userKey, batch);
+    // The mode may have changed to off after the items were queued.
+    if ((await terminal.records.notices.mode(userKey)) !== 'off') {
+      const messages = await composeNotice(terminal, userKey, items, this.o.albumLink);
+      // Sent in order; a retry after a partial send may repeat the first message (less harmful than losing one).
+      for (const message of messages) {
+        if ((await platform.send(userKey, message)) === 'unreachable') {
+          this.o.onUnreachable?.(userKey);
+          break;
+        }
+      }
+    }
+    await terminal.records.notices.dropBatch(userKey, batch);
+  }
+}

@@ -1,0 +1,97 @@
+// Members hear about their photos and answer back: batched private notices, "not me", "is this you?".
+// Chat-agnostic: the bots send what is queued here (bots/shared/notices.ts) and bring the answers back.
+import type { ContactBook } from '../contacts/index.ts';
+import type { FinalOutcome, NoticeTiming, Packet, Records } from '../records/index.ts';
+import { AlbumApiError, AlbumHttpError, reportNotMe } from './album-client.ts';
+import type { DeliveryOutcome, Outbox } from './outbox.ts';
+
+/** The album's answer to a face its owner said is not them (album/README.md). */
+export const REJECTED_BY_OWNER = 'rejected_by_owner';
+
+/** Defaults: one notice a few minutes after the first new photo, then at most one an hour. */
+export const DEFAULT_NOTICE_TIMING = { delayMs: 3 * 60_000, digestIntervalMs: 3_600_000 } as const satisfies NoticeTiming;
+
+/** Chat users have platform-qualified keys ("tg:123", "dc:456"): they can be told and asked privately. */
+export const isChatMember = (memberId: string) => /^[a-z]+:[^:]/.test(memberId);
+
+export type NotMeResult = 'removed' | 'recorded' | 'album_unreachable' | 'already' | 'not_yours';
+export type AnswerResult = { kind: 'delivered' | 'refused' | 'queued'; outcome: DeliveryOutcome } | { kind: 'no' | 'already' | 'not_yours' | 'gone' };
+
+export class MemberNotices {
+  constructor(
+    private readonly o: { records: Records; contacts: ContactBook; outbox: Outbox; timing: NoticeTiming; now?: () => number },
+  ) {}
+
+  get #now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  /**
+   * After a packet's delivery ended: a photo that reached a chat member's album joins their next notice; an
+   * album's "rejected by its owner" makes the face a negative example here too, so it is not sent again.
+   */
+  async afterFinal(packet: Packet, outcome: FinalOutcome): Promise<void> {
+    if (!packet.memberId || packet.group === undefined) return;
+    const notices = this.o.records.notices;
+    const sighting = await notices.findSighting(packet.group, packet.memberId, packet.sha256);
+    if (!sighting) return;
+    if (outcome.kind === 'delivered' && sighting.kind === 'delivered' && isChatMember(packet.memberId)) {
+      await notices.addNoticeItem(packet.memberId, sighting.seq, 'photo', this.o.timing, this.#now);
+    }
+    if (outcome.kind === 'refused' && outcome.code === REJECTED_BY_OWNER) await notices.answer(sighting.seq, 'not_me', 'album', this.#now);
+  }
+
+  /** Queues "is this you?" in the member's next notice (none for `/notify off`). */
+  async ask(memberId: string, sighting: number): Promise<void> {
+    await this.o.records.notices.addNoticeItem(memberId, sighting, 'question', this.o.timing, this.#now);
+  }
+
+  /**
+   * "Not me" from a notice: the face becomes a negative example of the member, and the photo leaves their
+   * album when this terminal holds its link (the album then refuses faces that close to it too).
+   */
+  async notMe(sightingSeq: number, memberId: string): Promise<NotMeResult> {
+    const { notices, members } = this.o.records;
+    const sighting = await notices.sighting(sightingSeq);
+    if (!sighting || sighting.memberId !== memberId) return 'not_yours';
+    if (!(await notices.answer(sightingSeq, 'not_me', 'notice', this.#now))) return 'already';
+    const link = await members.link(memberId);
+    if (!link?.token) return 'recorded';
+    try {
+      await reportNotMe(link.album, link.token, sighting.sha256);
+      return 'removed';
+    } catch (error) {
+      if (error instanceof AlbumApiError && error.status === 404) return 'removed';
+      if (error instanceof AlbumApiError || error instanceof AlbumHttpError) return 'album_unreachable';
+      throw error;
+    }
+  }
+
+  /** The answer to "is this you?": yes delivers the photo through the album's normal check; no records a negative. */
+  async answer(sightingSeq: number, memberId: string, yes: boolean): Promise<AnswerResult> {
+    const { notices } = this.o.records;
+    const sighting = await notices.sighting(sightingSeq);
+    if (!sighting || sighting.memberId !== memberId || sighting.kind !== 'unsure') return { kind: 'not_yours' };
+    if (!yes) {
+      const first = await notices.answer(sightingSeq, 'no', 'question', this.#now);
+      await notices.dropUnsurePicture(sighting.sha256);
+      return { kind: first ? 'no' : 'already' };
+    }
+    const member = await this.o.contacts.get(sighting.group, memberId);
+    const picture = await notices.unsurePicture(sighting.sha256);
+    if (!member || !picture) return { kind: 'gone' };
+    if (!(await notices.answer(sightingSeq, 'yes', 'question', this.#now))) return { kind: 'already' };
+    const packet = await this.o.outbox.enqueue({
+      album: member.album,
+      username: member.username,
+      picture,
+      filename: sighting.filename,
+      group: sighting.group,
+      memberId,
+      ...(member.untrustedAlbum ? { untrusted: true } : {}),
+    });
+    await notices.dropUnsurePicture(sighting.sha256);
+    const outcome = await this.o.outbox.attempt(packet.id);
+    return { kind: outcome.kind === 'duplicate' ? 'delivered' : outcome.kind, outcome };
+  }
+}
