@@ -10,6 +10,8 @@ import { createContext } from './context.ts';
 import { DurableInbox } from '../shared/inbox.ts';
 import { onMessage, shareMessagePhotos, type MessageJob } from './photos.ts';
 import { describeError, redact, type BotLog } from './safe-log.ts';
+import { NoticeSender } from '../shared/notices.ts';
+import { discordNoticePlatform } from './notices.ts';
 
 export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'> &
   Partial<Pick<Config, 'DISCORD_GROUP_SCOPE'>>;
@@ -46,7 +48,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     run: (job) => shareMessagePhotos(job.payload, ctx, current!),
     onError: (job, error, final) => log.error({ messageId: job.payload.messageId, final, err: describeError(error, secrets) }, 'Discord photo job failed'),
   });
-  const ctx = createContext({ members, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
+  const ctx = createContext({ members, terminal, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
   const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
 
   function wire(client: Client): void {
@@ -105,6 +107,13 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
   current = ready;
   // Photos stored by an earlier run (stopped or crashed before they were shared) go first.
   inbox.start();
+  const notices = new NoticeSender({
+    terminal,
+    platform: discordNoticePlatform(() => ready),
+    albumLink: (album, albumToken) => `${album.replace(/\/+$/, '')}/a/${encodeURIComponent(albumToken)}`,
+    onError: (error, final) => log.error({ final, err: describeError(error, secrets) }, 'Discord notice failed'),
+  });
+  notices.start();
 
   try {
     // With DISCORD_GUILD_ID the commands appear at once in that server; global ones can take a while.
@@ -126,6 +135,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
         // jobs still running after the grace time are interrupted and run at the next start.
         await Promise.race([ctx.idle(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
         await inbox.stop(0);
+        await notices.stop(5000);
         await ready.destroy();
       })();
       return stopping;

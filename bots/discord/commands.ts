@@ -15,6 +15,8 @@ import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/sha
 import { groupOfChannel, type BotContext } from './context.ts';
 import { DownloadError, downloadAttachment } from './download.ts';
 import { joinNames } from './photos.ts';
+import { answerNoticeButton } from './notices.ts';
+import { notifyCommand } from '../shared/notices.ts';
 
 const guildOnly = InteractionContextType.Guild;
 
@@ -40,6 +42,17 @@ export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody
     .setContexts(guildOnly)
     .addBooleanOption((o) => o.setName('delete_album').setDescription('Also delete your album and every photo in it'))
     .toJSON(),
+  new SlashCommandBuilder()
+    .setName('notify')
+    .setDescription('How often I tell you (by DM) about new photos of you')
+    .setContexts(guildOnly)
+    .addStringOption((o) =>
+      o
+        .setName('mode')
+        .setDescription('instant, digest (default: a few minutes after the first, then hourly), daily, or off')
+        .addChoices({ name: 'instant', value: 'instant' }, { name: 'digest', value: 'digest' }, { name: 'daily', value: 'daily' }, { name: 'off', value: 'off' }),
+    )
+    .toJSON(),
   new SlashCommandBuilder().setName('members').setDescription('Who is registered in this channel').setContexts(guildOnly).toJSON(),
   new SlashCommandBuilder().setName('help').setDescription('What facedrop does and how to use it').setContexts(guildOnly).toJSON(),
 ];
@@ -51,6 +64,7 @@ const HELP = [
   '• `/album` shows your album link again (only to you).',
   '• `/forget` removes your face data from this channel; add `delete_album:True` to delete your album too.',
   '• `/members` lists who is registered here.',
+  '• `/notify mode:` how often I tell you by DM about new photos of you: instant, digest, daily or off.',
   'Photos are matched by face; nobody else ever sees your album link.',
 ].join('\n');
 
@@ -128,6 +142,11 @@ const handlers: Record<string, Handler> = {
   async help() {
     return HELP;
   },
+
+  async notify(interaction, ctx) {
+    if (!ctx.terminal) return 'Notices are not available here.';
+    return notifyCommand(ctx.terminal, userKeyOf(interaction), interaction.options.getString('mode') ?? '');
+  },
 };
 
 /** A refusal the member can act on, or undefined for an unexpected error. */
@@ -145,6 +164,10 @@ function explain(error: unknown): string | undefined {
 
 /** Called for every INTERACTION_CREATE: acknowledges within Discord's 3 s, then does the work. */
 export function onInteraction(interaction: Interaction, ctx: BotContext): void {
+  if (interaction.isButton() && ctx.terminal) {
+    if (ctx.firstTime(`interaction:${interaction.id}`)) ctx.track(answerNoticeButton(interaction, ctx.terminal, ctx));
+    return;
+  }
   if (!interaction.isChatInputCommand()) return;
   const handler = handlers[interaction.commandName];
   if (!handler || !ctx.firstTime(`interaction:${interaction.id}`)) return;

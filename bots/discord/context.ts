@@ -3,6 +3,7 @@
 import type { Channel } from 'discord.js';
 import type PQueue from 'p-queue';
 import type { Members } from '../../core/members.ts';
+import type { Terminal } from '../../core/terminal.ts';
 import type { Sharer } from '../../core/share/index.ts';
 import type { DurableInbox } from '../shared/inbox.ts';
 import type { MessageJob } from './photos.ts';
@@ -10,6 +11,8 @@ import { describeError, type BotLog } from './safe-log.ts';
 
 export interface BotContext {
   members: Members;
+  /** The terminal: notices, "not me", "is this you?" (bots/shared/notices.ts). */
+  terminal?: Terminal;
   sharer: Sharer;
   log: BotLog;
   /** Photos posted in channels, as durable jobs. */
@@ -47,6 +50,7 @@ export function groupOfChannel(channel: Channel | null | undefined, fallbackChan
 
 export function createContext(options: {
   members: Members;
+  terminal?: Terminal;
   sharer: Sharer;
   log: BotLog;
   faceQueue: PQueue;
@@ -64,6 +68,7 @@ export function createContext(options: {
   const describe = (error: unknown) => describeError(error, secrets);
   return {
     members: options.members,
+    ...(options.terminal ? { terminal: options.terminal } : {}),
     sharer: options.sharer,
     log,
     faceQueue: options.faceQueue,

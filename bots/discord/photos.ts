@@ -6,6 +6,7 @@ import { ImageError } from '../../core/faces/index.ts';
 import { newSelfieNeeded } from '../../core/members.ts';
 import { groupOfChannel, type BotContext } from './context.ts';
 import { downloadAttachment } from './download.ts';
+import { rememberChannelName } from './notices.ts';
 
 // The formats the face engine decodes (core/faces/decode.ts).
 const IMAGE_NAME = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
@@ -41,6 +42,7 @@ export function onMessage(message: Message, ctx: BotContext): void {
 /** Shares each image of one message, then acknowledges the message once. One bad image never stops the rest. */
 export async function shareMessagePhotos(job: MessageJob, ctx: BotContext, client: Client): Promise<void> {
   const { group } = job;
+  await rememberChannelName(ctx.terminal, client, group, job.channelId);
   const recipients = new Map<string, string>();
   for (const image of job.attachments) {
     const where = { messageId: job.messageId, channelId: job.channelId, attachmentId: image.id };

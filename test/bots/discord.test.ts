@@ -146,7 +146,7 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 9) | (1 << 15));
     expect(accepted[0]!.query).toBe('v=10&encoding=json');
     expect(bot.messageContent).toBe(true);
-    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'forget', 'help', 'members', 'register']);
+    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'forget', 'help', 'members', 'notify', 'register']);
     expect(fake.rest.commands.has('global')).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 // One fake Discord: REST + CDN + gateway wired together, one guild with text channels, and helpers a
 // test uses to act as chat members (post a message with photos, run a slash command).
 import { FakeDiscordGateway } from './discord-gateway.ts';
-import { chatInputInteraction, guild, member, message, OptionType, snowflake, textChannel, user, type CommandOption, type FakeInteraction, type FakeMessage, type FakeUser } from './discord-payloads.ts';
+import { buttonInteraction, chatInputInteraction, guild, member, message, OptionType, snowflake, textChannel, user, type CommandOption, type FakeInteraction, type FakeMessage, type FakeUser } from './discord-payloads.ts';
 import { FakeDiscordRest, type InteractionState } from './discord-rest.ts';
 
 export { OptionType } from './discord-payloads.ts';
@@ -30,6 +30,8 @@ export interface FakeDiscord {
   /** INTERACTION_CREATE for a slash command; options' attachment values are filled from `files`. */
   command(channelName: string, by: FakeUser, name: string, options?: Record<string, string | boolean | FakeFile>): FakeInteraction;
   answer(interaction: FakeInteraction): InteractionState;
+  /** A user presses a button of a message the bot sent them by DM; returns the interaction's state. */
+  pressButton(by: FakeUser, dmMessage: FakeMessage, customId: string): InteractionState;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,13 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
       rest.interactions.set(interaction.token, { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: [], followups: [] });
       gateway.dispatch('INTERACTION_CREATE', interaction);
       return interaction;
+    },
+    pressButton(by, dmMessage, customId) {
+      const interaction = buttonInteraction({ applicationId, channelId: dmMessage.channel_id, user: by, customId, message: dmMessage });
+      const state: InteractionState = { id: interaction.id, token: interaction.token, channelId: dmMessage.channel_id, callbacks: [], edits: [], followups: [] };
+      rest.interactions.set(interaction.token, state);
+      gateway.dispatch('INTERACTION_CREATE', interaction);
+      return state;
     },
     answer(interaction) {
       const state = rest.interactions.get(interaction.token);

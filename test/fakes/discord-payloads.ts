@@ -165,3 +165,30 @@ export function chatInputInteraction(input: {
 }
 
 export type FakeInteraction = ReturnType<typeof chatInputInteraction>;
+
+/** A DM channel as POST /users/@me/channels returns it. */
+export function dmChannel(id: string, recipient: Pick<FakeUser, 'id'> & Partial<FakeUser>) {
+  return { id, type: 1, last_message_id: null, recipients: [{ username: 'member', global_name: null, discriminator: '0', avatar: null, ...recipient }] };
+}
+
+/** INTERACTION_CREATE for a button pressed on a message in a DM (type 3, component type 2). */
+export function buttonInteraction(input: { applicationId: string; channelId: string; user: FakeUser; customId: string; message: FakeMessage }) {
+  return {
+    id: snowflake(),
+    application_id: input.applicationId,
+    type: 3,
+    token: `aW50ZXJhY3Rpb24${randomToken(48)}`,
+    version: 1,
+    data: { custom_id: input.customId, component_type: 2 },
+    channel_id: input.channelId,
+    channel: { id: input.channelId, type: 1, last_message_id: null, recipients: [input.user] },
+    user: input.user,
+    message: input.message,
+    app_permissions: '2248473465835073',
+    locale: 'en-US',
+    entitlements: [],
+    authorizing_integration_owners: { '1': input.user.id },
+    context: 1,
+    attachment_size_limit: 26214400,
+  };
+}

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { message, snowflake, type FakeAttachment, type FakeMessage, type FakeUser } from './discord-payloads.ts';
+import { dmChannel, message, snowflake, type FakeAttachment, type FakeMessage, type FakeUser } from './discord-payloads.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -59,6 +59,11 @@ export class FakeDiscordRest {
   readonly commands = new Map<string, Array<{ name: string }>>();
   /** Attachment downloads, by attachment id: [with a valid signature, without]. */
   readonly downloads = new Map<string, { ok: number; refused: number }>();
+  /** DM channels the bot opened, by user id; users who do not accept DMs from the bot (50007). */
+  readonly dmChannels = new Map<string, string>();
+  readonly dmClosed = new Set<string>();
+  /** Files and components the bot sent with each message, by message id. */
+  readonly uploads = new Map<string, { files: Uint8Array[]; components: unknown[] }>();
   /** Called for each message the bot creates (the fake gateway echoes it as MESSAGE_CREATE). */
   onMessageCreated: ((m: FakeMessage) => void) | undefined;
 
@@ -124,7 +129,15 @@ export class FakeDiscordRest {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     let body: unknown = raw;
+    let files: Uint8Array[] = [];
     if ((req.headers['content-type'] ?? '').startsWith('application/json') && raw) body = JSON.parse(raw);
+    if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+      // Messages with files: the JSON part is payload_json, the files are files[n].
+      const form = await new Response(new Uint8Array(Buffer.concat(chunks)), { headers: { 'content-type': req.headers['content-type']! } }).formData();
+      const payload = form.get('payload_json');
+      body = typeof payload === 'string' ? JSON.parse(payload) : {};
+      for (const [key, value] of form.entries()) if (key.startsWith('files[') && typeof value !== 'string') files.push(new Uint8Array(await value.arrayBuffer()));
+    }
     const method = req.method ?? 'GET';
     const authorized = req.headers.authorization === `Bot ${this.options.token}`;
     // discord.js percent-encodes '@' in some routes (…/messages/%40original): record and match them decoded.
@@ -199,8 +212,16 @@ export class FakeDiscordRest {
       state.followups.push(followup);
       return send(200, { ...followup, webhook_id: applicationId, application_id: applicationId });
     }
+    if (route === '/users/@me/channels' && method === 'POST') {
+      const recipient = String((body as { recipient_id?: string }).recipient_id ?? '');
+      const id = this.dmChannels.get(recipient) ?? snowflake();
+      this.dmChannels.set(recipient, id);
+      return send(200, dmChannel(id, { id: recipient }));
+    }
     if ((m = route.match(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
-      const data = body as { content?: string; flags?: number; message_reference?: { message_id: string } };
+      const data = body as { content?: string; flags?: number; message_reference?: { message_id: string }; components?: unknown[] };
+      const dmOf = [...this.dmChannels].find(([, channel]) => channel === m![1])?.[0];
+      if (dmOf !== undefined && this.dmClosed.has(dmOf)) return send(403, { message: 'Cannot send messages to this user', code: 50007 });
       const created = message({
         channelId: m[1]!,
         author: botUser,
@@ -209,7 +230,9 @@ export class FakeDiscordRest {
         ...(data.message_reference ? { reference: data.message_reference.message_id } : {}),
       });
       this.channelMessages.set(m[1]!, [...this.messagesIn(m[1]!), created]);
-      this.onMessageCreated?.(created);
+      this.uploads.set(created.id, { files, components: data.components ?? [] });
+      files = [];
+      if (dmOf === undefined) this.onMessageCreated?.(created);
       return send(200, created);
     }
     if ((m = route.match(/^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/)) && method === 'PUT') {
