@@ -42,6 +42,7 @@ export async function openTerminal(
     ...(deps.onDelivered ? { onFinal: deps.onDelivered } : {}),
     ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
     afterFinal: (packet, outcome) => notices!.afterFinal(packet, outcome),
+    groupName: (group) => records.notices.groupName(group),
   });
   notices = new MemberNotices({
     records,

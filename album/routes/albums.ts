@@ -33,6 +33,7 @@ export function photoView(token: string, photo: PhotoRecord) {
     height: photo.height,
     ...(photo.group ? { group: photo.group } : {}),
     ...(photo.terminal ? { terminal: photo.terminal } : {}),
+    ...(photo.groupName ? { groupName: photo.groupName } : {}),
   };
 }
 

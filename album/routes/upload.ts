@@ -58,6 +58,7 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
     await ctx.storage.storePhoto(username, sha256, image.ext, picture);
     const group = metadataText(fields.group);
     const terminal = metadataText(fields.terminal);
+    const groupName = metadataText(fields.groupName);
     const record: PhotoRecord = {
       id: sha256,
       ext: image.ext,
@@ -68,6 +69,7 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       receivedAt: new Date().toISOString(),
       ...(group ? { group } : {}),
       ...(terminal ? { terminal } : {}),
+      ...(groupName ? { groupName } : {}),
       faceBox: verdict.box,
       distance: round(verdict.distance),
     };

@@ -30,19 +30,33 @@ ${body}
 `;
 }
 
+/** A photo's day (UTC, like the server's dates): photos are grouped under one heading per day. */
+export const photoDay = (iso: string) => iso.slice(0, 10);
+const dayText = (iso: string) => new Date(`${photoDay(iso)}T12:00:00Z`).toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+/** Where a photo came from: its group's name when the terminal sent one, else the group's key. */
+export const photoSource = (p: Pick<PhotoRecord, 'group' | 'groupName'>) => p.groupName ?? p.group;
+
 /** The album page: works without JavaScript (links), and the script adds the viewer, deletion and swipes. */
 export function renderAlbumPage(input: { username: string; token: string; photos: PhotoRecord[]; total?: number; nextCursor?: string | null }): string {
   const { username, photos } = input;
   const total = input.total ?? photos.length;
   const api = `/api/albums/${encodeURIComponent(input.token)}`;
+  let lastDay = '';
   const tiles = photos
     .map((p) => {
       const url = `${api}/photos/${p.id}`;
       const when = dateText(p.receivedAt);
-      return `<li class="tile" data-id="${p.id}">
-  <a href="${url}" data-full="${url}" data-download="${url}?download=1" data-received="${escapeHtml(p.receivedAt)}">
+      const source = photoSource(p);
+      const day = photoDay(p.receivedAt);
+      // Newest first, so each day's photos are contiguous: a heading where the day changes.
+      const heading = day !== lastDay ? `<li class="day" data-day="${escapeHtml(day)}"><h2>${escapeHtml(dayText(p.receivedAt))}</h2></li>\n` : '';
+      lastDay = day;
+      return `${heading}<li class="tile" data-id="${p.id}" data-day="${escapeHtml(day)}">
+  <a href="${url}" data-full="${url}" data-download="${url}?download=1" data-received="${escapeHtml(p.receivedAt)}"${source ? ` data-source="${escapeHtml(source)}"` : ''}>
     <img src="${url}/thumbnail" alt="Photo received ${escapeHtml(when)}" loading="lazy" decoding="async" width="240" height="240">
   </a>
+  ${source ? `<span class="source">${escapeHtml(source)}</span>` : ''}
+  <button class="not-me" type="button" title="This is not me: remove it, and I will not receive that face again">Not me</button>
 </li>`;
     })
     .join('\n');
@@ -62,7 +76,7 @@ export function renderAlbumPage(input: { username: string; token: string; photos
     <h2>No photos here yet</h2>
     <p>When someone shares a photo that you are in, it lands here by itself.</p>
   </section>
-  <ul class="grid" id="grid" aria-label="Photos, newest first"${input.nextCursor ? ` data-next-cursor="${escapeHtml(input.nextCursor)}"` : ''}>
+  <ul class="grid" id="grid" aria-label="Photos, newest first, by day"${input.nextCursor ? ` data-next-cursor="${escapeHtml(input.nextCursor)}"` : ''}>
 ${tiles}
   </ul>
   <p class="more" id="more"${input.nextCursor ? '' : ' hidden'}><a class="button" id="load-more" href="/a/${encodeURIComponent(input.token)}?cursor=${encodeURIComponent(input.nextCursor ?? '')}">Load more</a></p>
@@ -80,6 +94,7 @@ ${tiles}
   <div class="viewer-bar">
     <span class="caption" id="viewer-caption"></span>
     <a class="button" id="viewer-download" href="#" download>Download</a>
+    <button class="button" id="viewer-not-me" type="button">Not me</button>
     <button class="button danger" id="viewer-delete" type="button">Delete</button>
     <button class="button" id="viewer-close" type="button">Close</button>
   </div>

@@ -36,6 +36,8 @@ export interface PhotoRecord {
   /** Sender's chat group and terminal, when the packet said so. */
   group?: string;
   terminal?: string;
+  /** The group's name as its members know it (a chat's title), when the packet said so. */
+  groupName?: string;
   /** The face that matched the owner, original image pixels, and its cosine distance to the nearest reference. */
   faceBox: Box;
   distance: number;
@@ -69,6 +71,7 @@ type PhotoRow = Pick<PhotoRecord, 'id' | 'ext' | 'mime' | 'bytes' | 'width' | 'h
   grp: string | null;
   terminal: string | null;
   face_box: string;
+  group_name?: string | null;
 };
 
 /** Usernames are matched case-insensitively (one key, one folder), shown as registered. */
@@ -175,6 +178,7 @@ export class AlbumRepository {
           JSON.stringify(photo.faceBox),
           photo.distance,
         ) > 0;
+      if (inserted && photo.groupName) this.db.run('UPDATE album_photos SET group_name = ? WHERE username_key = ? AND id = ?', photo.groupName, key, photo.id);
       if (inserted) return { outcome: 'stored' as const, photo };
       return { outcome: 'duplicate' as const, photo: toPhoto(this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', key, photo.id)!) };
     });
@@ -229,6 +233,7 @@ function toPhoto(row: PhotoRow): PhotoRecord {
     receivedAt: row.received_at,
     ...(row.grp !== null ? { group: row.grp } : {}),
     ...(row.terminal !== null ? { terminal: row.terminal } : {}),
+    ...(row.group_name ? { groupName: row.group_name } : {}),
     faceBox: JSON.parse(row.face_box) as Box,
     distance: row.distance,
   };

@@ -37,6 +37,8 @@ export interface UploadPacket {
   picture: Uint8Array;
   filename?: string;
   group?: string;
+  /** The group's name as its members know it (shown on the album page). */
+  groupName?: string;
   terminal?: string;
   /** The address came from a chat user: checked against AlbumClientOptions.albumPolicy at connect time. */
   untrusted?: boolean;
@@ -86,6 +88,7 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   form.set('username', packet.username);
   if (packet.group) form.set('group', packet.group);
   if (packet.terminal) form.set('terminal', packet.terminal);
+  if (packet.groupName) form.set('groupName', packet.groupName.slice(0, 200));
   form.set('picture', new Blob([packet.picture as Uint8Array<ArrayBuffer>]), packet.filename ?? 'photo.jpg');
   const headers: Record<string, string> = {};
   if (options.hmacSecret) headers['x-facedrop-signature'] = signPacket(options.hmacSecret, packet.username, packet.picture);

@@ -17,6 +17,8 @@ export interface OutboxOptions {
   /** Awaited once per packet when its delivery ends here, before the attempt returns (notices); errors are passed to onFinalError. */
   afterFinal?: (packet: Packet, outcome: FinalOutcome) => Promise<void>;
   onFinalError?: (error: unknown) => void;
+  /** The group's name as its members know it, sent along for the album page. */
+  groupName?: (group: string) => Promise<string | undefined>;
   terminal?: string;
   /** How long a delivery may run before another process may take it over (ms). */
   leaseMs?: number;
@@ -35,7 +37,7 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
  * content addressing makes a resend after a lost answer or a dead worker a duplicate, never a second copy.
  */
 export class Outbox {
-  readonly #o: Required<Omit<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError'>> & Pick<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError'>;
+  readonly #o: Required<Omit<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError' | 'groupName'>> & Pick<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError' | 'groupName'>;
   readonly #owner = newWorkerId();
   readonly #inFlight = new Map<string, Promise<DeliveryOutcome>>();
   #worker: JobWorker<{ packetId: string }> | undefined;
@@ -154,12 +156,14 @@ export class Outbox {
     const picture = await packets.picture(packet.sha256);
     if (!picture) return this.#finish(packet, { kind: 'refused', status: 0, code: 'picture_missing', message: 'The picture is no longer stored' }, owner);
     try {
+      const groupName = packet.group !== undefined ? await this.#o.groupName?.(packet.group) : undefined;
       const result = await this.#o.send({
         album: packet.album,
         username: packet.username,
         picture,
         filename: packet.filename,
         ...(packet.group !== undefined ? { group: packet.group } : {}),
+        ...(groupName !== undefined ? { groupName } : {}),
         ...(packet.untrusted ? { untrusted: true } : {}),
         ...(this.#o.terminal !== undefined ? { terminal: this.#o.terminal } : {}),
       });

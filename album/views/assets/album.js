@@ -10,6 +10,7 @@
   const caption = document.getElementById('viewer-caption');
   const download = document.getElementById('viewer-download');
   const remove = document.getElementById('viewer-delete');
+  const notMe = document.getElementById('viewer-not-me');
   const prev = document.getElementById('viewer-prev');
   const next = document.getElementById('viewer-next');
   const count = document.getElementById('count');
@@ -25,6 +26,23 @@
   for (const link of grid.querySelectorAll('a[data-received]')) {
     link.querySelector('img').alt = `Photo received ${when(link.dataset.received)}`;
   }
+  const dayLabel = (day) => new Date(`${day}T12:00:00Z`).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  function dayHeading(day) {
+    const li = document.createElement('li');
+    li.className = 'day';
+    li.dataset.day = day;
+    const h2 = document.createElement('h2');
+    h2.textContent = dayLabel(day);
+    li.appendChild(h2);
+    return li;
+  }
+  // A day heading with no photo left under it goes too.
+  function dropEmptyDays() {
+    for (const heading of grid.querySelectorAll('.day')) {
+      const next = heading.nextElementSibling;
+      if (!next || !next.classList.contains('tile')) heading.remove();
+    }
+  }
 
   function show(index) {
     const list = tiles();
@@ -34,7 +52,7 @@
     image.src = link.dataset.full;
     image.alt = link.querySelector('img').alt;
     download.href = link.dataset.download;
-    caption.textContent = `${index + 1} of ${list.length} · received ${when(link.dataset.received)}`;
+    caption.textContent = `${index + 1} of ${list.length} · received ${when(link.dataset.received)}${link.dataset.source ? ` · from ${link.dataset.source}` : ''}`;
     prev.disabled = index === 0;
     next.disabled = index === list.length - 1;
     if (!viewer.open) viewer.showModal();
@@ -50,6 +68,12 @@
   });
 
   grid.addEventListener('click', (event) => {
+    const button = event.target.closest('.not-me');
+    if (button) {
+      event.preventDefault();
+      void rejectTile(button.closest('.tile'));
+      return;
+    }
     const link = event.target.closest('a');
     if (!link || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
@@ -94,7 +118,12 @@
       const response = await fetch(`${api}?cursor=${encodeURIComponent(cursor)}&limit=120`);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const page = await response.json();
-      for (const p of page.photos) grid.appendChild(tileFor(p));
+      for (const p of page.photos) {
+        const day = p.receivedAt.slice(0, 10);
+        const last = grid.lastElementChild;
+        if (!last || last.dataset.day !== day) grid.appendChild(dayHeading(day));
+        grid.appendChild(tileFor(p));
+      }
       if (page.nextCursor) grid.dataset.nextCursor = page.nextCursor;
       else {
         delete grid.dataset.nextCursor;
@@ -110,6 +139,7 @@
     const li = document.createElement('li');
     li.className = 'tile';
     li.dataset.id = p.id;
+    li.dataset.day = p.receivedAt.slice(0, 10);
     const link = document.createElement('a');
     link.href = p.url;
     link.dataset.full = p.url;
@@ -124,6 +154,20 @@
     img.height = 240;
     link.appendChild(img);
     li.appendChild(link);
+    const source = p.groupName || p.group;
+    if (source) {
+      link.dataset.source = source;
+      const span = document.createElement('span');
+      span.className = 'source';
+      span.textContent = source;
+      li.appendChild(span);
+    }
+    const button = document.createElement('button');
+    button.className = 'not-me';
+    button.type = 'button';
+    button.title = 'This is not me: remove it, and I will not receive that face again';
+    button.textContent = 'Not me';
+    li.appendChild(button);
     return li;
   }
   if (more) {
@@ -145,6 +189,35 @@
     downloadAll.hidden = n === 0;
   }
 
+  // "Not me": the photo leaves the album and the album refuses that face from then on (album/README.md).
+  async function rejectTile(tile) {
+    if (!tile) return false;
+    if (!window.confirm('Not you? The photo leaves your album, and photos of that face will not be sent to you again.')) return false;
+    tile.classList.add('removing');
+    try {
+      const response = await fetch(`${api}/photos/${tile.dataset.id}/not-me`, { method: 'POST' });
+      if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`);
+      tile.remove();
+      dropEmptyDays();
+      total -= 1;
+      updateCount();
+      say('Removed: that face will not be sent to you again');
+      return true;
+    } catch {
+      tile.classList.remove('removing');
+      say('Could not remove the photo. Check your connection and try again.');
+      return false;
+    }
+  }
+
+  notMe.addEventListener('click', async () => {
+    const index = current;
+    if (!(await rejectTile(tiles()[index]))) return;
+    const left = tiles().length;
+    if (left === 0) close();
+    else show(Math.min(index, left - 1));
+  });
+
   remove.addEventListener('click', async () => {
     const list = tiles();
     const tile = list[current];
@@ -156,6 +229,7 @@
       const response = await fetch(`${api}/photos/${tile.dataset.id}`, { method: 'DELETE' });
       if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`);
       tile.remove();
+      dropEmptyDays();
       total -= 1;
       updateCount();
       say('Photo deleted');
