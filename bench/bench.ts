@@ -153,6 +153,7 @@ if (want('crowd')) await crowdTable();
 if (want('records')) await recordsBench();
 if (want('populations')) await populations();
 if (want('whole')) await (await import('./whole.ts')).wholeProcesses(log);
+if (want('confirm')) await (await import('./confirm.ts')).confirmBench(log);
 
 async function populations(): Promise<void> {
   log('## Populations: celebrities and ordinary volunteers, random groups (everyone else a stranger)');
