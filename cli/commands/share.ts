@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { ImageError } from '../../core/faces/index.ts';
 import { drawFacePreview } from '../../core/faces/preview.ts';
-import type { ShareReport } from '../../core/share/index.ts';
-import { DEFAULT_GROUP, withTerminal } from './context.ts';
+import type { AnswerResult, ShareReport } from '../../core/share/index.ts';
+import type { Terminal } from '../../core/terminal.ts';
+import { DEFAULT_GROUP, fail, withTerminal } from './context.ts';
 
 export interface PhotoResult {
   file: string;
@@ -15,6 +16,20 @@ export interface PhotoResult {
   faces?: number;
   matched?: string[];
   deliveries?: Array<{ name: string; username: string; album: string; outcome: string; detail?: string }>;
+  /**
+   * Near misses not delivered ("is this you?"): beyond the group's threshold, within the album's 0.62, margin
+   * holding. `--confirm` delivers them through the album's normal check (then `outcome` says how it went).
+   */
+  unsure?: UnsureEntry[];
+}
+
+export interface UnsureEntry {
+  name: string;
+  distance: number;
+  /** The stored question, which `facedrop share --confirm` (without paths) answers later. */
+  question?: number;
+  outcome?: string;
+  detail?: string;
 }
 
 /** Files as given, folders walked for image files (sorted, so a run is repeatable). */
@@ -56,13 +71,25 @@ function describe(file: string, report: ShareReport): PhotoResult {
       ...(d.outcome.kind === 'refused' ? { detail: `${d.outcome.status} ${d.outcome.code}` } : {}),
       ...(d.outcome.kind === 'queued' ? { detail: d.outcome.lastError } : {}),
     })),
+    unsure: report.unsure.map((u) => ({ name: u.name, distance: Math.round(u.distance * 1000) / 1000, ...(u.sighting !== undefined ? { question: u.sighting } : {}) })),
   };
+}
+
+/** `--confirm`: the operator vouches for the near misses; each goes through the album's normal check. */
+async function confirmAnswer(terminal: Terminal, question: number, memberId: string): Promise<{ outcome: string; detail?: string }> {
+  const result: AnswerResult = await terminal.notices.answer(question, memberId, true);
+  if ('outcome' in result) {
+    const o = result.outcome;
+    return { outcome: o.kind, ...(o.kind === 'refused' ? { detail: `${o.status} ${o.code}` } : {}), ...(o.kind === 'queued' ? { detail: o.lastError } : {}) };
+  }
+  return { outcome: result.kind === 'already' ? 'already_answered' : result.kind };
 }
 
 function line(r: PhotoResult): string {
   if (!r.ok) return `✗ ${r.file}: ${r.error?.message}`;
   const who = r.deliveries?.length ? r.deliveries.map((d) => `${d.name} (${d.outcome}${d.detail ? `: ${d.detail}` : ''})`).join(', ') : 'nobody matched';
-  return `✓ ${r.file}: ${r.faces} face(s); ${who}`;
+  const unsure = r.unsure?.length ? `; unsure: ${r.unsure.map((u) => `${u.name} (${u.distance}${u.outcome ? `, confirmed: ${u.outcome}` : ''})`).join(', ')}` : '';
+  return `✓ ${r.file}: ${r.faces} face(s); ${who}${unsure}`;
 }
 
 async function writePreview(dir: string, file: string, bytes: Buffer, report: ShareReport): Promise<void> {
@@ -80,11 +107,14 @@ export function registerShareCommand(program: Command): void {
   program
     .command('share')
     .description('Match photos (files or folders) against a group and send each matched member their photos')
-    .argument('<paths...>', 'photo files or folders')
+    .argument('[paths...]', 'photo files or folders (none with --confirm: confirm the unsure faces of earlier runs)')
     .option('--group <group>', 'group name', DEFAULT_GROUP)
     .option('--json', 'print one machine-readable report')
+    .option('--confirm', 'also deliver the unsure faces ("is this you?" near misses) through the album\'s normal check')
     .option('--preview <dir>', 'also write each photo with its faces boxed and named, as <dir>/<name>.faces.jpg')
-    .action(async (paths: string[], o: { group: string; json?: boolean; preview?: string }) => {
+    .action(async (paths: string[], o: { group: string; json?: boolean; preview?: string; confirm?: boolean }) => {
+      if (paths.length === 0 && !o.confirm) fail('give photo files or folders to share (or --confirm alone to confirm earlier unsure faces)');
+      if (paths.length === 0) return confirmEarlier(o.group, o.json ?? false);
       if (o.preview) fs.mkdirSync(o.preview, { recursive: true });
       const files = collectPhotos(paths);
       const results = await withTerminal(async (terminal) => {
@@ -102,6 +132,11 @@ export function registerShareCommand(program: Command): void {
                 const bytes = await fs.promises.readFile(file);
                 const report = await terminal.sharer.share(bytes, { group: o.group, filename: path.basename(file) });
                 result = describe(file, report);
+                if (o.confirm) {
+                  for (const [i, u] of report.unsure.entries()) {
+                    if (u.sighting !== undefined) Object.assign(result.unsure![i]!, await confirmAnswer(terminal, u.sighting, u.memberId));
+                  }
+                }
                 if (o.preview) await writePreview(o.preview, file, bytes, report);
               } catch (error) {
                 const code = error instanceof ImageError ? error.code : ((error as NodeJS.ErrnoException).code ?? 'error');
@@ -120,7 +155,8 @@ export function registerShareCommand(program: Command): void {
       const failed = results.filter((r) => !r.ok).length;
       const queued = results.flatMap((r) => r.deliveries ?? []).filter((d) => d.outcome === 'queued').length;
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ group: o.group, photos: results, failed, queued }, null, 2)}\n`);
+        const unsure = results.flatMap((r) => (r.unsure ?? []).map((u) => ({ file: r.file, ...u })));
+        process.stdout.write(`${JSON.stringify({ group: o.group, photos: results, failed, queued, unsure }, null, 2)}\n`);
       } else {
         const delivered = results.flatMap((r) => r.deliveries ?? []).filter((d) => d.outcome === 'delivered' || d.outcome === 'duplicate').length;
         process.stdout.write(`${results.length} photo(s), ${failed} unreadable, ${delivered} delivered, ${queued} queued for retry.\n`);
@@ -128,4 +164,22 @@ export function registerShareCommand(program: Command): void {
       }
       if (failed > 0) process.exitCode = 1;
     });
+}
+
+/** `facedrop share --confirm` without paths: the open questions of earlier runs in the group, each delivered. */
+async function confirmEarlier(group: string, json: boolean): Promise<void> {
+  const confirmed = await withTerminal(async (terminal) => {
+    const out: Array<UnsureEntry & { file: string }> = [];
+    for (const q of await terminal.records.notices.openQuestions(group)) {
+      const member = await terminal.contacts.get(group, q.memberId);
+      out.push({ file: q.filename, name: member?.name ?? q.memberId, distance: Math.round(q.distance * 1000) / 1000, question: q.seq, ...(await confirmAnswer(terminal, q.seq, q.memberId)) });
+    }
+    return out;
+  });
+  if (json) process.stdout.write(`${JSON.stringify({ group, confirmed }, null, 2)}\n`);
+  else {
+    for (const c of confirmed) process.stdout.write(`✓ ${c.file}: ${c.name} (${c.distance}) confirmed: ${c.outcome}${c.detail ? `: ${c.detail}` : ''}\n`);
+    process.stdout.write(`${confirmed.length} unsure face(s) confirmed.\n`);
+  }
+  if (confirmed.some((c) => c.outcome === 'refused')) process.exitCode = 1;
 }
