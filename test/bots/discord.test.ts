@@ -397,7 +397,7 @@ describe('Discord bot when Discord refuses the MessageContent intent', () => {
       expect(intentLines).toHaveLength(1);
       expect(intentLines[0]).toMatch(/^error .*4014.*Message Content Intent/);
       // Without a guild id the commands are registered globally.
-      expect(fake.rest.commands.get('global')).toHaveLength(6);
+      expect(fake.rest.commands.get('global')).toHaveLength(7);
 
       const user = fake.addUser('someone');
       const interaction: FakeInteraction = fake.command('photos', user, 'help');
