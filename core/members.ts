@@ -134,9 +134,11 @@ export class Members {
     return this.terminal.records.members.link(userKey);
   }
 
-  /** Removes the member and their face data from one group. */
-  forget(group: string, userKey: string): Promise<Contact | undefined> {
-    return this.terminal.contacts.remove(group, userKey);
+  /** Removes the member and their face data from one group (with what notices kept of their faces there). */
+  async forget(group: string, userKey: string): Promise<Contact | undefined> {
+    const removed = await this.terminal.contacts.remove(group, userKey);
+    await this.terminal.records.notices.forgetMember(group, userKey);
+    return removed;
   }
 
   /** Deletes the member's album on the built-in server, with every photo in it. */

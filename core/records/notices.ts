@@ -164,6 +164,28 @@ export class NoticeRepository {
     this.db.run("DELETE FROM unsure_pictures WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM sightings WHERE sha256 = ? AND kind = 'unsure' AND state = 'open')", sha256, sha256);
   }
 
+  /** Negative examples of a group's members, in one query (the share pipeline asks for every photo). */
+  async groupNegatives(group: string): Promise<Map<string, number[][]>> {
+    const out = new Map<string, number[][]>();
+    const rows = this.db.all<{ member_id: string; descriptor: string }>(
+      'SELECT n.member_id, n.descriptor FROM member_negatives n JOIN contacts c ON c.id = n.member_id WHERE c.grp = ? ORDER BY n.seq',
+      group,
+    );
+    for (const r of rows) out.set(r.member_id, [...(out.get(r.member_id) ?? []), JSON.parse(r.descriptor) as number[]]);
+    return out;
+  }
+
+  /** A member left a group: what was seen of them there (descriptors, thumbnails, open questions) goes. */
+  async forgetMember(group: string, memberId: string): Promise<void> {
+    this.db.tx(() => {
+      this.db.run('DELETE FROM notice_items WHERE user_key = ? AND sighting IN (SELECT seq FROM sightings WHERE grp = ? AND member_id = ?)', memberId, group, memberId);
+      this.db.run('DELETE FROM sightings WHERE grp = ? AND member_id = ?', group, memberId);
+      this.db.run("DELETE FROM unsure_pictures WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.sha256 = unsure_pictures.sha256 AND s.kind = 'unsure' AND s.state = 'open')");
+      // The faces they rejected matter only while they are in some group.
+      if (!this.db.get('SELECT 1 FROM contacts WHERE id = ?', memberId)) this.db.run('DELETE FROM member_negatives WHERE member_id = ?', memberId);
+    });
+  }
+
   /** Negative examples per member: the faces they said are not them. */
   async negatives(memberIds: string[]): Promise<Map<string, number[][]>> {
     const out = new Map<string, number[][]>();

@@ -75,7 +75,7 @@ export class Sharer {
     let unsureFaces: ReturnType<typeof findUnsureFaces> = [];
     if (gallery.size > 0) {
       const policy = policyFor(gallery);
-      const negatives = notices ? await notices.negatives(gallery.memberIds) : new Map<string, number[][]>();
+      const negatives = notices ? await notices.groupNegatives(context.group) : new Map<string, number[][]>();
       matches = applyNegatives(analysis.faces, matches, negatives, policy.threshold);
       if (this.options.verifyThreshold !== undefined) unsureFaces = findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives);
     }
@@ -83,7 +83,8 @@ export class Sharer {
     const filename = context.filename ?? `${analysis.sha256.slice(0, 16)}.jpg`;
     // What went to whom is remembered, so a member's "not me" can name the face that matched.
     if (notices && matched.length > 0) {
-      const thumb = await photoThumbnail(picture);
+      // The thumbnail is for notices, which only chat members get.
+      const thumb = matched.some((m) => this.options.canAsk?.(m.memberId)) ? await photoThumbnail(picture) : Buffer.alloc(0);
       for (const m of matched) {
         const face = analysis.faces[m.faceIndex]!;
         await notices.recordSighting({ group: context.group, memberId: m.memberId, sha256: analysis.sha256, kind: 'delivered', descriptor: face.descriptor, box: face.box, distance: m.distance, filename, thumb, createdAt: now() });

@@ -60,3 +60,23 @@ describe('notice batching', () => {
     expect((await r.notices.negatives(['tg:9'])).get('tg:9')).toEqual([[1, 0]]);
   });
 });
+
+describe('what notices keep of a member', () => {
+  it('a group shares its members\' negatives; a member who leaves takes their sightings, and their negatives once in no group', async () => {
+    const r = await open();
+    const contact = (id: string) => ({ id, name: id, album: 'http://a', username: id, descriptors: [[1, 0]], descriptorModel: 'm', addedAt: '' });
+    await r.contacts.insert('tg:-1', contact('tg:7'), () => {});
+    await r.contacts.insert('tg:-2', contact('tg:7'), () => {});
+    const seq = await sighting(r, 'tg:7', 'a');
+    await r.notices.answer(seq, 'not_me', 'notice');
+    expect((await r.notices.groupNegatives('tg:-1')).get('tg:7')).toEqual([[1, 0]]);
+    expect((await r.notices.groupNegatives('tg:-3')).size).toBe(0);
+    await r.contacts.remove('tg:-1', 'tg:7');
+    await r.notices.forgetMember('tg:-1', 'tg:7');
+    expect(await r.notices.sighting(seq)).toBeUndefined();
+    expect((await r.notices.negatives(['tg:7'])).size).toBe(1); // still in tg:-2
+    await r.contacts.remove('tg:-2', 'tg:7');
+    await r.notices.forgetMember('tg:-2', 'tg:7');
+    expect((await r.notices.negatives(['tg:7'])).size).toBe(0);
+  });
+});
