@@ -17,7 +17,7 @@ import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/disc
 import type { FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
 import { loadPlumbingFixture } from '../helpers.ts';
 
-const NOTICE_DELAY_MS = 15_000;
+const NOTICE_DELAY_MS = 30_000;
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 60_000): Promise<T> {
   const until = Date.now() + timeoutMs;
