@@ -94,7 +94,9 @@ export class Sharer {
     for (const u of unsureFaces) {
       const member = members.find((c) => c.id === u.memberId)!;
       const entry: UnsureDelivery = { faceIndex: u.faceIndex, memberId: u.memberId, name: member.name, distance: u.distance, firstTime: true };
-      if (notices) {
+      // A chat member who chose `/notify off` is asked nothing: nothing about the face is kept for them either.
+      const silenced = notices !== undefined && (this.options.canAsk?.(u.memberId) ?? false) && (await notices.mode(u.memberId)) === 'off';
+      if (notices && !silenced) {
         const face = analysis.faces[u.faceIndex]!;
         const thumb = await faceCrop(picture, face.box);
         const { sighting, created } = await notices.recordSighting(

@@ -77,6 +77,9 @@ describe('Discord private notices', () => {
         DISCORD_BOT_TOKEN: fake.token,
         DISCORD_API_ROOT: fake.apiRoot,
         NOTICE_DELAY_MS: String(NOTICE_DELAY_MS),
+        // A bound of 1 stranger in a million: the group's threshold near 0.19, so heavily compressed copies of a
+        // photo are near misses (below) while the photos themselves still match (their faces lie under 0.1).
+        MATCH_FALSE_MATCH_RATE: '0.000001',
       },
       { dotenv: false },
     );
@@ -129,5 +132,33 @@ describe('Discord private notices', () => {
     expect(state.callbacks[0]!.data?.flags).toBe(64);
     expect(await albumShas('leonard')).toHaveLength(2);
     expect(await albumShas('sheldon')).toHaveLength(3);
+  });
+
+  it('[3] "is this you?" by DM with the face crop: yes delivers through the album check, no records a negative', async () => {
+    expect(await command(people.sheldon!, 'notify', { mode: 'instant' })).toMatch(/as soon as/);
+    const bbt2 = fs.readFileSync(photoPath('bbt2.jpg'));
+    const blurry = async (quality: number): Promise<FakeFile> => ({ name: `bbt2-q${quality}.jpg`, bytes: await sharp(bbt2).jpeg({ quality }).toBuffer(), contentType: 'image/jpeg' });
+    const before = (await albumShas('sheldon')).length;
+    const press = async (dm: FakeMessage, label: string) => {
+      const button = (fake.rest.uploads.get(dm.id)!.components as Array<{ components: Array<{ custom_id: string; label: string }> }>).flatMap((r) => r.components).find((b) => b.label === label)!;
+      const state = fake.pressButton(people.sheldon!, dm, button.custom_id);
+      await waitFor('the button answer', () => state.callbacks.length > 0);
+      return state.callbacks[0]!.data?.content ?? '';
+    };
+
+    fake.postMessage('photos', people.howard!, [await blurry(5)]);
+    const question = await waitFor("sheldon's question", () => dms('sheldon')[0]);
+    expect(question.content).toMatch(/Is this you\? A photo posted in #photos/);
+    expect((await sharp(fake.rest.uploads.get(question.id)!.files[0]!).metadata()).width!).toBeLessThanOrEqual(256);
+    expect(await albumShas('sheldon')).toHaveLength(before);
+    expect(await press(question, '✅ Yes, it is me')).toMatch(/in your album/);
+    expect(await albumShas('sheldon')).toHaveLength(before + 1);
+
+    fake.postMessage('photos', people.howard!, [await blurry(7)]);
+    const second = await waitFor("sheldon's second question", () => dms('sheldon')[1]);
+    expect(await press(second, '🙅 No')).toMatch(/noted/);
+    expect(await albumShas('sheldon')).toHaveLength(before + 1);
+    expect((await terminal.records.notices.negatives([`dc:${people.sheldon!.id}`])).get(`dc:${people.sheldon!.id}`)).toHaveLength(1);
+    expect(errors).toEqual([]);
   });
 });
