@@ -50,8 +50,16 @@ export class PgBossJobQueue implements JobQueue {
   /** Starts pg-boss (creating or migrating its schema once across replicas) and hands it any job left without a run. */
   static async start(db: PgDb, options: { maintenanceSeconds?: number } = {}): Promise<PgBossJobQueue> {
     const queue = new PgBossJobQueue(db, options.maintenanceSeconds ?? 5);
-    await queue.boss.start();
-    await queue.#adoptOrphans();
+    // pg-boss creating its schema in two replicas at once can collide: one starts at a time.
+    const client = await db.pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtextextended('facedrop:pg-boss-start', 0))");
+      await queue.boss.start();
+      await queue.#adoptOrphans();
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtextextended('facedrop:pg-boss-start', 0))").catch(() => {});
+      client.release();
+    }
     return queue;
   }
 
