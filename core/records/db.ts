@@ -89,17 +89,17 @@ export class SqliteDb implements Db {
   }
 
   async all<T = Row>(text: string, ...params: unknown[]): Promise<T[]> {
-    await this.#idle();
+    while (this.#busy) await this.#busy;
     return this.allSync<T>(text, ...params);
   }
 
   async get<T = Row>(text: string, ...params: unknown[]): Promise<T | undefined> {
-    await this.#idle();
+    while (this.#busy) await this.#busy;
     return this.getSync<T>(text, ...params);
   }
 
   async run(text: string, ...params: unknown[]): Promise<number> {
-    await this.#idle();
+    while (this.#busy) await this.#busy;
     return this.runSync(text, ...params);
   }
 
@@ -107,7 +107,8 @@ export class SqliteDb implements Db {
 
   /** `BEGIN IMMEDIATE`: the write lock is taken first, so reads inside are current. */
   async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    await this.#idle();
+    // Checked and taken in one synchronous step: an awaited helper would let two waiters through.
+    while (this.#busy) await this.#busy;
     let release!: () => void;
     this.#busy = new Promise<void>((resolve) => (release = resolve));
     try {
@@ -126,11 +127,6 @@ export class SqliteDb implements Db {
     }
   }
 
-  /** Waits until no transaction of this process is open. */
-  async #idle(): Promise<void> {
-    while (this.#busy) await this.#busy;
-  }
-
   async migrate(): Promise<void> {
     this.raw.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     for (const step of MIGRATIONS) {
@@ -147,7 +143,7 @@ export class SqliteDb implements Db {
   }
 
   async close(): Promise<void> {
-    await this.#idle();
+    while (this.#busy) await this.#busy;
     this.raw.close();
   }
 }
