@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Queryable } from '../records/db.ts';
+import { DELIVERY_QUEUE } from '../records/packets.ts';
 import { executorOf, type PgDb } from '../records/pg.ts';
 import { countReady, deadLocalOwner, listJobs, toJob, type HeldLock, type Job, type JobQueue, type JobRow, type NewJob } from './queue.ts';
 
@@ -55,6 +56,9 @@ export class PgBossJobQueue implements JobQueue {
     try {
       await client.query("SELECT pg_advisory_lock(hashtextextended('facedrop:pg-boss-start', 0))");
       await queue.boss.start();
+      // Created now, not on first use: a packet's delivery job is sent inside the packet's transaction,
+      // which must not wait for a second connection of the pool.
+      await queue.#queue(DELIVERY_QUEUE);
       await queue.#adoptOrphans();
     } finally {
       await client.query("SELECT pg_advisory_unlock(hashtextextended('facedrop:pg-boss-start', 0))").catch(() => {});

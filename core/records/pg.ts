@@ -95,6 +95,7 @@ export class PgDb implements Db {
   async tx<T>(fn: (q: Queryable) => Promise<T>, options: { locks?: string[] } = {}): Promise<T> {
     const client = await this.pool.connect();
     let changes = 0;
+    let broken: Error | undefined;
     const q = new PgQueryable(client, (n) => (changes += n));
     try {
       await client.query('BEGIN');
@@ -105,10 +106,11 @@ export class PgDb implements Db {
       this.#changes += changes;
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      // A connection that cannot even roll back is dropped from the pool.
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
