@@ -81,7 +81,7 @@ export class PgBossJobQueue implements JobQueue {
     await q.lock(jobLock(job.id));
     if (job.orderKey !== undefined) await q.lock(orderLock(job.queue, job.orderKey));
     const now = Date.now();
-    const runAt = job.runAt ?? now;
+    const runAt = Math.round(job.runAt ?? now);
     const inserted = await q.run(
       'INSERT INTO jobs (id, queue, kind, payload, order_key, run_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
       job.id,
@@ -105,7 +105,8 @@ export class PgBossJobQueue implements JobQueue {
       await q.lock(jobLock(job.id));
       await q.run('INSERT INTO job_parts (job_id, part_id, payload) VALUES (?, ?, ?) ON CONFLICT (job_id, part_id) DO NOTHING', job.id, partId, JSON.stringify(part));
       // Not yet running: its start moves; a claim before then gives it back (see #claimFetched).
-      if (!(await this.insertIn(q, job))) await q.run('UPDATE jobs SET run_at = CASE WHEN run_at > ? THEN run_at ELSE ? END WHERE id = ? AND lease_owner IS NULL', job.runAt, job.runAt, job.id);
+      const runAt = Math.round(job.runAt);
+      if (!(await this.insertIn(q, job))) await q.run('UPDATE jobs SET run_at = CASE WHEN run_at > ? THEN run_at ELSE ? END WHERE id = ? AND lease_owner IS NULL', runAt, runAt, job.id);
     });
   }
 
@@ -152,7 +153,7 @@ export class PgBossJobQueue implements JobQueue {
       row.engine_id,
     );
     if (extended === 0) return false;
-    return (await this.db.run('UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?', Date.now() + leaseMs, id, owner)) > 0;
+    return (await this.db.run('UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?', Math.round(Date.now() + leaseMs), id, owner)) > 0;
   }
 
   async complete(job: Pick<Job, 'id'> & { partsSeen?: number }, owner: string): Promise<boolean> {
@@ -182,7 +183,8 @@ export class PgBossJobQueue implements JobQueue {
     return this.db.tx((q) => this.retryIn(q, id, owner, runAt, error));
   }
 
-  async retryIn(q: Queryable, id: string, owner: string, runAt: number, error?: string): Promise<boolean> {
+  async retryIn(q: Queryable, id: string, owner: string, at: number, error?: string): Promise<boolean> {
+    const runAt = Math.round(at);
     await q.lock(jobLock(id));
     const row = await q.get<EngineRow>('SELECT * FROM jobs WHERE id = ? AND lease_owner = ?', id, owner);
     if (!row) return false;
@@ -280,7 +282,7 @@ export class PgBossJobQueue implements JobQueue {
     const row = await q.get<JobRow>(
       'UPDATE jobs SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ? RETURNING seq, id, queue, kind, payload, order_key, attempts, run_at, lease_until, last_error',
       owner,
-      Date.now() + leaseMs,
+      Math.round(Date.now() + leaseMs),
       id,
     );
     return toJob<P, Part>(q, row!);

@@ -124,7 +124,7 @@ export class SqliteJobQueue implements JobQueue {
         job.kind,
         JSON.stringify(job.payload),
         job.orderKey ?? null,
-        job.runAt ?? now,
+        Math.round(job.runAt ?? now),
         now,
       )) > 0
     );
@@ -202,7 +202,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async retryIn(q: Queryable, id: string, owner: string, runAt: number, error?: string): Promise<boolean> {
-    return (await q.run('UPDATE jobs SET lease_owner = NULL, lease_until = NULL, run_at = ?, last_error = COALESCE(?, last_error) WHERE id = ? AND lease_owner = ?', runAt, error ?? null, id, owner)) > 0;
+    return (await q.run('UPDATE jobs SET lease_owner = NULL, lease_until = NULL, run_at = ?, last_error = COALESCE(?, last_error) WHERE id = ? AND lease_owner = ?', Math.round(runAt), error ?? null, id, owner)) > 0;
   }
 
   async fail(id: string, owner: string, error: string): Promise<boolean> {

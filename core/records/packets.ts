@@ -122,7 +122,9 @@ export class PacketRepository {
   }
 
   /** A failed attempt: counted, and the delivery job waits until `nextAttemptAt`. */
-  async retry(id: string, lastError: string, nextAttemptAt: number, owner: string): Promise<Packet | undefined> {
+  async retry(id: string, lastError: string, at: number, owner: string): Promise<Packet | undefined> {
+    // Whole milliseconds: backoff jitter makes fractions, which a BIGINT column refuses.
+    const nextAttemptAt = Math.round(at);
     return this.db.tx(async (q) => {
       await q.run("UPDATE packets SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'queued'", lastError, nextAttemptAt, id);
       await this.jobs.retryIn(q, deliveryJobId(id), owner, nextAttemptAt, lastError);
