@@ -9,7 +9,8 @@ import { countReady, deadLocalOwner, listJobs, toJob, type HeldLock, type Job, t
 const BOSS_SCHEMA = 'pgboss';
 /** Expiry of a run is pg-boss's business: an expired run is always offered again; our attempts decide failure. */
 const ENGINE_RETRY_LIMIT = 1_000_000;
-const DEFAULT_LEASE_S = 15 * 60;
+/** A run's expiry until its claim sets the lease asked for: bounds the wait when a worker dies between pg-boss's fetch and our claim. */
+const DEFAULT_LEASE_S = 60;
 
 interface EngineRow extends JobRow {
   engine_id: string | null;
