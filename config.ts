@@ -83,6 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { dotenv = true
   if (c.TELEGRAM_WEBHOOK_URL && !c.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError(['TELEGRAM_WEBHOOK_SECRET'], 'Invalid environment:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
   }
+  if (c.STORE_URL && /^rediss?:/.test(c.STORE_URL)) {
+    // Records and jobs need transactions across rows: PostgreSQL for several machines, SQLite on one.
+    throw new ConfigError(['STORE_URL'], 'Invalid environment:\n  STORE_URL: redis:// is not used by facedrop; for several machines use PostgreSQL (STORE_URL or DATABASE_URL=postgres://user:password@host/db), on one machine the default SQLite file');
+  }
   const dataDir = path.resolve(c.DATA_DIR);
   const publicUrl = (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/+$/, '');
   const storeUrl = c.STORE_URL ?? `sqlite://${path.join(dataDir, 'facedrop.sqlite')}`;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what facedrop needs on a fresh Debian machine: the libraries node-canvas compiles against,
-# Chromium for the browser test, then the npm packages (npm ci builds canvas and better-sqlite3 from source).
+# Chromium for the browser test, PostgreSQL for the tests of server mode (they start their own server in a
+# temporary folder; the package's own cluster is not used), then the npm packages (npm ci builds canvas and
+# better-sqlite3 from source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev chromium)
+packages=(build-essential python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev chromium postgresql)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

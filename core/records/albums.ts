@@ -1,5 +1,5 @@
 import type { Box } from '../faces/types.ts';
-import type { SqliteDb } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 
 /** One reference face of an account (the patent's "preset photo"): its descriptor, not the image. */
 export interface Reference {
@@ -79,123 +79,139 @@ export const accountKey = (username: string) => username.toLowerCase();
 
 /** The album server's accounts, their reference faces and their photos: one row each. */
 export class AlbumRepository {
-  constructor(private readonly db: SqliteDb) {}
+  constructor(private readonly db: Db) {}
 
   async account(username: string): Promise<Account | undefined> {
-    return this.#account(this.db.get<AccountRow>('SELECT * FROM accounts WHERE username_key = ?', accountKey(username)));
+    return this.#account(this.db, await this.db.get<AccountRow>('SELECT * FROM accounts WHERE username_key = ?', accountKey(username)));
   }
 
   async accountByTokenHash(tokenHash: string): Promise<Account | undefined> {
-    return this.#account(this.db.get<AccountRow>('SELECT * FROM accounts WHERE token_hash = ?', tokenHash));
+    return this.#account(this.db, await this.db.get<AccountRow>('SELECT * FROM accounts WHERE token_hash = ?', tokenHash));
   }
 
   /** False when the name is taken. */
   async createAccount(account: Account): Promise<boolean> {
-    return this.db.tx(() => {
-      const created =
-        this.db.run(
-          'INSERT INTO accounts (username_key, username, created_at, token_hash, descriptor_model) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username_key) DO NOTHING',
-          accountKey(account.username),
-          account.username,
-          account.createdAt,
-          account.tokenHash,
-          account.descriptorModel,
-        ) > 0;
-      if (created) this.#insertReferences(account.username, account.references);
-      return created;
-    });
+    return this.db.tx(
+      async (q) => {
+        const created =
+          (await q.run(
+            'INSERT INTO accounts (username_key, username, created_at, token_hash, descriptor_model) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username_key) DO NOTHING',
+            accountKey(account.username),
+            account.username,
+            account.createdAt,
+            account.tokenHash,
+            account.descriptorModel,
+          )) > 0;
+        if (created) await this.#insertReferences(q, account.username, account.references);
+        return created;
+      },
+      { locks: [lockKey(account.username)] },
+    );
   }
 
   async addReferences(username: string, references: Reference[]): Promise<Account | undefined> {
-    const exists = this.db.tx(() => {
-      if (!this.db.get('SELECT 1 FROM accounts WHERE username_key = ?', accountKey(username))) return false;
-      this.#insertReferences(username, references);
-      return true;
-    });
+    const exists = await this.db.tx(
+      async (q) => {
+        if (!(await q.get('SELECT 1 FROM accounts WHERE username_key = ?', accountKey(username)))) return false;
+        await this.#insertReferences(q, username, references);
+        return true;
+      },
+      { locks: [lockKey(username)] },
+    );
     return exists ? this.account(username) : undefined;
   }
 
   async setTokenHash(username: string, tokenHash: string): Promise<Account | undefined> {
-    this.db.run('UPDATE accounts SET token_hash = ? WHERE username_key = ?', tokenHash, accountKey(username));
+    await this.db.run('UPDATE accounts SET token_hash = ? WHERE username_key = ?', tokenHash, accountKey(username));
     return this.account(username);
   }
 
   /** The account, its references and its photo records go in one transaction. */
   async deleteAccount(username: string): Promise<void> {
     const key = accountKey(username);
-    this.db.tx(() => {
-      this.db.run('DELETE FROM accounts WHERE username_key = ?', key);
-      this.db.run('DELETE FROM account_references WHERE username_key = ?', key);
-      this.db.run('DELETE FROM album_photos WHERE username_key = ?', key);
-    });
+    await this.db.tx(
+      async (q) => {
+        await q.run('DELETE FROM accounts WHERE username_key = ?', key);
+        await q.run('DELETE FROM account_references WHERE username_key = ?', key);
+        await q.run('DELETE FROM album_photos WHERE username_key = ?', key);
+      },
+      { locks: [lockKey(username)] },
+    );
   }
 
   /** Newest first (ties by id), from after `cursor`; at most `limit` (all when absent). */
   async listPhotos(username: string, page: { cursor?: PhotoCursor; limit?: number } = {}): Promise<PhotoRecord[]> {
     const key = accountKey(username);
-    const limit = page.limit ?? -1;
+    const limit = page.limit !== undefined ? ' LIMIT ?' : '';
+    const limitParams = page.limit !== undefined ? [page.limit] : [];
     const rows = page.cursor
-      ? this.db.all<PhotoRow>(
-          'SELECT * FROM album_photos WHERE username_key = ? AND (received_at < ? OR (received_at = ? AND id > ?)) ORDER BY received_at DESC, id LIMIT ?',
+      ? await this.db.all<PhotoRow>(
+          `SELECT * FROM album_photos WHERE username_key = ? AND (received_at < ? OR (received_at = ? AND id > ?)) ORDER BY received_at DESC, id${limit}`,
           key,
           page.cursor.receivedAt,
           page.cursor.receivedAt,
           page.cursor.id,
-          limit,
+          ...limitParams,
         )
-      : this.db.all<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? ORDER BY received_at DESC, id LIMIT ?', key, limit);
+      : await this.db.all<PhotoRow>(`SELECT * FROM album_photos WHERE username_key = ? ORDER BY received_at DESC, id${limit}`, key, ...limitParams);
     return rows.map(toPhoto);
   }
 
   async countPhotos(username: string): Promise<number> {
-    return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM album_photos WHERE username_key = ?', accountKey(username))!.n;
+    return (await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM album_photos WHERE username_key = ?', accountKey(username)))!.n;
   }
 
   async photo(username: string, id: string): Promise<PhotoRecord | undefined> {
-    const row = this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
+    const row = await this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
     return row ? toPhoto(row) : undefined;
   }
 
   /** Adds a photo unless one with the same id is there. 'gone' when the account was deleted meanwhile. */
   async addPhoto(username: string, photo: PhotoRecord): Promise<{ outcome: 'stored' | 'duplicate' | 'gone'; photo: PhotoRecord }> {
     const key = accountKey(username);
-    return this.db.tx(() => {
-      if (!this.db.get('SELECT 1 FROM accounts WHERE username_key = ?', key)) return { outcome: 'gone' as const, photo };
-      const inserted =
-        this.db.run(
-          `INSERT INTO album_photos (username_key, id, ext, mime, bytes, width, height, received_at, grp, terminal, face_box, distance)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username_key, id) DO NOTHING`,
-          key,
-          photo.id,
-          photo.ext,
-          photo.mime,
-          photo.bytes,
-          photo.width,
-          photo.height,
-          photo.receivedAt,
-          photo.group ?? null,
-          photo.terminal ?? null,
-          JSON.stringify(photo.faceBox),
-          photo.distance,
-        ) > 0;
-      if (inserted && photo.groupName) this.db.run('UPDATE album_photos SET group_name = ? WHERE username_key = ? AND id = ?', photo.groupName, key, photo.id);
-      if (inserted) return { outcome: 'stored' as const, photo };
-      return { outcome: 'duplicate' as const, photo: toPhoto(this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', key, photo.id)!) };
-    });
+    return this.db.tx(
+      async (q) => {
+        if (!(await q.get('SELECT 1 FROM accounts WHERE username_key = ?', key))) return { outcome: 'gone' as const, photo };
+        const inserted =
+          (await q.run(
+            `INSERT INTO album_photos (username_key, id, ext, mime, bytes, width, height, received_at, grp, terminal, face_box, distance)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username_key, id) DO NOTHING`,
+            key,
+            photo.id,
+            photo.ext,
+            photo.mime,
+            photo.bytes,
+            photo.width,
+            photo.height,
+            photo.receivedAt,
+            photo.group ?? null,
+            photo.terminal ?? null,
+            JSON.stringify(photo.faceBox),
+            photo.distance,
+          )) > 0;
+        if (inserted && photo.groupName) await q.run('UPDATE album_photos SET group_name = ? WHERE username_key = ? AND id = ?', photo.groupName, key, photo.id);
+        if (inserted) return { outcome: 'stored' as const, photo };
+        return { outcome: 'duplicate' as const, photo: toPhoto((await q.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', key, photo.id))!) };
+      },
+      { locks: [lockKey(username)] },
+    );
   }
 
   async removePhoto(username: string, id: string): Promise<PhotoRecord | undefined> {
-    return this.db.tx(() => {
-      const row = this.db.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
-      if (!row) return undefined;
-      this.db.run('DELETE FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
-      return toPhoto(row);
-    });
+    return this.db.tx(
+      async (q) => {
+        const row = await q.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
+        if (!row) return undefined;
+        await q.run('DELETE FROM album_photos WHERE username_key = ? AND id = ?', accountKey(username), id);
+        return toPhoto(row);
+      },
+      { locks: [lockKey(username)] },
+    );
   }
 
-  #insertReferences(username: string, references: Reference[]): void {
+  async #insertReferences(q: Queryable, username: string, references: Reference[]): Promise<void> {
     for (const r of references) {
-      this.db.run(
+      await q.run(
         'INSERT INTO account_references (id, username_key, descriptor, box, sha256, added_at, kept_image_ext) VALUES (?, ?, ?, ?, ?, ?, ?)',
         r.id,
         accountKey(username),
@@ -208,9 +224,9 @@ export class AlbumRepository {
     }
   }
 
-  #account(row: AccountRow | undefined): Account | undefined {
+  async #account(q: Queryable, row: AccountRow | undefined): Promise<Account | undefined> {
     if (!row) return undefined;
-    const references = this.db.all<ReferenceRow>('SELECT * FROM account_references WHERE username_key = ? ORDER BY seq', row.username_key).map((r) => ({
+    const references = (await q.all<ReferenceRow>('SELECT * FROM account_references WHERE username_key = ? ORDER BY seq', row.username_key)).map((r) => ({
       id: r.id,
       descriptor: JSON.parse(r.descriptor) as number[],
       box: JSON.parse(r.box) as Box,
@@ -221,6 +237,9 @@ export class AlbumRepository {
     return { username: row.username, createdAt: row.created_at, tokenHash: row.token_hash, descriptorModel: row.descriptor_model, references };
   }
 }
+
+/** One account's changes run one at a time (a photo is not added to an account being deleted). */
+const lockKey = (username: string) => `album:${accountKey(username)}`;
 
 function toPhoto(row: PhotoRow): PhotoRecord {
   return {

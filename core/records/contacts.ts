@@ -1,4 +1,4 @@
-import type { SqliteDb } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 
 /** One member of a group [contact entry]: where their album is and what their face looks like. */
 export interface Contact {
@@ -38,81 +38,92 @@ export type MembersCheck = (members: Contact[]) => void;
  * version, which is how a cached gallery knows it is stale.
  */
 export class ContactRepository {
-  constructor(private readonly db: SqliteDb) {}
+  constructor(private readonly db: Db) {}
 
   async list(group: string): Promise<Contact[]> {
-    return this.#list(group);
+    return this.#list(this.db, group);
   }
 
   async groups(): Promise<string[]> {
-    return this.db.all<{ grp: string }>('SELECT grp FROM contact_groups ORDER BY rowid').map((r) => r.grp);
+    // SQLite: in the order they were first seen (its rowid); Postgres has no such order, so by name.
+    const order = this.db.dialect === 'sqlite' ? 'rowid' : 'grp';
+    return (await this.db.all<{ grp: string }>(`SELECT grp FROM contact_groups ORDER BY ${order}`)).map((r) => r.grp);
   }
 
   /** Changes with every add, new face or removal in the group. */
   async version(group: string): Promise<number> {
-    return this.db.get<{ version: number }>('SELECT version FROM contact_groups WHERE grp = ?', group)?.version ?? 0;
+    return (await this.db.get<{ version: number }>('SELECT version FROM contact_groups WHERE grp = ?', group))?.version ?? 0;
   }
 
   async insert(group: string, contact: Contact, check: MembersCheck): Promise<void> {
-    this.db.tx(() => {
-      check(this.#list(group));
-      const seq = this.db.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM contacts WHERE grp = ?', group)!.n;
-      this.db.run(
-        'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        group,
-        contact.id,
-        seq,
-        contact.name,
-        contact.album,
-        contact.username,
-        contact.descriptorModel,
-        contact.addedAt,
-        contact.untrustedAlbum ? 1 : 0,
-      );
-      for (const d of contact.descriptors) this.db.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, contact.id, JSON.stringify(d));
-      this.#bump(group);
-    });
+    await this.db.tx(
+      async (q) => {
+        check(await this.#list(q, group));
+        const seq = (await q.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM contacts WHERE grp = ?', group))!.n;
+        await q.run(
+          'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          group,
+          contact.id,
+          seq,
+          contact.name,
+          contact.album,
+          contact.username,
+          contact.descriptorModel,
+          contact.addedAt,
+          contact.untrustedAlbum ? 1 : 0,
+        );
+        for (const d of contact.descriptors) await q.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, contact.id, JSON.stringify(d));
+        await this.#bump(q, group);
+      },
+      { locks: [lockKey(group)] },
+    );
   }
 
   /** Adds a reference face; with `replace`, the member's older faces go (another descriptor model). */
   async addFace(group: string, id: string, descriptor: number[], model: string, check: MembersCheck): Promise<Contact | undefined> {
-    return this.db.tx(() => {
-      const members = this.#list(group);
-      check(members);
-      const contact = members.find((c) => c.id === id);
-      if (!contact) return undefined;
-      if (contact.descriptorModel !== model) this.db.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
-      this.db.run('UPDATE contacts SET descriptor_model = ? WHERE grp = ? AND id = ?', model, group, id);
-      this.db.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, id, JSON.stringify(descriptor));
-      this.#bump(group);
-      return this.#list(group, id)[0];
-    });
+    return this.db.tx(
+      async (q) => {
+        const members = await this.#list(q, group);
+        check(members);
+        const contact = members.find((c) => c.id === id);
+        if (!contact) return undefined;
+        if (contact.descriptorModel !== model) await q.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
+        await q.run('UPDATE contacts SET descriptor_model = ? WHERE grp = ? AND id = ?', model, group, id);
+        await q.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, id, JSON.stringify(descriptor));
+        await this.#bump(q, group);
+        return (await this.#list(q, group, id))[0];
+      },
+      { locks: [lockKey(group)] },
+    );
   }
 
   async remove(group: string, id: string): Promise<Contact | undefined> {
-    return this.db.tx(() => {
-      const removed = this.#list(group, id)[0];
-      if (!removed) return undefined;
-      this.db.run('DELETE FROM contacts WHERE grp = ? AND id = ?', group, id);
-      this.db.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
-      this.#bump(group);
-      return removed;
-    });
+    return this.db.tx(
+      async (q) => {
+        const removed = (await this.#list(q, group, id))[0];
+        if (!removed) return undefined;
+        await q.run('DELETE FROM contacts WHERE grp = ? AND id = ?', group, id);
+        await q.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
+        await this.#bump(q, group);
+        return removed;
+      },
+      { locks: [lockKey(group)] },
+    );
   }
 
-  #bump(group: string): void {
-    this.db.run('INSERT INTO contact_groups (grp, version) VALUES (?, 1) ON CONFLICT (grp) DO UPDATE SET version = version + 1', group);
+  async #bump(q: Queryable, group: string): Promise<void> {
+    await q.run('INSERT INTO contact_groups (grp, version) VALUES (?, 1) ON CONFLICT (grp) DO UPDATE SET version = contact_groups.version + 1', group);
   }
 
-  #list(group: string, id?: string): Contact[] {
+  async #list(q: Queryable, group: string, id?: string): Promise<Contact[]> {
     const rows = id === undefined
-      ? this.db.all<ContactRow>('SELECT * FROM contacts WHERE grp = ? ORDER BY seq', group)
-      : this.db.all<ContactRow>('SELECT * FROM contacts WHERE grp = ? AND id = ?', group, id);
+      ? await q.all<ContactRow>('SELECT * FROM contacts WHERE grp = ? ORDER BY seq', group)
+      : await q.all<ContactRow>('SELECT * FROM contacts WHERE grp = ? AND id = ?', group, id);
     if (rows.length === 0) return [];
     const faces = new Map<string, number[][]>();
     const faceRows = id === undefined
-      ? this.db.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? ORDER BY seq', group)
-      : this.db.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? AND contact_id = ? ORDER BY seq', group, id);
+      ? await q.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? ORDER BY seq', group)
+      : await q.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? AND contact_id = ? ORDER BY seq', group, id);
     for (const f of faceRows) {
       const list = faces.get(f.contact_id) ?? [];
       list.push(JSON.parse(f.descriptor) as number[]);
@@ -130,3 +141,6 @@ export class ContactRepository {
     }));
   }
 }
+
+/** A group's changes run one at a time (each checks the members as they are). */
+const lockKey = (group: string) => `contacts:${group}`;

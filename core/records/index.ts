@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Config } from '../../config.ts';
-import { JobQueue } from '../jobs/queue.ts';
+import { SqliteJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { AlbumRepository } from './albums.ts';
 import { ContactRepository } from './contacts.ts';
-import { SqliteDb } from './db.ts';
+import { SqliteDb, type Db } from './db.ts';
 import { KvRepository } from './kv.ts';
 import { importLegacyStore, type LegacyImport } from './legacy.ts';
 import { MemberRepository } from './members.ts';
@@ -34,25 +34,43 @@ export interface Records {
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  legacy?: LegacyImport;
+  /** The jobs' clock (tests; embedded engine only). */
+  now?: () => number;
+  /** PostgreSQL: how often pg-boss looks for runs whose worker stopped (s). */
+  maintenanceSeconds?: number;
+  /** PostgreSQL: connections in the pool. */
+  poolSize?: number;
+}
+
 /**
- * Opens the records database named by a URL: `sqlite://<file>` (the embedded default, one file in DATA_DIR)
- * or `memory://` (tests). Applies pending schema migrations, then imports a keyv-era data folder once.
+ * Opens the records database named by a URL: `sqlite://<file>` (the embedded default, one file in
+ * DATA_DIR), `memory://` (tests) or `postgres://…` (several machines; jobs on pg-boss). Applies pending
+ * schema migrations, then imports a keyv-era data folder once.
  */
-export async function openRecords(url: string, options: { legacy?: LegacyImport; /** The jobs' clock (tests). */ now?: () => number } = {}): Promise<Records> {
+export async function openRecords(url: string, options: OpenOptions = {}): Promise<Records> {
   const scheme = url.slice(0, url.indexOf(':'));
-  let file: string;
-  if (scheme === 'memory') file = ':memory:';
-  else if (scheme === 'sqlite') file = url.slice('sqlite://'.length) || ':memory:';
-  else throw new Error(`Unsupported DATABASE_URL scheme "${scheme}": use sqlite://<file> (PostgreSQL records are not available yet)`);
-  const db = new SqliteDb(file);
+  let db: Db;
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    const { PgDb } = await import('./pg.ts');
+    db = new PgDb(url, options.poolSize !== undefined ? { max: options.poolSize } : {});
+  } else if (scheme === 'memory' || scheme === 'sqlite') {
+    db = new SqliteDb(scheme === 'memory' ? ':memory:' : url.slice('sqlite://'.length) || ':memory:');
+  } else throw new Error(`Unsupported DATABASE_URL scheme "${scheme}": use sqlite://<file> or postgres://…`);
+  let jobs: JobQueue;
   try {
-    db.migrate();
-    if (options.legacy && file !== ':memory:') importLegacyStore(db, options.legacy);
+    await db.migrate();
+    if (options.legacy && !(db instanceof SqliteDb && db.raw.memory)) await importLegacyStore(db, options.legacy);
+    if (db instanceof SqliteDb) jobs = new SqliteJobQueue(db, options.now);
+    else {
+      const { PgBossJobQueue } = await import('../jobs/pg-boss-queue.ts');
+      jobs = await PgBossJobQueue.start(db as import('./pg.ts').PgDb, options.maintenanceSeconds !== undefined ? { maintenanceSeconds: options.maintenanceSeconds } : {});
+    }
   } catch (error) {
-    db.close();
+    await db.close();
     throw error;
   }
-  const jobs = new JobQueue(db, options.now);
   return {
     packets: new PacketRepository(db, jobs),
     contacts: new ContactRepository(db),
@@ -63,7 +81,8 @@ export async function openRecords(url: string, options: { legacy?: LegacyImport;
     notices: new NoticeRepository(db, jobs),
     changes: () => db.changes(),
     async close() {
-      db.close();
+      await jobs.close?.();
+      await db.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { SqliteDb } from './db.ts';
+import type { Db } from './db.ts';
 
 export interface AlbumLink {
   album: string;
@@ -17,16 +17,16 @@ interface LinkRow {
 
 /** Per chat user: the album account this terminal made for them; and which reminders were said once. */
 export class MemberRepository {
-  constructor(private readonly db: SqliteDb) {}
+  constructor(private readonly db: Db) {}
 
   async link(userKey: string): Promise<AlbumLink | undefined> {
-    const row = this.db.get<LinkRow>('SELECT album, username, token, album_url FROM member_links WHERE user_key = ?', userKey);
+    const row = await this.db.get<LinkRow>('SELECT album, username, token, album_url FROM member_links WHERE user_key = ?', userKey);
     if (!row) return undefined;
     return { album: row.album, username: row.username, ...(row.token !== null ? { token: row.token } : {}), ...(row.album_url !== null ? { albumUrl: row.album_url } : {}) };
   }
 
   async setLink(userKey: string, link: AlbumLink): Promise<void> {
-    this.db.run(
+    await this.db.run(
       `INSERT INTO member_links (user_key, album, username, token, album_url) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_key) DO UPDATE SET album = excluded.album, username = excluded.username, token = excluded.token, album_url = excluded.album_url`,
       userKey,
@@ -38,11 +38,11 @@ export class MemberRepository {
   }
 
   async deleteLink(userKey: string): Promise<void> {
-    this.db.run('DELETE FROM member_links WHERE user_key = ?', userKey);
+    await this.db.run('DELETE FROM member_links WHERE user_key = ?', userKey);
   }
 
   /** Records that a reminder was given; true only the first time for this (group, member, model). */
   async firstReminder(group: string, contactId: string, model: string): Promise<boolean> {
-    return this.db.run('INSERT INTO reminders (grp, contact_id, model) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', group, contactId, model) > 0;
+    return await this.db.run('INSERT INTO reminders (grp, contact_id, model) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', group, contactId, model) > 0;
   }
 }

@@ -1,6 +1,6 @@
 import type { Box } from '../faces/types.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { SqliteDb } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 
 /** How a member hears about new photos: `digest` (default) batches, `daily` once a day, `off` never (and no questions). */
 export type NoticeMode = 'instant' | 'digest' | 'daily' | 'off';
@@ -69,6 +69,9 @@ const toSighting = (r: SightingRow): Sighting => ({
   createdAt: r.created_at,
 });
 
+// A member's notice batch is read and advanced by adding and taking alike: one at a time (PostgreSQL).
+const noticeLock = (userKey: string) => `notice:${userKey}`;
+
 /**
  * Notices and the answers they bring back: members' notice modes, sightings (which face went to whom, or was
  * asked about), batched notice items with their durable job, members' negative examples ("not me"), and the
@@ -76,24 +79,24 @@ const toSighting = (r: SightingRow): Sighting => ({
  */
 export class NoticeRepository {
   constructor(
-    private readonly db: SqliteDb,
+    private readonly db: Db,
     private readonly jobs: JobQueue,
   ) {}
 
   async mode(userKey: string): Promise<NoticeMode> {
-    return (this.db.get<{ mode: NoticeMode }>('SELECT mode FROM notice_settings WHERE user_key = ?', userKey)?.mode ?? 'digest');
+    return (await this.db.get<{ mode: NoticeMode }>('SELECT mode FROM notice_settings WHERE user_key = ?', userKey))?.mode ?? 'digest';
   }
 
   async setMode(userKey: string, mode: NoticeMode, now = Date.now()): Promise<void> {
-    this.db.run('INSERT INTO notice_settings (user_key, mode, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_key) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at', userKey, mode, now);
+    await this.db.run('INSERT INTO notice_settings (user_key, mode, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_key) DO UPDATE SET mode = excluded.mode, updated_at = excluded.updated_at', userKey, mode, now);
   }
 
   async setGroupName(group: string, name: string): Promise<void> {
-    this.db.run('INSERT INTO group_names (grp, name) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET name = excluded.name', group, name.slice(0, 200));
+    await this.db.run('INSERT INTO group_names (grp, name) VALUES (?, ?) ON CONFLICT (grp) DO UPDATE SET name = excluded.name', group, name.slice(0, 200));
   }
 
   async groupName(group: string): Promise<string | undefined> {
-    return this.db.get<{ name: string }>('SELECT name FROM group_names WHERE grp = ?', group)?.name;
+    return (await this.db.get<{ name: string }>('SELECT name FROM group_names WHERE grp = ?', group))?.name;
   }
 
   /**
@@ -101,9 +104,9 @@ export class NoticeRepository {
    * shared again asks no second question). An unsure sighting keeps the picture until it is answered.
    */
   async recordSighting(s: Omit<Sighting, 'seq' | 'state'>, picture?: Uint8Array): Promise<{ sighting: Sighting; created: boolean }> {
-    return this.db.tx(() => {
+    return this.db.tx(async (q) => {
       const created =
-        this.db.run(
+        (await q.run(
           `INSERT INTO sightings (grp, member_id, sha256, kind, descriptor, box, distance, filename, thumb, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (grp, member_id, sha256) DO NOTHING`,
           s.group,
@@ -116,26 +119,26 @@ export class NoticeRepository {
           s.filename,
           s.thumb,
           s.createdAt,
-        ) > 0;
-      if (created && picture) this.db.run('INSERT INTO unsure_pictures (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING', s.sha256, Buffer.from(picture.buffer, picture.byteOffset, picture.byteLength));
-      const row = this.db.get<SightingRow>('SELECT * FROM sightings WHERE grp = ? AND member_id = ? AND sha256 = ?', s.group, s.memberId, s.sha256)!;
+        )) > 0;
+      if (created && picture) await q.run('INSERT INTO unsure_pictures (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING', s.sha256, Buffer.from(picture.buffer, picture.byteOffset, picture.byteLength));
+      const row = (await q.get<SightingRow>('SELECT * FROM sightings WHERE grp = ? AND member_id = ? AND sha256 = ?', s.group, s.memberId, s.sha256))!;
       return { sighting: toSighting(row), created };
     });
   }
 
   async sighting(seq: number): Promise<Sighting | undefined> {
-    const row = this.db.get<SightingRow>('SELECT * FROM sightings WHERE seq = ?', seq);
+    const row = await this.db.get<SightingRow>('SELECT * FROM sightings WHERE seq = ?', seq);
     return row ? toSighting(row) : undefined;
   }
 
   async findSighting(group: string, memberId: string, sha256: string): Promise<Sighting | undefined> {
-    const row = this.db.get<SightingRow>('SELECT * FROM sightings WHERE grp = ? AND member_id = ? AND sha256 = ?', group, memberId, sha256);
+    const row = await this.db.get<SightingRow>('SELECT * FROM sightings WHERE grp = ? AND member_id = ? AND sha256 = ?', group, memberId, sha256);
     return row ? toSighting(row) : undefined;
   }
 
   /** Open unsure sightings (the CLI's `--confirm`), oldest first. */
   async openQuestions(group: string): Promise<Sighting[]> {
-    return this.db.all<SightingRow>("SELECT * FROM sightings WHERE grp = ? AND kind = 'unsure' AND state = 'open' ORDER BY seq", group).map(toSighting);
+    return (await this.db.all<SightingRow>("SELECT * FROM sightings WHERE grp = ? AND kind = 'unsure' AND state = 'open' ORDER BY seq", group)).map(toSighting);
   }
 
   /**
@@ -143,31 +146,31 @@ export class NoticeRepository {
    * example of the member. An answered question's picture goes when no open question needs it.
    */
   async answer(seq: number, state: 'yes' | 'no' | 'not_me', source: string, now = Date.now()): Promise<boolean> {
-    return this.db.tx(() => {
-      const row = this.db.get<SightingRow>('SELECT * FROM sightings WHERE seq = ?', seq);
+    return this.db.tx(async (q) => {
+      const row = await q.get<SightingRow>('SELECT * FROM sightings WHERE seq = ?', seq);
       if (!row) return false;
-      const changed = this.db.run("UPDATE sightings SET state = ? WHERE seq = ? AND (state = 'open' OR (? = 'not_me' AND state = 'yes'))", state, seq, state) > 0;
+      const changed = (await q.run("UPDATE sightings SET state = ? WHERE seq = ? AND (state = 'open' OR (? = 'not_me' AND state = 'yes'))", state, seq, state)) > 0;
       if (!changed) return false;
       if (state !== 'yes') {
-        this.db.run('INSERT INTO member_negatives (member_id, sha256, descriptor, source, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id, sha256) DO NOTHING', row.member_id, row.sha256, row.descriptor, source, now);
+        await q.run('INSERT INTO member_negatives (member_id, sha256, descriptor, source, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id, sha256) DO NOTHING', row.member_id, row.sha256, row.descriptor, source, now);
       }
       return true;
     });
   }
 
   async unsurePicture(sha256: string): Promise<Buffer | undefined> {
-    return this.db.get<{ bytes: Buffer }>('SELECT bytes FROM unsure_pictures WHERE sha256 = ?', sha256)?.bytes;
+    return (await this.db.get<{ bytes: Buffer }>('SELECT bytes FROM unsure_pictures WHERE sha256 = ?', sha256))?.bytes;
   }
 
   /** Drops a question's picture once no open question needs it (after a yes, it is in the outbox). */
   async dropUnsurePicture(sha256: string): Promise<void> {
-    this.db.run("DELETE FROM unsure_pictures WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM sightings WHERE sha256 = ? AND kind = 'unsure' AND state = 'open')", sha256, sha256);
+    await this.db.run("DELETE FROM unsure_pictures WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM sightings WHERE sha256 = ? AND kind = 'unsure' AND state = 'open')", sha256, sha256);
   }
 
   /** Negative examples of a group's members, in one query (the share pipeline asks for every photo). */
   async groupNegatives(group: string): Promise<Map<string, number[][]>> {
     const out = new Map<string, number[][]>();
-    const rows = this.db.all<{ member_id: string; descriptor: string }>(
+    const rows = await this.db.all<{ member_id: string; descriptor: string }>(
       'SELECT n.member_id, n.descriptor FROM member_negatives n JOIN contacts c ON c.id = n.member_id WHERE c.grp = ? ORDER BY n.seq',
       group,
     );
@@ -177,12 +180,12 @@ export class NoticeRepository {
 
   /** A member left a group: what was seen of them there (descriptors, thumbnails, open questions) goes. */
   async forgetMember(group: string, memberId: string): Promise<void> {
-    this.db.tx(() => {
-      this.db.run('DELETE FROM notice_items WHERE user_key = ? AND sighting IN (SELECT seq FROM sightings WHERE grp = ? AND member_id = ?)', memberId, group, memberId);
-      this.db.run('DELETE FROM sightings WHERE grp = ? AND member_id = ?', group, memberId);
-      this.db.run("DELETE FROM unsure_pictures WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.sha256 = unsure_pictures.sha256 AND s.kind = 'unsure' AND s.state = 'open')");
+    await this.db.tx(async (q) => {
+      await q.run('DELETE FROM notice_items WHERE user_key = ? AND sighting IN (SELECT seq FROM sightings WHERE grp = ? AND member_id = ?)', memberId, group, memberId);
+      await q.run('DELETE FROM sightings WHERE grp = ? AND member_id = ?', group, memberId);
+      await q.run("DELETE FROM unsure_pictures WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.sha256 = unsure_pictures.sha256 AND s.kind = 'unsure' AND s.state = 'open')");
       // The faces they rejected matter only while they are in some group.
-      if (!this.db.get('SELECT 1 FROM contacts WHERE id = ?', memberId)) this.db.run('DELETE FROM member_negatives WHERE member_id = ?', memberId);
+      if (!(await q.get('SELECT 1 FROM contacts WHERE id = ?', memberId))) await q.run('DELETE FROM member_negatives WHERE member_id = ?', memberId);
     });
   }
 
@@ -190,7 +193,7 @@ export class NoticeRepository {
   async negatives(memberIds: string[]): Promise<Map<string, number[][]>> {
     const out = new Map<string, number[][]>();
     for (const id of memberIds) {
-      const rows = this.db.all<{ descriptor: string }>('SELECT descriptor FROM member_negatives WHERE member_id = ? ORDER BY seq', id);
+      const rows = await this.db.all<{ descriptor: string }>('SELECT descriptor FROM member_negatives WHERE member_id = ? ORDER BY seq', id);
       if (rows.length > 0) out.set(id, rows.map((r) => JSON.parse(r.descriptor) as number[]));
     }
     return out;
@@ -201,18 +204,21 @@ export class NoticeRepository {
    * delay after the batch's first item and no sooner than the mode's interval after the last notice.
    */
   async addNoticeItem(userKey: string, sightingSeq: number, kind: NoticeItem['kind'], timing: NoticeTiming, now = Date.now()): Promise<boolean> {
-    return this.db.tx(() => {
-      const mode = this.db.get<{ mode: NoticeMode }>('SELECT mode FROM notice_settings WHERE user_key = ?', userKey)?.mode ?? 'digest';
+    return this.db.tx(
+      async (q) => {
+      const mode = (await q.get<{ mode: NoticeMode }>('SELECT mode FROM notice_settings WHERE user_key = ?', userKey))?.mode ?? 'digest';
       if (mode === 'off') return false;
-      const added = this.db.run('INSERT INTO notice_items (user_key, sighting, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (user_key, sighting, kind) DO NOTHING', userKey, sightingSeq, kind, now) > 0;
+      const added = (await q.run('INSERT INTO notice_items (user_key, sighting, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (user_key, sighting, kind) DO NOTHING', userKey, sightingSeq, kind, now)) > 0;
       if (!added) return false;
-      const state = this.db.get<{ batch: number; last_sent_at: number | null }>('SELECT batch, last_sent_at FROM notice_state WHERE user_key = ?', userKey);
+      const state = await q.get<{ batch: number; last_sent_at: number | null }>('SELECT batch, last_sent_at FROM notice_state WHERE user_key = ?', userKey);
       const batch = state?.batch ?? 0;
       const last = state?.last_sent_at ?? -Infinity;
       const runAt = mode === 'instant' ? now : Math.max(now + timing.delayMs, last + (mode === 'daily' ? DAY_MS : timing.digestIntervalMs));
-      this.jobs.insertSync({ id: noticeJobId(userKey, batch), queue: noticeQueue(userKey), kind: 'notice', payload: { userKey, batch }, runAt });
+      await this.jobs.insertIn(q, { id: noticeJobId(userKey, batch), queue: noticeQueue(userKey), kind: 'notice', payload: { userKey, batch }, runAt });
       return true;
-    });
+      },
+      { locks: [noticeLock(userKey)] },
+    );
   }
 
   /**
@@ -220,39 +226,42 @@ export class NoticeRepository {
    * arrive afterwards start the next batch, timed from this notice.
    */
   async takeBatch(userKey: string, batch: number, now = Date.now()): Promise<NoticeItem[]> {
-    const rows = this.db.tx(() => {
-      const state = this.db.get<{ batch: number }>('SELECT batch FROM notice_state WHERE user_key = ?', userKey);
+    const rows = await this.db.tx(
+      async (q) => {
+      const state = await q.get<{ batch: number }>('SELECT batch FROM notice_state WHERE user_key = ?', userKey);
       if ((state?.batch ?? 0) === batch) {
-        this.db.run('UPDATE notice_items SET batch = ? WHERE user_key = ? AND batch IS NULL', batch, userKey);
-        this.db.run(
+        await q.run('UPDATE notice_items SET batch = ? WHERE user_key = ? AND batch IS NULL', batch, userKey);
+        await q.run(
           'INSERT INTO notice_state (user_key, batch, last_sent_at) VALUES (?, ?, ?) ON CONFLICT (user_key) DO UPDATE SET batch = excluded.batch, last_sent_at = excluded.last_sent_at',
           userKey,
           batch + 1,
           now,
         );
       }
-      return this.db.all<SightingRow & { item_kind: NoticeItem['kind'] }>(
+      return q.all<SightingRow & { item_kind: NoticeItem['kind'] }>(
         'SELECT s.*, i.kind AS item_kind FROM notice_items i JOIN sightings s ON s.seq = i.sighting WHERE i.user_key = ? AND i.batch = ? ORDER BY i.seq',
         userKey,
         batch,
       );
-    });
+      },
+      { locks: [noticeLock(userKey)] },
+    );
     return rows.map((r) => ({ kind: r.item_kind, sighting: toSighting(r) }));
   }
 
   /** A sent batch's items are no longer needed. */
   async dropBatch(userKey: string, batch: number): Promise<void> {
-    this.db.run('DELETE FROM notice_items WHERE user_key = ? AND batch = ?', userKey, batch);
+    await this.db.run('DELETE FROM notice_items WHERE user_key = ? AND batch = ?', userKey, batch);
   }
 
   // ---- album side -------------------------------------------------------------------------------------
 
   /** A face the account's owner said is not them (album page or a terminal's "not me"). */
   async addRejection(usernameKey: string, sha256: string, descriptor: number[], now = Date.now()): Promise<void> {
-    this.db.run('INSERT INTO account_rejections (username_key, sha256, descriptor, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (username_key, sha256) DO NOTHING', usernameKey, sha256, JSON.stringify(descriptor), now);
+    await this.db.run('INSERT INTO account_rejections (username_key, sha256, descriptor, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (username_key, sha256) DO NOTHING', usernameKey, sha256, JSON.stringify(descriptor), now);
   }
 
   async rejections(usernameKey: string): Promise<number[][]> {
-    return this.db.all<{ descriptor: string }>('SELECT descriptor FROM account_rejections WHERE username_key = ? ORDER BY seq', usernameKey).map((r) => JSON.parse(r.descriptor) as number[]);
+    return (await this.db.all<{ descriptor: string }>('SELECT descriptor FROM account_rejections WHERE username_key = ? ORDER BY seq', usernameKey)).map((r) => JSON.parse(r.descriptor) as number[]);
   }
 }

@@ -1,5 +1,5 @@
 import type { JobQueue } from '../jobs/queue.ts';
-import type { SqliteDb } from './db.ts';
+import type { Db } from './db.ts';
 
 /** A picture on its way to one member's album [packet]. */
 export interface Packet {
@@ -53,76 +53,88 @@ export const deliveryJobId = (packetId: string) => `deliver:${packetId}`;
  */
 export class PacketRepository {
   constructor(
-    private readonly db: SqliteDb,
+    private readonly db: Db,
     private readonly jobs: JobQueue,
   ) {}
 
   /** Stores the packet (queued) unless it is already queued; a finished one is queued again. */
   async enqueue(packet: Omit<Packet, 'attempts' | 'nextAttemptAt' | 'lastError'>, picture: Uint8Array): Promise<Packet> {
-    return this.db.tx(() => {
-      this.db.run('INSERT INTO packet_pictures (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING', packet.sha256, Buffer.from(picture.buffer, picture.byteOffset, picture.byteLength));
-      this.db.run(
-        `INSERT INTO packets (id, album, username, sha256, filename, grp, member_id, untrusted, created_at, state, attempts, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)
-         ON CONFLICT (id) DO UPDATE SET state = 'queued', outcome = NULL, attempts = 0, last_error = NULL, next_attempt_at = excluded.next_attempt_at
-         WHERE packets.state = 'done'`,
-        packet.id,
-        packet.album,
-        packet.username,
-        packet.sha256,
-        packet.filename,
-        packet.group ?? null,
-        packet.memberId ?? null,
-        packet.untrusted ? 1 : 0,
-        packet.createdAt,
-        packet.createdAt,
-      );
-      this.jobs.insertSync({ id: deliveryJobId(packet.id), queue: DELIVERY_QUEUE, kind: 'deliver', payload: { packetId: packet.id }, runAt: packet.createdAt });
-      return toPacket(this.db.get<PacketRow>('SELECT * FROM packets WHERE id = ?', packet.id)!);
-    });
+    return this.db.tx(
+      async (q) => {
+        await q.run('INSERT INTO packet_pictures (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING', packet.sha256, Buffer.from(picture.buffer, picture.byteOffset, picture.byteLength));
+        await q.run(
+          `INSERT INTO packets (id, album, username, sha256, filename, grp, member_id, untrusted, created_at, state, attempts, next_attempt_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?)
+           ON CONFLICT (id) DO UPDATE SET state = 'queued', outcome = NULL, attempts = 0, last_error = NULL, next_attempt_at = excluded.next_attempt_at
+           WHERE packets.state = 'done'`,
+          packet.id,
+          packet.album,
+          packet.username,
+          packet.sha256,
+          packet.filename,
+          packet.group ?? null,
+          packet.memberId ?? null,
+          packet.untrusted ? 1 : 0,
+          packet.createdAt,
+          packet.createdAt,
+        );
+        await this.jobs.insertIn(q, { id: deliveryJobId(packet.id), queue: DELIVERY_QUEUE, kind: 'deliver', payload: { packetId: packet.id }, runAt: packet.createdAt });
+        return toPacket((await q.get<PacketRow>('SELECT * FROM packets WHERE id = ?', packet.id))!);
+      },
+      // A picture is kept while a packet needs it: its enqueue and the last finish do not overlap.
+      { locks: [pictureLock(packet.sha256)] },
+    );
   }
 
   async get(id: string): Promise<{ packet: Packet; outcome?: FinalOutcome } | undefined> {
-    const row = this.db.get<PacketRow>('SELECT * FROM packets WHERE id = ?', id);
+    const row = await this.db.get<PacketRow>('SELECT * FROM packets WHERE id = ?', id);
     if (!row) return undefined;
     return { packet: toPacket(row), ...(row.state === 'done' && row.outcome ? { outcome: JSON.parse(row.outcome) as FinalOutcome } : {}) };
   }
 
   async pending(): Promise<Packet[]> {
-    return this.db.all<PacketRow>("SELECT * FROM packets WHERE state = 'queued' ORDER BY created_at, id").map(toPacket);
+    return (await this.db.all<PacketRow>("SELECT * FROM packets WHERE state = 'queued' ORDER BY created_at, id")).map(toPacket);
   }
 
   async picture(sha256: string): Promise<Buffer | undefined> {
-    return this.db.get<{ bytes: Buffer }>('SELECT bytes FROM packet_pictures WHERE sha256 = ?', sha256)?.bytes;
+    return (await this.db.get<{ bytes: Buffer }>('SELECT bytes FROM packet_pictures WHERE sha256 = ?', sha256))?.bytes;
   }
 
   /** How many pictures wait for delivery (tests: a delivered picture leaves no bytes behind). */
   async pictureCount(): Promise<number> {
-    return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM packet_pictures')!.n;
+    return (await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM packet_pictures'))!.n;
   }
 
   /** The packet's outcome is recorded, its job ends (if `owner` still holds it) and an unneeded picture goes, at once. */
   async finish(id: string, outcome: FinalOutcome, owner: string): Promise<void> {
-    this.db.tx(() => {
-      this.db.run("UPDATE packets SET state = 'done', outcome = ? WHERE id = ?", JSON.stringify(outcome), id);
-      this.jobs.completeSync({ id: deliveryJobId(id) }, owner);
-      this.db.run(
-        "DELETE FROM packet_pictures WHERE sha256 = (SELECT sha256 FROM packets WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM packets p WHERE p.sha256 = packet_pictures.sha256 AND p.state = 'queued')",
-        id,
-      );
-    });
+    const sha256 = (await this.db.get<{ sha256: string }>('SELECT sha256 FROM packets WHERE id = ?', id))?.sha256;
+    await this.db.tx(
+      async (q) => {
+        await q.run("UPDATE packets SET state = 'done', outcome = ? WHERE id = ?", JSON.stringify(outcome), id);
+        await this.jobs.completeIn(q, { id: deliveryJobId(id) }, owner);
+        await q.run(
+          "DELETE FROM packet_pictures WHERE sha256 = (SELECT sha256 FROM packets WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM packets p WHERE p.sha256 = packet_pictures.sha256 AND p.state = 'queued')",
+          id,
+        );
+      },
+      { locks: sha256 ? [pictureLock(sha256)] : [] },
+    );
   }
 
   /** A failed attempt: counted, and the delivery job waits until `nextAttemptAt`. */
-  async retry(id: string, lastError: string, nextAttemptAt: number, owner: string): Promise<Packet | undefined> {
-    return this.db.tx(() => {
-      this.db.run("UPDATE packets SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'queued'", lastError, nextAttemptAt, id);
-      this.jobs.retrySync(deliveryJobId(id), owner, nextAttemptAt, lastError);
-      const row = this.db.get<PacketRow>('SELECT * FROM packets WHERE id = ?', id);
+  async retry(id: string, lastError: string, at: number, owner: string): Promise<Packet | undefined> {
+    // Whole milliseconds: backoff jitter makes fractions, which a BIGINT column refuses.
+    const nextAttemptAt = Math.round(at);
+    return this.db.tx(async (q) => {
+      await q.run("UPDATE packets SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'queued'", lastError, nextAttemptAt, id);
+      await this.jobs.retryIn(q, deliveryJobId(id), owner, nextAttemptAt, lastError);
+      const row = await q.get<PacketRow>('SELECT * FROM packets WHERE id = ?', id);
       return row ? toPacket(row) : undefined;
     });
   }
 }
+
+const pictureLock = (sha256: string) => `picture:${sha256}`;
 
 function toPacket(row: PacketRow): Packet {
   return {

@@ -1,8 +1,15 @@
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
 /**
  * Versioned schema migrations, applied in order, each once, inside one transaction with its version row.
+ * Written in SQLite's DDL; PostgreSQL applies them through a small type mapping (db.ts, postgresDdl).
  * Never edit a released step: add the next one.
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export const MIGRATIONS: ReadonlyArray<Migration> = [
   {
     version: 1,
     name: 'records and jobs',
@@ -178,6 +185,21 @@ CREATE TABLE account_rejections (
   UNIQUE (username_key, sha256)
 );
 ALTER TABLE album_photos ADD COLUMN group_name TEXT;
+`,
+  },
+];
+
+/**
+ * Steps PostgreSQL alone takes (numbered from 1001, apart from the shared steps): there jobs run on
+ * pg-boss (core/jobs/pg-boss-queue.ts), and a job's row points at its current pg-boss job.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<Migration> = [
+  {
+    version: 1001,
+    name: 'jobs on pg-boss',
+    sql: `
+ALTER TABLE jobs ADD COLUMN engine_id UUID;
+CREATE INDEX jobs_engine ON jobs (engine_id);
 `,
   },
 ];

@@ -39,7 +39,10 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 export class Outbox {
   readonly #o: Required<Omit<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError' | 'groupName'>> & Pick<OutboxOptions, 'onFinal' | 'terminal' | 'afterFinal' | 'onFinalError' | 'groupName'>;
   readonly #owner = newWorkerId();
+  /** attempt() calls waiting for their claim. */
   readonly #inFlight = new Map<string, Promise<DeliveryOutcome>>();
+  /** Deliveries running in this process (the job held by this.#owner or the worker's owner). */
+  readonly #delivering = new Map<string, Promise<DeliveryOutcome>>();
   #worker: JobWorker<{ packetId: string }> | undefined;
 
   constructor(options: OutboxOptions) {
@@ -83,12 +86,13 @@ export class Outbox {
    * reported queued (that process records its outcome).
    */
   attempt(id: string): Promise<DeliveryOutcome> {
-    const running = this.#inFlight.get(id);
+    const running = this.#delivering.get(id) ?? this.#inFlight.get(id);
     if (running) return running;
     const attempt = (async () => {
       const job = await this.#o.records.jobs.claimById<{ packetId: string }, never>(deliveryJobId(id), this.#owner, this.#o.leaseMs);
-      if (job) return this.#deliver(id, this.#owner);
-      return this.#currentState(id);
+      if (job) return this.#track(id, this.#owner);
+      // This process's worker may have taken it meanwhile: its outcome is the answer.
+      return this.#delivering.get(id) ?? this.#currentState(id);
     })().finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, attempt);
     return attempt;
@@ -114,7 +118,12 @@ export class Outbox {
       pollMs: intervalMs,
       leaseMs: this.#o.leaseMs,
       // The outbox records retries itself (with the packet); the worker only runs the attempt.
-      run: async (job) => void (await this.#runJob(job, this.#worker!.owner)),
+      run: async (job) => {
+        const owner = this.#worker!.owner;
+        const outcome = await this.#runJob(job, owner);
+        // Joined with another delivery of this process: a job still held here waits for the packet's next attempt.
+        if (outcome.kind === 'queued') await this.#o.records.jobs.retry(job.id, owner, outcome.nextAttemptAt);
+      },
     });
     this.#worker.start();
   }
@@ -122,17 +131,19 @@ export class Outbox {
   async stop(): Promise<void> {
     await this.#worker?.stop(30_000);
     this.#worker = undefined;
-    await Promise.allSettled(this.#inFlight.values());
+    await Promise.allSettled([...this.#inFlight.values(), ...this.#delivering.values()]);
   }
 
-  /** A claimed job: joined with an attempt of the same packet in this process. */
+  /** A claimed job: delivered, unless this process is delivering the packet already (then joined). */
   #runJob(job: Job<{ packetId: string }>, owner: string): Promise<DeliveryOutcome> {
     const id = job.payload.packetId;
-    const running = this.#inFlight.get(id);
-    if (running) return running;
-    const attempt = this.#deliver(id, owner).finally(() => this.#inFlight.delete(id));
-    this.#inFlight.set(id, attempt);
-    return attempt;
+    return this.#delivering.get(id) ?? this.#track(id, owner);
+  }
+
+  #track(id: string, owner: string): Promise<DeliveryOutcome> {
+    const delivery = this.#deliver(id, owner).finally(() => this.#delivering.delete(id));
+    this.#delivering.set(id, delivery);
+    return delivery;
   }
 
   async #currentState(id: string): Promise<DeliveryOutcome> {

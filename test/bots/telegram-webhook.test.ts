@@ -1,25 +1,50 @@
-// Telegram webhook mode with two `facedrop serve` replicas on one data folder (the embedded database),
-// updates posted to both, one replica killed with SIGKILL while photos are being analysed: every photo
-// reaches the member's album exactly once and no group reply is sent twice.
+// Telegram webhook mode with two `facedrop serve` replicas on one data folder, records on the embedded
+// database or on PostgreSQL (must show 3), updates posted to both, one replica killed with SIGKILL while
+// photos are being analysed: every photo reaches the member's album exactly once and no group reply is sent twice.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecords } from '../../core/records/index.ts';
 import { getAlbum } from '../../core/share/index.ts';
 import { FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import { demoGroupPhoto, demoSelfie } from '../demo-faces.ts';
 import { tempDir } from '../helpers.ts';
 import { freePort, startServe, waitUntil } from '../processes.ts';
+import { skipReason, startPostgres, type TestPostgres } from '../postgres.ts';
 
 const SECRET = 'webhook-secret-0123456789';
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-describe('Telegram by webhook, two replicas', () => {
-  it('a replica killed mid-analysis loses nothing: each photo arrives once, each message gets one reply', { timeout: 600_000 }, async () => {
+const pgSkip = skipReason();
+let postgres: TestPostgres | undefined;
+beforeAll(async () => {
+  if (!pgSkip) postgres = await startPostgres();
+}, 120_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+// On PostgreSQL one replica names the database by STORE_URL, the other by DATABASE_URL: both work.
+const engines = [
+  { name: 'the embedded database', skip: undefined, database: async (dir: string) => ({ url: `sqlite://${path.join(dir, 'facedrop.sqlite')}`, env: [{}, {}] }) },
+  {
+    name: 'PostgreSQL',
+    skip: pgSkip,
+    database: async () => {
+      const url = await postgres!.database();
+      return { url, env: [{ DATABASE_URL: url }, { STORE_URL: url }] };
+    },
+  },
+];
+
+describe.each(engines)('Telegram by webhook, two replicas on $name', ({ skip, database }) => {
+  it.skipIf(!!skip)('a replica killed mid-analysis loses nothing: each photo arrives once, each message gets one reply', { timeout: 600_000 }, async () => {
     const dir = tempDir();
+    const db = await database(dir);
     const fake = await FakeTelegramApi.start();
     const ports = [await freePort(), await freePort()];
     const env = (port: number) => ({
+      ...db.env[port === ports[0] ? 0 : 1],
       DATA_DIR: dir,
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -55,7 +80,7 @@ describe('Telegram by webhook, two replicas', () => {
       expect((await post(1, selfieUpdate, 'wrong-secret-0123456789')).status).toBe(401);
       expect((await post(1, selfieUpdate)).status).toBe(200);
 
-      const records = await openRecords(`sqlite://${path.join(dir, 'facedrop.sqlite')}`);
+      const records = await openRecords(db.url);
       try {
         await waitUntil('Ann registered', async () => (await records.contacts.list(`tg:${chat.id}`)).length === 1);
         const token = fake.sentTo(ann.id).map((m) => m.text.match(/\/a\/([\w-]+)/)?.[1]).find(Boolean);
@@ -83,11 +108,14 @@ describe('Telegram by webhook, two replicas', () => {
       await fake.close();
     }
   });
+});
 
-  it('long polling runs in one replica at a time; when it dies, the other takes over', { timeout: 300_000 }, async () => {
+describe.each(engines)('Telegram long polling, two replicas on $name', ({ skip, database }) => {
+  it.skipIf(!!skip)('long polling runs in one replica at a time; when it dies, the other takes over', { timeout: 300_000 }, async () => {
     const dir = tempDir();
+    const db = await database(dir);
     const fake = await FakeTelegramApi.start();
-    const env = async () => ({ DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(await freePort()), TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url });
+    const env = async () => ({ ...db.env[0], DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(await freePort()), TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url });
     const replicas = [await startServe(await env()), await startServe(await env())];
     const polling = () => replicas.filter((r) => r.output().includes('is polling for updates'));
     try {

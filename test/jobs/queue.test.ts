@@ -80,3 +80,19 @@ describe('job leases', () => {
     expect(await jobs.countReady('q')).toBe(0);
   });
 });
+
+describe('one SQLite connection, many callers at once', () => {
+  it('serialises concurrent transactions and keeps plain statements out of them', async () => {
+    const { jobs, kv } = await open();
+    // Enqueues, claims and plain writes all interleaved on one connection: none may land inside another's transaction.
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => jobs.enqueue({ id: `c${i}`, queue: 'q', kind: 'k', payload: {} })),
+      ...Array.from({ length: 20 }, () => jobs.claim('q', 'w', 1000, 3)),
+      ...Array.from({ length: 40 }, (_, i) => kv.set(`k${i}`, i)),
+    ]);
+    const claimed = (await jobs.list<unknown>('q')).filter((j) => j.attempts > 0).length;
+    const rest = await jobs.claim('q', 'w2', 1000, 100);
+    expect(claimed + rest.length).toBe(40);
+    expect(await kv.get('k39')).toBe(39);
+  });
+});

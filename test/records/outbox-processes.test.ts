@@ -1,5 +1,5 @@
-// Must show 1 (SQLite): several processes enqueue into one embedded database without losing a packet,
-// and two drainers deliver each packet exactly once to a real album server.
+// Must show 1, on SQLite and on PostgreSQL: several processes enqueue into one database without losing a
+// packet, and two drainers deliver each packet exactly once to a real album server.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,20 +11,30 @@ import { createAccount, getAlbum } from '../../core/share/index.ts';
 import { demoGroupPhoto, demoSelfie } from '../demo-faces.ts';
 import { tempDir } from '../helpers.ts';
 import { runScript } from '../processes.ts';
+import { skipReason, startPostgres, type TestPostgres } from '../postgres.ts';
 
 const PROCESSES = 3;
 const PER_PROCESS = 200;
 
+const pgSkip = skipReason();
 let engine: FaceEngine;
-beforeAll(() => {
+let postgres: TestPostgres | undefined;
+beforeAll(async () => {
   engine = createFaceEngine({ threads: 2 });
-});
+  if (!pgSkip) postgres = await startPostgres();
+}, 120_000);
 afterAll(async () => {
   await engine.close();
+  await postgres?.stop();
 });
 
-describe('outbox on the embedded database, several processes', () => {
-  it(`${PROCESSES} processes enqueue ${PER_PROCESS} packets each: all ${PROCESSES * PER_PROCESS} are queued; two drainers send each exactly once`, { timeout: 600_000 }, async () => {
+const engines = [
+  { name: 'the embedded database (SQLite)', skip: undefined, url: (dir: string) => Promise.resolve(`sqlite://${path.join(dir, 'terminal.sqlite')}`) },
+  { name: 'PostgreSQL (jobs on pg-boss)', skip: pgSkip, url: () => postgres!.database() },
+];
+
+describe.each(engines)('outbox on $name, several processes', ({ skip, url }) => {
+  it.skipIf(!!skip)(`${PROCESSES} processes enqueue ${PER_PROCESS} packets each: all ${PROCESSES * PER_PROCESS} are queued; two drainers send each exactly once`, { timeout: 600_000 }, async () => {
     const dir = tempDir();
     const albumConfig = loadConfig({ DATA_DIR: path.join(dir, 'album'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', UPLOAD_RATE_LIMIT: '1000000' }, { dotenv: false });
     const album: AlbumServer = await startAlbumServer(albumConfig, { engine });
@@ -37,7 +47,7 @@ describe('outbox on the embedded database, several processes', () => {
       }
       const pictureFile = path.join(dir, 'picture.jpg');
       fs.writeFileSync(pictureFile, await demoGroupPhoto(0, 640));
-      const db = path.join(dir, 'terminal.sqlite');
+      const db = await url(dir);
 
       const enqueuers = await Promise.all(
         Array.from({ length: PROCESSES }, (_, p) => runScript('test/records/packets-child.ts', ['enqueue', db, album.url, `p${p}`, String(PER_PROCESS), pictureFile])),
@@ -45,7 +55,7 @@ describe('outbox on the embedded database, several processes', () => {
       for (const r of enqueuers) expect(r.code, r.stderr).toBe(0);
       expect(enqueuers.map((r) => JSON.parse(r.stdout) as { enqueued: number })).toEqual(Array.from({ length: PROCESSES }, () => ({ enqueued: PER_PROCESS })));
 
-      const records = await openRecords(`sqlite://${db}`);
+      const records = await openRecords(db);
       try {
         expect((await records.packets.pending()).length).toBe(PROCESSES * PER_PROCESS);
         expect(await records.jobs.countReady('deliver')).toBe(PROCESSES * PER_PROCESS);

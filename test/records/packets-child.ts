@@ -1,13 +1,13 @@
 // A process of the multi-process outbox test (test/records/outbox-processes.test.ts):
-//   enqueue <db file> <album url> <username prefix> <count> <picture file>  -> {"enqueued": n}
-//   drain <db file>                                                          -> {"sent": n} (uploads made)
+//   enqueue <database url> <album url> <username prefix> <count> <picture file>  -> {"enqueued": n}
+//   drain <database url>                                                          -> {"sent": n} (uploads made)
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRecords } from '../../core/records/index.ts';
 import { Outbox, uploadPicture } from '../../core/share/index.ts';
 
-const [mode, file, ...rest] = process.argv.slice(2);
-const records = await openRecords(`sqlite://${file}`);
+const [mode, url, ...rest] = process.argv.slice(2);
+const records = await openRecords(url!);
 if (mode === 'enqueue') {
   const [album, prefix, count, pictureFile] = rest;
   const outbox = new Outbox({ records });

@@ -1,6 +1,6 @@
 // Must show 2: `facedrop serve` running and three `facedrop share` processes at once on one data folder,
 // the members' album server down, then back: every delivery a share reported queued or sent is in its
-// album exactly once.
+// album exactly once. On the embedded database, and again with the records and jobs in PostgreSQL.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,14 +14,31 @@ import { openTerminal } from '../../core/terminal.ts';
 import { DEMO_MEMBERS, demoGroupPhoto, demoSelfie } from '../demo-faces.ts';
 import { tempDir } from '../helpers.ts';
 import { freePort, runCli, startServe, waitUntil } from '../processes.ts';
+import { skipReason, startPostgres, type TestPostgres } from '../postgres.ts';
 
+const pgSkip = skipReason();
 let engine: FaceEngine;
-beforeAll(() => {
+let postgres: TestPostgres | undefined;
+beforeAll(async () => {
   engine = createFaceEngine({ threads: 2 });
-});
+  if (!pgSkip) postgres = await startPostgres();
+}, 120_000);
 afterAll(async () => {
   await engine.close();
+  await postgres?.stop();
 });
+
+const engines = [
+  { name: 'the embedded database', skip: undefined, database: async (dataDir: string) => ({ url: `sqlite://${path.join(dataDir, 'facedrop.sqlite')}`, env: {} }) },
+  {
+    name: 'PostgreSQL',
+    skip: pgSkip,
+    database: async () => {
+      const url = await postgres!.database();
+      return { url, env: { DATABASE_URL: url } };
+    },
+  },
+];
 
 interface ShareJson {
   photos: Array<{ file: string; ok: boolean; deliveries?: Array<{ username: string; outcome: string }> }>;
@@ -29,10 +46,11 @@ interface ShareJson {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-describe('serve and share on one data folder', () => {
-  it('every delivery reported queued or sent reaches its album exactly once after the album comes back', { timeout: 600_000 }, async () => {
+describe.each(engines)('serve and share on one data folder, records on $name', ({ skip, database }) => {
+  it.skipIf(!!skip)('every delivery reported queued or sent reaches its album exactly once after the album comes back', { timeout: 600_000 }, async () => {
     const dir = tempDir();
     const dataDir = path.join(dir, 'data');
+    const db = await database(dataDir);
     const albumPort = await freePort();
     const albumConfig = loadConfig({ DATA_DIR: path.join(dir, 'album'), HOST: '127.0.0.1', PORT: String(albumPort), LOG_LEVEL: 'silent' }, { dotenv: false });
     const albumUrl = `http://127.0.0.1:${albumPort}`;
@@ -40,7 +58,7 @@ describe('serve and share on one data folder', () => {
     // The members' accounts and contact entries, then their album goes down.
     let album: AlbumServer = await startAlbumServer(albumConfig, { engine });
     const tokens = new Map<string, string>();
-    const terminalConfig = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, { dotenv: false });
+    const terminalConfig = loadConfig({ ...db.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, { dotenv: false });
     const setup = await openTerminal(terminalConfig, { engine });
     for (let i = 0; i < DEMO_MEMBERS; i++) {
       const selfie = await demoSelfie(i);
@@ -50,7 +68,7 @@ describe('serve and share on one data folder', () => {
     await setup.close();
     await album.close();
 
-    const serve = await startServe({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(await freePort()) });
+    const serve = await startServe({ ...db.env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(await freePort()) });
     try {
       // Each process shares a photo of every member (its own copies) and one photo all three share.
       const folders = await Promise.all(
@@ -62,10 +80,10 @@ describe('serve and share on one data folder', () => {
           return folder;
         }),
       );
-      const runs = await Promise.all(folders.map((folder) => runCli(['share', '--group', 'party', '--json', folder], { DATA_DIR: dataDir })));
+      const runs = await Promise.all(folders.map((folder) => runCli(['share', '--group', 'party', '--json', folder], { ...db.env, DATA_DIR: dataDir })));
       const expected = new Map<string, Set<string>>();
       for (const run of runs) {
-        expect(run.code, run.stderr).toBe(0);
+        expect(run.code, run.stderr + run.stdout).toBe(0);
         for (const photo of (JSON.parse(run.stdout) as ShareJson).photos) {
           expect(photo.ok).toBe(true);
           for (const d of photo.deliveries ?? []) {
@@ -81,7 +99,7 @@ describe('serve and share on one data folder', () => {
       expect(expected.get('m0')!.size).toBe(4);
 
       album = await startAlbumServer(albumConfig, { engine });
-      const records = await openRecords(`sqlite://${path.join(dataDir, 'facedrop.sqlite')}`);
+      const records = await openRecords(db.url);
       try {
         // serve's outbox retries (with backoff) until every packet is delivered.
         await waitUntil('the outbox to empty', async () => (await records.packets.pending()).length === 0, 300_000);
