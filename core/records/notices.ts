@@ -1,6 +1,6 @@
 import type { Box } from '../faces/types.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { Db, Queryable } from './db.ts';
+import type { Db } from './db.ts';
 
 /** How a member hears about new photos: `digest` (default) batches, `daily` once a day, `off` never (and no questions). */
 export type NoticeMode = 'instant' | 'digest' | 'daily' | 'off';
