@@ -55,6 +55,19 @@ export function loadArcfaceModel(): Promise<ArcfaceModel> {
 export { FACE_API_MODEL_DIR };
 
 /**
+ * Loads the three models and runs each once on a blank input: onnxruntime's first run of a session is slower
+ * (buffers, kernels), and a worker does this while the process is still starting, not on its first photo.
+ */
+export async function warmUpModels(): Promise<void> {
+  const [detector, landmarks, arcface] = await Promise.all([loadUltrafaceModel(), loadLandmarkNet(), loadArcfaceModel()]);
+  const side = 112;
+  const blank = new Uint8Array(side * side * 3);
+  await detector.detect(new Uint8Array(320 * 240 * 3), 320, 240, { minFace: 240, minConfidence: 1 });
+  await landmarks.detect({ data: blank, width: side, height: side, padX: 0, padY: 0 }, [{ x: 0, y: 0, width: side, height: side }]);
+  await arcface.embedAligned(blank);
+}
+
+/**
  * Loads tfjs on the WASM backend (SIMD, wasm files read from disk) and face-api's 68-point landmark model from
  * its own package. Never touches the network.
  */

@@ -1,6 +1,6 @@
 // Runs in a piscina worker thread: decode + face analysis on onnxruntime, so face work never blocks the main event loop.
 import { decodeImage } from './decode.ts';
-import { detectFaces, loadArcfaceModel, loadLandmarkNet, loadUltrafaceModel } from './detector.ts';
+import { detectFaces, warmUpModels } from './detector.ts';
 import { ImageError, type ImageErrorCode } from './errors.ts';
 import { isProminentFace, SELFIE_FALLBACK_CONFIDENCE } from './selfie.ts';
 import type { AnalysisMode, Face } from './types.ts';
@@ -14,8 +14,8 @@ export type WorkerResult =
   | { ok: true; width: number; height: number; faces: Face[]; timings: { decode: number; detect: number; landmarks: number; describe: number } }
   | { ok: false; code: ImageErrorCode; message: string };
 
-// Load the models as the worker starts, not on its first photo.
-await Promise.all([loadLandmarkNet(), loadArcfaceModel(), loadUltrafaceModel()]);
+// Load and first-run the models as the worker starts, not on its first photo.
+await warmUpModels();
 
 export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerResult> {
   const t0 = performance.now();
