@@ -1,11 +1,11 @@
 // face-api's 68-point landmark net as ONNX (core/faces/landmarks) gives face-api's own landmarks: same points,
 // to within a small fraction of a pixel, on every face of the demo photos, on non-square crops and on crops
-// reaching into a selfie's black border.
+// reaching into a selfie's black border; and so the same matching descriptors.
 import fs from 'node:fs';
 import type * as FaceApi from '@vladmandic/face-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, type DecodedImage } from '../../core/faces/decode.ts';
-import { landmarkCrop, loadFaceApi, loadLandmarkNet, loadUltrafaceModel } from '../../core/faces/detector.ts';
+import { landmarkCrop, loadArcfaceModel, loadFaceApi, loadLandmarkNet, loadUltrafaceModel } from '../../core/faces/detector.ts';
 import { buildLandmarkOnnx, LANDMARK_ONNX_PATH } from '../../core/faces/landmarks/build-onnx.ts';
 import type { CropRect, LandmarkModel } from '../../core/faces/landmarks/landmark68.ts';
 import { demoSamples } from '../helpers.ts';
@@ -45,10 +45,12 @@ describe("face-api's landmark net on onnxruntime", () => {
     expect(buildLandmarkOnnx().equals(fs.readFileSync(LANDMARK_ONNX_PATH))).toBe(true);
   });
 
-  it('gives the same 68 points as face-api on every demo face, square, non-square and padded crops', async () => {
+  it('gives the same 68 points as face-api on every demo face, square, non-square and padded crops, so the same descriptors', async () => {
     const detector = await loadUltrafaceModel();
+    const arcface = await loadArcfaceModel();
     let compared = 0;
     let worst = 0;
+    let lowestCosine = 1;
     for (const file of demoSamples) {
       const image = await decodeImage(fs.readFileSync(file));
       const found = await detector.detect(image.data, image.width, image.height, { minFace: 16, minConfidence: 0.95 });
@@ -68,6 +70,12 @@ describe("face-api's landmark net on onnxruntime", () => {
             const [wx, wy] = want[i]![k]!;
             worst = Math.max(worst, Math.abs(x - wx) / crops[i]!.width, Math.abs(y - wy) / crops[i]!.height);
           }
+          if (padX === 0) {
+            // The matching descriptor from either set of points (unit vectors: the dot product is the cosine).
+            const a = await arcface.embed(image.data, image.width, image.height, points);
+            const b = await arcface.embed(image.data, image.width, image.height, want[i]!);
+            lowestCosine = Math.min(lowestCosine, a.reduce((sum, v, k) => sum + v * b[k]!, 0));
+          }
           compared++;
         }
       }
@@ -75,5 +83,7 @@ describe("face-api's landmark net on onnxruntime", () => {
     expect(compared).toBeGreaterThanOrEqual(44);
     // Relative to the crop's size: 0.0001 is a hundredth of a pixel on a 100 px face (measured: 0.000001).
     expect(worst).toBeLessThan(0.0001);
+    // Stored descriptors, thresholds and the calibration tables stay valid.
+    expect(lowestCosine).toBeGreaterThan(0.9999);
   }, 120_000);
 });
