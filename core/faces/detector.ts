@@ -107,9 +107,9 @@ interface Rect {
  * Every face in a decoded image: box and landmarks in the original image's pixels, and the 512-d matching
  * descriptor. (face-api's own 128-d recognition net is not run: it found far fewer members' photos at the
  * same false-match rate; arcface/README-measurements.md.)
- * Detection runs on a small copy; landmarks and descriptors on crops cut from the full-resolution pixels
- * in plain JS (tfjs-wasm's int32 slice of a large tensor costs more than the networks), each network once
- * per photo on a batch of all its faces.
+ * Detection runs on a pyramid of small copies; landmarks and descriptors on crops read straight from the
+ * full-resolution pixels, the landmark net once per photo on a batch of all its faces (ArcFace's model takes
+ * one face at a time).
  */
 export async function detectFaces(image: DecodedImage, options: DetectOptions, timings?: { detect: number; landmarks: number; describe: number }): Promise<Face[]> {
   const padX = options.pad ? Math.round(image.width / 2) : 0;
