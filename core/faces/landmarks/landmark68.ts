@@ -67,31 +67,42 @@ function prepare(source: CropSource, r: CropRect, out: Float32Array): void {
   const plane = LANDMARK_INPUT * LANDMARK_INPUT;
   const ratio = side / LANDMARK_INPUT;
   const { data, width, height, padX, padY } = source;
-  // Pixel (sx, sy) of the square, channel c: the crop's pixel, 0 in the square's and the image's padding.
-  const at = (sx: number, sy: number, c: number): number => {
-    const cx = sx - offX;
-    const cy = sy - offY;
-    if (cx < 0 || cy < 0 || cx >= r.width || cy >= r.height) return 0;
-    const ix = r.x + cx - padX;
-    const iy = r.y + cy - padY;
-    if (ix < 0 || iy < 0 || ix >= width || iy >= height) return 0;
-    return data[(iy * width + ix) * 3 + c]!;
+  // Where each sample of the square comes from: a byte offset into the image, or -1 for the square's and the
+  // image's padding (black). Computed once per row and column, not per pixel.
+  const column = (sx: number): number => {
+    const ix = r.x + sx - offX - padX;
+    return sx - offX < 0 || sx - offX >= r.width || ix < 0 || ix >= width ? -1 : ix * 3;
   };
+  const row = (sy: number): number => {
+    const iy = r.y + sy - offY - padY;
+    return sy - offY < 0 || sy - offY >= r.height || iy < 0 || iy >= height ? -1 : iy * width * 3;
+  };
+  const left = new Int32Array(LANDMARK_INPUT);
+  const right = new Int32Array(LANDMARK_INPUT);
+  const dxs = new Float64Array(LANDMARK_INPUT);
+  for (let x = 0; x < LANDMARK_INPUT; x++) {
+    const fx = x * ratio;
+    const l = Math.max(0, Math.floor(fx));
+    left[x] = column(l);
+    right[x] = column(Math.min(side - 1, Math.ceil(fx)));
+    dxs[x] = fx - l;
+  }
+  const sample = (rowOffset: number, colOffset: number, c: number): number => (rowOffset < 0 || colOffset < 0 ? 0 : data[rowOffset + colOffset + c]!);
   for (let y = 0; y < LANDMARK_INPUT; y++) {
     const fy = y * ratio;
-    const top = Math.max(0, Math.floor(fy));
-    const bottom = Math.min(side - 1, Math.ceil(fy));
-    const dy = fy - top;
+    const t0 = Math.max(0, Math.floor(fy));
+    const top = row(t0);
+    const bottom = row(Math.min(side - 1, Math.ceil(fy)));
+    const dy = fy - t0;
     for (let x = 0; x < LANDMARK_INPUT; x++) {
-      const fx = x * ratio;
-      const left = Math.max(0, Math.floor(fx));
-      const right = Math.min(side - 1, Math.ceil(fx));
-      const dx = fx - left;
+      const l = left[x]!;
+      const rr = right[x]!;
+      const dx = dxs[x]!;
       for (let c = 0; c < 3; c++) {
-        const tl = at(left, top, c);
-        const tr = at(right, top, c);
-        const bl = at(left, bottom, c);
-        const br = at(right, bottom, c);
+        const tl = sample(top, l, c);
+        const tr = sample(top, rr, c);
+        const bl = sample(bottom, l, c);
+        const br = sample(bottom, rr, c);
         const t = tl + (tr - tl) * dx;
         const b = bl + (br - bl) * dx;
         out[c * plane + y * LANDMARK_INPUT + x] = (t + (b - t) * dy - MEAN_RGB[c]!) / 255;
