@@ -1,5 +1,5 @@
 // `facedrop share` spends its first second loading the CLI's modules on the main thread; the face workers'
-// own start-up (modules, models) can run meanwhile on the other cores. bin/facedrop.js calls this first,
+// own start-up (modules, models) can run meanwhile on the other cores. cli/entry.ts calls this first,
 // before config.ts (zod) loads: FACE_THREADS is read here by config.ts's rule (integer 1-64, default one per
 // core), and a value that rule refuses starts nothing (the command then reports it).
 import os from 'node:os';

@@ -12,7 +12,7 @@ describe('the bundled face worker', () => {
     const first = await bundledWorker();
     expect(first).toBeDefined();
     const file = fileURLToPath(first!);
-    expect(path.dirname(file)).toBe(WORKER_CACHE_DIR);
+    expect(path.dirname(path.dirname(file))).toBe(WORKER_CACHE_DIR);
     const code = fs.readFileSync(file, 'utf8');
     // Plain JavaScript with the models' paths resolved from each source's own folder.
     expect(code).toContain('./ultraface/ultraface-rfb-320.onnx');
