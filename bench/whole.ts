@@ -9,19 +9,34 @@ import { demoSamples, FACES_DIR, hasFixtures } from './fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
+interface Timed {
+  first: number;
+  total: number;
+  /** CPU time of the process, all threads, ms (bench/cpu-report.mjs). */
+  cpu: number;
+  code: number | null;
+  lines: number;
+}
+
 /** Runs a command; wall time to its first line of output and to its end (ms). */
-function timed(command: string, args: string[], env: Record<string, string>): Promise<{ first: number; total: number; code: number | null; lines: number }> {
+function timed(command: string, args: string[], env: Record<string, string>): Promise<Timed> {
+  const cpuFile = path.join(env.DATA_DIR ?? os.tmpdir(), `cpu-${process.pid}.json`);
+  fs.rmSync(cpuFile, { force: true });
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let first = NaN;
     let lines = 0;
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(command, ['--import', './bench/cpu-report.mjs', ...args], { cwd: ROOT, env: { ...process.env, ...env, BENCH_CPU_FILE: cpuFile }, stdio: ['ignore', 'pipe', 'ignore'] });
     child.stdout.on('data', (d: Buffer) => {
       if (Number.isNaN(first)) first = performance.now() - t0;
       lines += d.toString().split('\n').length - 1;
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ first, total: performance.now() - t0, code, lines }));
+    child.on('close', (code) => {
+      const total = performance.now() - t0;
+      const usage = fs.existsSync(cpuFile) ? (JSON.parse(fs.readFileSync(cpuFile, 'utf8')) as { user: number; system: number }) : undefined;
+      resolve({ first, total, cpu: usage ? (usage.user + usage.system) / 1000 : NaN, code, lines });
+    });
   });
 }
 
@@ -34,18 +49,34 @@ export async function wholeProcesses(log: (s: string) => void): Promise<void> {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-bench-'));
   try {
     const env = { DATA_DIR: data, LOG_LEVEL: 'silent' };
-    // One warm-up run each, so both read their files from the page cache.
-    await timed(process.execPath, ['bin/facedrop.js', 'share', '--group', 'bench', ...photos], env);
-    await timed(process.execPath, ['--import', 'tsx', 'bench/naive-script.ts', ...photos], env);
-    const facedrop = await timed(process.execPath, ['bin/facedrop.js', 'share', '--group', 'bench', ...photos], env);
-    const naive = await timed(process.execPath, ['--import', 'tsx', 'bench/naive-script.ts', ...photos], env);
-    log('| | first photo s | all photos s | photos/s |');
-    log('|---|---|---|---|');
-    for (const [name, r] of [['naive reference script', naive], ['facedrop share', facedrop]] as const) {
-      if (r.code !== 0) throw new Error(`${name} exited with ${r.code}`);
-      log(`| ${name} | ${(r.first / 1000).toFixed(2)} | ${(r.total / 1000).toFixed(2)} | ${((photos.length / r.total) * 1000).toFixed(2)} |`);
+    // One warm-up run each, so both read their files from the page cache; then alternate, so load from
+    // elsewhere on the machine falls on both alike, and take each one's median.
+    const rounds = Math.max(1, Number(process.env.BENCH_WHOLE_ROUNDS ?? 3));
+    const shareArgs = ['bin/facedrop.js', 'share', '--group', 'bench', ...photos];
+    const naiveArgs = ['--import', 'tsx', 'bench/naive-script.ts', ...photos];
+    await timed(process.execPath, shareArgs, env);
+    await timed(process.execPath, naiveArgs, env);
+    const runs = { facedrop: [] as Timed[], naive: [] as Timed[] };
+    for (let r = 0; r < rounds; r++) {
+      runs.facedrop.push(await timed(process.execPath, shareArgs, env));
+      runs.naive.push(await timed(process.execPath, naiveArgs, env));
     }
-    log(`\nfacedrop share / naive, whole processes: **${(naive.total / facedrop.total).toFixed(2)}x**\n`);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    log(`| | first photo s | all photos s | photos/s | CPU s (all threads) | all photos s, each run |`);
+    log('|---|---|---|---|---|---|');
+    const totals = { facedrop: 0, naive: 0 };
+    for (const [name, key] of [['naive reference script', 'naive'], ['facedrop share', 'facedrop']] as const) {
+      for (const r of runs[key]) if (r.code !== 0) throw new Error(`${name} exited with ${r.code}`);
+      const first = median(runs[key].map((r) => r.first));
+      const total = median(runs[key].map((r) => r.total));
+      totals[key] = total;
+      const cpu = median(runs[key].map((r) => r.cpu));
+      log(`| ${name} | ${(first / 1000).toFixed(2)} | ${(total / 1000).toFixed(2)} | ${((photos.length / total) * 1000).toFixed(2)} | ${(cpu / 1000).toFixed(2)} | ${runs[key].map((r) => (r.total / 1000).toFixed(2)).join(', ')} |`);
+    }
+    log(`\nfacedrop share / naive, whole processes (medians of ${rounds} alternating runs): **${(totals.naive / totals.facedrop).toFixed(2)}x**`);
+    // Start-up's share: the same command on one photo.
+    const one = await timed(process.execPath, ['bin/facedrop.js', 'share', '--group', 'bench', photos[0]!], env);
+    log(`facedrop share on one photo: ${(one.total / 1000).toFixed(2)} s, CPU ${(one.cpu / 1000).toFixed(2)} s (start-up and one photo)\n`);
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
   }

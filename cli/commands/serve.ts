@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../config.ts';
-import { startAlbumServer } from '../../album/server.ts';
 import { LeaseLock } from '../../core/jobs/lease-lock.ts';
 import { Members } from '../../core/members.ts';
 import { openTerminal } from '../../core/terminal.ts';
@@ -30,6 +29,8 @@ export function registerServeCommand(program: Command): void {
               return reply.code(status).send(status === 200 ? { ok: true } : { error: status === 401 ? 'unauthorized' : 'unavailable' });
             })
         : undefined;
+      // Loaded here, not at the top: fastify and the album's modules would slow every other command's start.
+      const { startAlbumServer } = await import('../../album/server.ts');
       const album = await startAlbumServer(config, routes ? { routes } : {});
       const log = album.app.log;
       const terminal = await openTerminal(config, { records: album.records, engine: album.engine, terminalName: 'facedrop-serve' });

@@ -4,7 +4,6 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { ImageError } from '../../core/faces/index.ts';
-import { drawFacePreview } from '../../core/faces/preview.ts';
 import type { AnswerResult, ShareReport } from '../../core/share/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import { DEFAULT_GROUP, fail, withTerminal } from './context.ts';
@@ -100,6 +99,8 @@ async function writePreview(dir: string, file: string, bytes: Buffer, report: Sh
     return label ? { box, label } : { box };
   });
   const target = path.join(dir, `${path.basename(file, path.extname(file))}.faces.jpg`);
+  // Loaded only with --preview: sharp on the main thread would slow every share's start.
+  const { drawFacePreview } = await import('../../core/faces/preview.ts');
   await fs.promises.writeFile(target, await drawFacePreview(bytes, faces));
 }
 

@@ -1,10 +1,13 @@
-// The only module that touches face-api and tfjs. It runs inside the worker threads (see worker.ts),
-// and in the benchmark's naive reference.
+// Face analysis on onnxruntime: detector, face-api's 68-point landmark net (as ONNX) and the descriptor.
+// It runs inside the worker threads (see worker.ts). face-api on tfjs is loaded only by the benchmark's naive
+// reference and the landmark equivalence test (loadFaceApi).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadArcface, type ArcfaceModel } from './arcface/arcface.ts';
+import { FACE_API_MODEL_DIR, LANDMARK_ONNX_PATH } from './landmarks/build-onnx.ts';
+import { loadLandmarkModel, type LandmarkModel } from './landmarks/landmark68.ts';
 import { loadUltraface, type UltrafaceModel } from './ultraface/ultraface.ts';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { DecodedImage } from './decode.ts';
@@ -29,6 +32,13 @@ export const DETECTOR = {
 let loaded: Promise<FaceApiModule> | undefined;
 let arcface: Promise<ArcfaceModel> | undefined;
 let ultraface: Promise<UltrafaceModel> | undefined;
+let landmarks68: Promise<LandmarkModel> | undefined;
+
+/** face-api's 68-point landmark net as ONNX (landmarks/README.md), one onnxruntime session per thread. */
+export function loadLandmarkNet(): Promise<LandmarkModel> {
+  landmarks68 ??= loadLandmarkModel(LANDMARK_ONNX_PATH);
+  return landmarks68;
+}
 
 /** The face detector (ultraface/README.md), one onnxruntime session per thread. */
 export function loadUltrafaceModel(): Promise<UltrafaceModel> {
@@ -42,8 +52,20 @@ export function loadArcfaceModel(): Promise<ArcfaceModel> {
   return arcface;
 }
 
-/** face-api's model folder, inside its npm package. */
-export const FACE_API_MODEL_DIR = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+export { FACE_API_MODEL_DIR };
+
+/**
+ * Loads the three models and runs each once on a blank input: onnxruntime's first run of a session is slower
+ * (buffers, kernels), and a worker does this while the process is still starting, not on its first photo.
+ */
+export async function warmUpModels(): Promise<void> {
+  const [detector, landmarks, arcface] = await Promise.all([loadUltrafaceModel(), loadLandmarkNet(), loadArcfaceModel()]);
+  const side = 112;
+  const blank = new Uint8Array(side * side * 3);
+  await detector.detect(new Uint8Array(320 * 240 * 3), 320, 240, { minFace: 240, minConfidence: 1 });
+  await landmarks.detect({ data: blank, width: side, height: side, padX: 0, padY: 0 }, [{ x: 0, y: 0, width: side, height: side }]);
+  await arcface.embedAligned(blank);
+}
 
 /**
  * Loads tfjs on the WASM backend (SIMD, wasm files read from disk) and face-api's 68-point landmark model from
@@ -85,20 +107,18 @@ interface Rect {
  * Every face in a decoded image: box and landmarks in the original image's pixels, and the 512-d matching
  * descriptor. (face-api's own 128-d recognition net is not run: it found far fewer members' photos at the
  * same false-match rate; arcface/README-measurements.md.)
- * Detection runs on a small copy; landmarks and descriptors on crops cut from the full-resolution pixels
- * in plain JS (tfjs-wasm's int32 slice of a large tensor costs more than the networks), each network once
- * per photo on a batch of all its faces.
+ * Detection runs on a pyramid of small copies; landmarks and descriptors on crops read straight from the
+ * full-resolution pixels, the landmark net once per photo on a batch of all its faces (ArcFace's model takes
+ * one face at a time).
  */
-export async function detectFaces(image: DecodedImage, options: DetectOptions, timings?: { detect: number; describe: number }): Promise<Face[]> {
-  const faceapi = await loadFaceApi();
-  const tf = require('@tensorflow/tfjs') as Tf;
+export async function detectFaces(image: DecodedImage, options: DetectOptions, timings?: { detect: number; landmarks: number; describe: number }): Promise<Face[]> {
   const padX = options.pad ? Math.round(image.width / 2) : 0;
   const padY = options.pad ? Math.round(image.height / 2) : 0;
   const paddedWidth = image.width + 2 * padX;
   const paddedHeight = image.height + 2 * padY;
-  const crops: import('@tensorflow/tfjs').Tensor3D[] = [];
   const t0 = performance.now();
   let t1 = t0;
+  let t2 = t0;
   try {
     const detector = await loadUltrafaceModel();
     const minConfidence = options.minConfidence ?? DETECTOR.minConfidence;
@@ -113,20 +133,17 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     }
     const detections = found.slice(0, DETECTOR.maxResults).map((b) => ({ box: b, score: b.score }));
     t1 = performance.now();
+    t2 = t1;
     if (detections.length === 0) return [];
-    const boxes = detections.map((d) => clip(landmarkBox(d.box), paddedWidth, paddedHeight));
-    crops.push(...boxes.map((b) => cropTensor(tf, image, padX, padY, b)));
-    const landmarks = toArray(await faceapi.nets.faceLandmark68Net.detectLandmarks(crops as never)).map((l, i) =>
-      l.shiftBy<FaceApi.FaceLandmarks68>(boxes[i]!.x, boxes[i]!.y),
-    );
-    tf.dispose(crops);
-    crops.length = 0;
+    const boxes = detections.map((d) => landmarkCrop(d.box, paddedWidth, paddedHeight));
+    const landmarks = await (await loadLandmarkNet()).detect({ data: image.data, width: image.width, height: image.height, padX, padY }, boxes);
+    t2 = performance.now();
     // The matching descriptor: ArcFace on a crop aligned from the same landmarks, from the unpadded pixels
     // (outside them is black, as the detector saw it).
     const model = await loadArcfaceModel();
     const embeddings: Float32Array[] = [];
     for (const l of landmarks) {
-      embeddings.push(await model.embed(image.data, image.width, image.height, l.positions.map((p) => [p.x - padX, p.y - padY] as const)));
+      embeddings.push(await model.embed(image.data, image.width, image.height, l.map(([x, y]) => [x - padX, y - padY] as const)));
     }
     const toOriginal = (x: number, y: number): [number, number] => [(x - padX) * image.scale, (y - padY) * image.scale];
     return detections.map((d, i) => {
@@ -135,7 +152,7 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
       return {
         box,
         score: d.score,
-        landmarks: landmarks[i]!.positions.map((p) => toOriginal(p.x, p.y)),
+        landmarks: landmarks[i]!.map(([x, y]) => toOriginal(x, y)),
         descriptor: Array.from(embeddings[i]!),
       };
     });
@@ -143,10 +160,15 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     if (timings) {
       const end = performance.now();
       timings.detect += t1 - t0;
-      timings.describe += end - t1;
+      timings.landmarks += t2 - t1;
+      timings.describe += end - t2;
     }
-    tf.dispose(crops);
   }
+}
+
+/** The whole-pixel rectangle (padded coordinates) the landmark net is given for a detected face. */
+export function landmarkCrop(box: Rect, paddedWidth: number, paddedHeight: number): Rect {
+  return clip(landmarkBox(box), paddedWidth, paddedHeight);
 }
 
 /**
@@ -183,24 +205,4 @@ function clip(r: Rect, width: number, height: number): Rect {
   const w = Math.min(r.x + r.width - x, width - x);
   const h = Math.min(r.y + r.height - y, height - y);
   return { x: Math.floor(x), y: Math.floor(y), width: Math.max(1, Math.floor(w)), height: Math.max(1, Math.floor(h)) };
-}
-
-/** Cuts a rectangle given in padded coordinates out of the full-resolution pixels; the padding is black. */
-function cropTensor(tf: Tf, image: DecodedImage, padX: number, padY: number, r: Rect): import('@tensorflow/tfjs').Tensor3D {
-  const out = new Int32Array(r.width * r.height * 3);
-  for (let row = 0; row < r.height; row++) {
-    const sy = r.y + row - padY;
-    if (sy < 0 || sy >= image.height) continue;
-    const x0 = Math.max(0, r.x - padX);
-    const x1 = Math.min(image.width, r.x + r.width - padX);
-    if (x1 <= x0) continue;
-    const dst = (row * r.width + (x0 - (r.x - padX))) * 3;
-    const src = (sy * image.width + x0) * 3;
-    for (let k = 0; k < (x1 - x0) * 3; k++) out[dst + k] = image.data[src + k]!;
-  }
-  return tf.tensor3d(out, [r.height, r.width, 3], 'int32');
-}
-
-function toArray<T>(value: T | T[]): T[] {
-  return Array.isArray(value) ? value : [value];
 }

@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import { disableOrtTelemetry } from './arcface/ort-env.ts';
 import { ImageError, SelfieError } from './errors.ts';
 import { pickSelfieFace } from './selfie.ts';
+import { bundledWorker } from './worker-bundle.ts';
 import { DESCRIPTOR_MODEL, type Analysis, type AnalysisMode, type Face } from './types.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
 
@@ -29,18 +30,22 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
   const threads = options.threads ?? Math.max(1, os.availableParallelism());
   // Here, in the main thread, so the workers' onnxruntime sees it (ort-env.ts: long command lines crashed it).
   disableOrtTelemetry();
-  const pool = new Piscina<WorkerTask, WorkerResult>({
-    filename: new URL('./worker-entry.mjs', import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: 60_000,
-  });
+  // The bundled worker when there is one (worker-bundle.ts), else the sources through tsx.
+  const pool = bundledWorker().then(
+    (bundle) =>
+      new Piscina<WorkerTask, WorkerResult>({
+        filename: (bundle ?? new URL('./worker-entry.mjs', import.meta.url)).href,
+        minThreads: threads,
+        maxThreads: threads,
+        idleTimeout: 60_000,
+      }),
+  );
   const cacheEntries = options.cacheEntries ?? 256;
   const cache = new LRUCache<string, Promise<Analysis>>({ max: Math.max(1, cacheEntries) });
 
   async function run(bytes: Uint8Array, mode: AnalysisMode, sha256: string): Promise<Analysis> {
     // Copy: the worker gets its own buffer, the caller keeps theirs.
-    const result = await pool.run({ bytes: new Uint8Array(bytes), mode });
+    const result = await (await pool).run({ bytes: new Uint8Array(bytes), mode });
     if (!result.ok) throw new ImageError(result.code);
     return { sha256, width: result.width, height: result.height, faces: result.faces, descriptorModel: DESCRIPTOR_MODEL, timings: result.timings };
   }
@@ -68,7 +73,7 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
     },
     async close() {
       cache.clear();
-      await pool.destroy();
+      await (await pool).destroy();
     },
   };
   return engine;

@@ -28,8 +28,8 @@ export interface Analysis {
   faces: Face[];
   /** Which descriptor model made `faces[].descriptor`: stored descriptors carry it so a model change is detected. */
   descriptorModel: string;
-  /** Milliseconds per stage in the worker: decode, detection, landmarks + descriptors. */
-  timings: { decode: number; detect: number; describe: number };
+  /** Milliseconds per stage in the worker: decode, detection, landmarks, descriptors. */
+  timings: { decode: number; detect: number; landmarks: number; describe: number };
 }
 
 /** Names the model and preprocessing behind Face.descriptor; stored descriptors carry it. */

@@ -1,4 +1,5 @@
-// Worker threads do not inherit the parent's TypeScript loader: register tsx here, then load the worker.
+// The fallback when the bundled worker cannot be had (worker-bundle.ts): worker threads do not inherit the
+// parent's TypeScript loader, so register tsx here, then load the worker's sources.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,6 +1,6 @@
-// Runs in a piscina worker thread: decode + face-api, so face work never blocks the main event loop.
+// Runs in a piscina worker thread: decode + face analysis on onnxruntime, so face work never blocks the main event loop.
 import { decodeImage } from './decode.ts';
-import { detectFaces, loadArcfaceModel, loadFaceApi, loadUltrafaceModel } from './detector.ts';
+import { detectFaces, warmUpModels } from './detector.ts';
 import { ImageError, type ImageErrorCode } from './errors.ts';
 import { isProminentFace, SELFIE_FALLBACK_CONFIDENCE } from './selfie.ts';
 import type { AnalysisMode, Face } from './types.ts';
@@ -11,11 +11,11 @@ export interface WorkerTask {
 }
 
 export type WorkerResult =
-  | { ok: true; width: number; height: number; faces: Face[]; timings: { decode: number; detect: number; describe: number } }
+  | { ok: true; width: number; height: number; faces: Face[]; timings: { decode: number; detect: number; landmarks: number; describe: number } }
   | { ok: false; code: ImageErrorCode; message: string };
 
-// Load the models as the worker starts, not on its first photo.
-await Promise.all([loadFaceApi(), loadArcfaceModel(), loadUltrafaceModel()]);
+// Load and first-run the models as the worker starts, not on its first photo.
+await warmUpModels();
 
 export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerResult> {
   const t0 = performance.now();
@@ -28,7 +28,7 @@ export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerR
     throw error;
   }
   const t1 = performance.now();
-  const timings = { decode: t1 - t0, detect: 0, describe: 0 };
+  const timings = { decode: t1 - t0, detect: 0, landmarks: 0, describe: 0 };
   let faces: Face[];
   if (task.mode === 'selfie') {
     // Tight crops need a border for SSD to see the face (FACE-NOTES.md); a far-away selfie may need none.

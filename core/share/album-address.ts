@@ -3,9 +3,14 @@
 // forgery). Checked once when a member registers, and again at every connection, on the addresses the
 // connection really uses, so a DNS answer that changes later (rebinding) does not get through.
 import dns from 'node:dns';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
+
+// undici (about 0.1 s to load) is required when the first dispatcher is made, not by every process that
+// reads the configuration (config.ts uses this module).
+const require = createRequire(import.meta.url);
 
 export interface AlbumAddressPolicy {
   /** ALBUM_ALLOW_PRIVATE: chat users may name any address (a terminal on a trusted LAN). */
@@ -115,5 +120,6 @@ export function guardedDispatcher(album: string, resolve: typeof dns.lookup = dn
       callback(null, first.address, first.family);
     });
   };
-  return new Agent({ connect: { lookup: guardedLookup as never } });
+  const undici = require('undici') as typeof import('undici');
+  return new undici.Agent({ connect: { lookup: guardedLookup as never } });
 }
