@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { JobQueue } from '../jobs/queue.ts';
 import { AlbumRepository } from './albums.ts';
+import { ConsentRepository } from './consents.ts';
 import { ContactRepository } from './contacts.ts';
 import { SqliteDb } from './db.ts';
 import { KvRepository } from './kv.ts';
@@ -11,6 +12,7 @@ import { PacketRepository } from './packets.ts';
 
 export { accountKey, type Account, type PhotoCursor, type PhotoRecord, type Reference } from './albums.ts';
 export type { Contact, MembersCheck } from './contacts.ts';
+export type { ConsentRecord, GroupSettings, PendingRegistration } from './consents.ts';
 export type { AlbumLink } from './members.ts';
 export { DELIVERY_QUEUE, deliveryJobId, type DeliveryOutcome, type FinalOutcome, type Packet } from './packets.ts';
 
@@ -24,6 +26,8 @@ export interface Records {
   members: MemberRepository;
   albums: AlbumRepository;
   kv: KvRepository;
+  /** Consent records, group settings (pause, approval), registrations under way, activity. */
+  consents: ConsentRepository;
   jobs: JobQueue;
   /** Rows changed through this connection so far (tests: "nothing was written"). */
   changes(): number;
@@ -55,6 +59,7 @@ export async function openRecords(url: string, options: { legacy?: LegacyImport;
     members: new MemberRepository(db),
     albums: new AlbumRepository(db),
     kv: new KvRepository(db),
+    consents: new ConsentRepository(db),
     jobs,
     changes: () => db.changes(),
     async close() {

@@ -175,3 +175,10 @@ export async function getAlbum(album: string, token: string): Promise<{ username
   const body = await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}`, { method: 'GET' });
   return body as never;
 }
+
+/** Adds reference selfies to an album (POST /api/albums/:token/faces): a guardian's album learns a dependent's face. */
+export async function addAlbumFaces(album: string, token: string, selfies: Uint8Array[]): Promise<void> {
+  const form = new FormData();
+  selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
+  await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/faces`, { method: 'POST', body: form });
+}

@@ -30,6 +30,8 @@ export interface SharerOptions {
   outbox: Outbox;
   /** The matching policy for a group's gallery (its threshold follows the group's size). */
   policyFor: (gallery: Gallery) => MatchPolicy;
+  /** Called for each member whose photo reached (or already was in) their album. */
+  onDelivered?: (group: string, memberId: string) => Promise<void>;
 }
 
 /**
@@ -50,9 +52,11 @@ export class Sharer {
     const queued = [];
     for (const m of matched) {
       const member = members.find((c) => c.id === m.memberId)!;
+      // A dependent's photo goes to each guardian's album.
+      for (const to of [{ album: member.album, username: member.username }, ...(member.guardians ?? [])]) {
       const packet = await outbox.enqueue({
-        album: member.album,
-        username: member.username,
+        album: to.album,
+        username: to.username,
         picture,
         ...(context.filename !== undefined ? { filename: context.filename } : {}),
         group: context.group,
@@ -60,17 +64,21 @@ export class Sharer {
         ...(member.untrustedAlbum ? { untrusted: true } : {}),
       });
       queued.push({ member, packet, distance: m.distance });
+      }
     }
     const deliveries = await Promise.all(
       queued.map(async ({ member, packet, distance }) => ({
         memberId: member.id,
         name: member.name,
-        album: member.album,
-        username: member.username,
+        album: packet.album,
+        username: packet.username,
         distance,
         outcome: await outbox.attempt(packet.id),
       })),
     );
+    if (this.options.onDelivered) {
+      for (const d of deliveries) if (d.outcome.kind === 'delivered' || d.outcome.kind === 'duplicate') await this.options.onDelivered(context.group, d.memberId).catch(() => {});
+    }
     return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries };
   }
 }

@@ -57,6 +57,10 @@ export class FakeTelegramApi {
   /** Users who opened a private chat with the bot; sendMessage to anyone else's id answers 403. */
   readonly openedBy = new Set<number>();
   readonly downloads: Array<{ path: string; status: number }> = [];
+  /** Per group chat id: its administrators' user ids (getChatAdministrators). */
+  readonly admins = new Map<number, number[]>();
+  /** Photos the bot sent (sendPhoto), with their bytes. */
+  readonly sentPhotos: Array<{ chatId: number; caption: string; bytes: Uint8Array; keyboard?: unknown; messageId: number }> = [];
 
   readonly #files = new Map<string, StoredFile>();
   readonly #updates: Json[] = [];
@@ -160,6 +164,29 @@ export class FakeTelegramApi {
     return id;
   }
 
+  /** A chat_member update: `user` left (or was kicked from) `chat`. */
+  pushChatMemberLeft(chat: TgChat, user: TgUser, status: 'left' | 'kicked' = 'left'): number {
+    const date = Math.floor(Date.now() / 1000);
+    return this.pushUpdate({
+      chat_member: { chat, from: user, date, old_chat_member: { status: 'member', user }, new_chat_member: { status, user, ...(status === 'kicked' ? { until_date: 0 } : {}) } },
+    });
+  }
+
+  /** Telegram's service message when someone leaves: `left_chat_member`. */
+  pushLeftMessage(chat: TgChat, user: TgUser): Json {
+    const message: Json = { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from: user, left_chat_member: user };
+    this.pushUpdate({ message });
+    return message;
+  }
+
+  /** The /start payload of the first URL button the bot sent to `chatId` (the deep link). */
+  deepLinks(chatId: number): string[] {
+    return this.sentTo(chatId).flatMap((m) => {
+      const rows = (m.params.reply_markup as { inline_keyboard?: Array<Array<{ url?: string }>> } | undefined)?.inline_keyboard ?? [];
+      return rows.flat().flatMap((b) => (b.url ? [b.url] : []));
+    });
+  }
+
   buildMessage(chat: TgChat, from: TgUser, content: MessageContent): Json {
     const message: Json = { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from };
     if (content.mediaGroupId) message.media_group_id = content.mediaGroupId;
@@ -237,7 +264,7 @@ export class FakeTelegramApi {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
     if (!match) return void res.writeHead(404).end('not found');
     const body = await readBody(req);
-    const params: Json = { ...Object.fromEntries(url.searchParams), ...parseBody(req.headers['content-type'], body) };
+    const params: Json = { ...Object.fromEntries(url.searchParams), ...(await parseBody(req.headers['content-type'], body)) };
     const method = match[2]!;
     const send = (status: number, payload: Json, result?: unknown) => {
       this.calls.push({ method, params, status, at: Date.now(), ...(result !== undefined ? { result } : {}) });
@@ -279,6 +306,19 @@ export class FakeTelegramApi {
         if (chatId > 0 && !this.openedBy.has(chatId)) return { error: { error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" } };
         const chat: TgChat = chatId > 0 ? { id: chatId, type: 'private' } : { id: chatId, type: 'supergroup' };
         return { ok: { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, text: params.text, from: { id: Number(this.token.split(':')[0]), is_bot: true, first_name: 'facedrop', username: BOT_USERNAME } } };
+      }
+      case 'sendPhoto': {
+        const chatId = Number(params.chat_id);
+        if (chatId > 0 && !this.openedBy.has(chatId)) return { error: { error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" } };
+        const message_id = this.#nextMessageId++;
+        const keyboard = typeof params.reply_markup === 'string' ? (JSON.parse(params.reply_markup) as unknown) : params.reply_markup;
+        this.sentPhotos.push({ chatId, caption: String(params.caption ?? ''), bytes: (params.photo as Uint8Array | undefined) ?? new Uint8Array(), keyboard, messageId: message_id });
+        const chat: TgChat = chatId > 0 ? { id: chatId, type: 'private' } : { id: chatId, type: 'supergroup' };
+        return { ok: { message_id, date: Math.floor(Date.now() / 1000), chat, caption: params.caption, photo: [{ file_id: `sent-${message_id}`, file_unique_id: `s${message_id}`, width: 1, height: 1 }] } };
+      }
+      case 'getChatAdministrators': {
+        const ids = this.admins.get(Number(params.chat_id)) ?? [];
+        return { ok: ids.map((id) => ({ status: 'administrator', user: { id, is_bot: false, first_name: `admin ${id}` }, can_delete_messages: true })) };
       }
       case 'editMessageText':
         return { ok: { message_id: Number(params.message_id), date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'supergroup' }, text: params.text } };
@@ -355,18 +395,26 @@ function commandEntities(text: string): Json[] | undefined {
   return m ? [{ type: 'bot_command', offset: 0, length: m[0].length }] : undefined;
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function parseBody(contentType: string | undefined, body: string): Json {
-  if (!body) return {};
+async function parseBody(contentType: string | undefined, raw: Buffer): Promise<Json> {
+  if (raw.byteLength === 0) return {};
+  const body = raw.toString('utf8');
   if (contentType?.includes('application/json')) return JSON.parse(body) as Json;
   if (contentType?.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(body));
+  if (contentType?.includes('multipart/form-data')) {
+    // sendPhoto with an upload: text fields as strings, files as their bytes.
+    const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+    const out: Json = {};
+    for (const [key, value] of form.entries()) out[key] = typeof value === 'string' ? value : new Uint8Array(await value.arrayBuffer());
+    return out;
+  }
   return {};
 }
