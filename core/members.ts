@@ -6,7 +6,7 @@ import type { AlbumLink } from './records/index.ts';
 import { DESCRIPTOR_MODEL, SelfieError, type Face } from './faces/index.ts';
 import { isolateFace, selfieCandidates } from './faces/selfie-pick.ts';
 import { assertAlbumAddressAllowed } from './share/album-address.ts';
-import { addAlbumFaces, AlbumApiError, createAccount, deleteAlbum } from './share/index.ts';
+import { addAlbumFaces, AlbumApiError, createAccount, deleteAlbum, deleteAlbumFaces } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
 export type { AlbumLink } from './records/index.ts';
@@ -113,8 +113,9 @@ export class Members {
       const existing = await records.members.link(owner);
       if (existing?.token && existing.album === this.builtInAlbum) {
         link = existing;
-        // The guardian's album checks every photo for a face it knows: teach it the dependent's.
-        if (request.albumOf) await addAlbumFaces(link.album, existing.token, albumSelfies);
+        // The album checks every photo for a face it knows: teach it this one (a dependent's, or the
+        // member's own again after /forget deleted the album's faces).
+        await addAlbumFaces(link.album, existing.token, albumSelfies);
       } else {
         link = await this.#createBuiltInAccount(request.usernameHint, albumSelfies);
         createdAccount = true;
@@ -163,6 +164,21 @@ export class Members {
     const link = await this.#createBuiltInAccount(usernameHint, selfies);
     await this.terminal.records.members.setLink(userKey, link);
     return link;
+  }
+
+  /**
+   * Deletes the reference faces of the user's album on the built-in server (its photos stay): after
+   * /forget no descriptor of theirs is left, and the album accepts nothing new. False without such an album.
+   */
+  async forgetAlbumFaces(userKey: string): Promise<boolean> {
+    const link = await this.link(userKey);
+    if (!link?.token) return false;
+    try {
+      await deleteAlbumFaces(link.album, link.token);
+    } catch (error) {
+      if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
+    }
+    return true;
   }
 
   /** Another reference selfie for a registered member (better recall). */

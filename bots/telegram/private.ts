@@ -456,6 +456,7 @@ async function adminCommand(ctx: BotContext, message: Message, command: ParsedCo
       const target = Number.isInteger(n) && n >= 1 ? list[n - 1] : list.find((c) => c.name.toLowerCase() === command.args.toLowerCase());
       if (!target) return void (await reply('Usage: /remove <number from /members>.'));
       await ctx.membership.forget(group, target.id, 'removed_by_admin');
+      await releaseAlbumFacesIfUnused(ctx, target.id);
       ctx.log.info({ chatId, by, member: target.id }, 'Telegram: entry removed by an admin');
       const title = 'title' in message.chat && message.chat.title ? message.chat.title : 'a group';
       if (/^tg:\d+$/.test(target.id)) {
@@ -490,6 +491,7 @@ async function forget(ctx: BotContext, message: Message, from: User, args: strin
   }
   const removed = isPrivate ? await ctx.membership.forgetEverywhere(key, 'tg:', 'forget') : [await ctx.membership.forget(groupKey(chatId), key, 'forget')].filter(Boolean);
   ctx.log.info({ user: key, groups: removed.length }, 'Telegram: member forgotten');
+  await releaseAlbumFacesIfUnused(ctx, key);
   const done =
     removed.length === 0
       ? isPrivate
@@ -507,6 +509,13 @@ async function forget(ctx: BotContext, message: Message, from: User, args: strin
     ],
   });
   return true;
+}
+
+/** The user's album keeps their faces only while some entry of theirs (or a dependent's) still uses them. */
+export async function releaseAlbumFacesIfUnused(ctx: BotContext, key: string): Promise<void> {
+  if (!/^tg:\d+$/.test(key)) return;
+  if ((await ctx.membership.groupsOf(key, '')).length > 0 || (await ctx.membership.dependentsOf(key)).length > 0) return;
+  if (await ctx.members.forgetAlbumFaces(key)) ctx.log.info({ user: key }, 'Telegram: album faces deleted');
 }
 
 /** `/join <code>`: a second guardian of a dependent; consent, then a photo of the dependent that must match. */
@@ -549,6 +558,7 @@ export async function handleLeft(ctx: BotContext, chatId: number, title: string,
   const removed = await ctx.membership.left(groupKey(chatId), userKey(userId));
   ctx.log.info({ chatId, user: userKey(userId), removed: removed.length }, 'Telegram: member left');
   if (removed.length === 0) return;
+  await releaseAlbumFacesIfUnused(ctx, userKey(userId));
   try {
     await sendText(ctx, userId, leftText(title));
   } catch (error) {
@@ -567,10 +577,21 @@ export async function runRetention(ctx: BotContext): Promise<{ warned: number; f
       if (!isForbidden(error)) throw error;
     }
   };
+  const title = async (group: string) => {
+    try {
+      const chat = await ctx.api.call('getChat', (tg) => tg.getChat(chatIdOf(group)));
+      return 'title' in chat && chat.title ? chat.title : 'a group';
+    } catch {
+      return 'a group';
+    }
+  };
   return ctx.membership.sweep(ctx.retentionDays, {
     groupPrefix: 'tg:',
-    warn: (e) => tellUser(e.id, retentionWarning(e.group, Math.max(1, Math.round((e.forgetAt - ctx.membership.now()) / DAY)))),
-    forgotten: (e) => tellUser(e.id, retentionForgotten(e.group)),
+    warn: async (e) => tellUser(e.id, retentionWarning(await title(e.group), Math.max(1, Math.round((e.forgetAt - ctx.membership.now()) / DAY)))),
+    forgotten: async (e) => {
+      await releaseAlbumFacesIfUnused(ctx, e.id);
+      await tellUser(e.id, retentionForgotten(await title(e.group)));
+    },
   });
 }
 

@@ -182,3 +182,8 @@ export async function addAlbumFaces(album: string, token: string, selfies: Uint8
   selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
   await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/faces`, { method: 'POST', body: form });
 }
+
+/** Deletes every reference face of an album (DELETE /api/albums/:token/faces); its photos stay. */
+export async function deleteAlbumFaces(album: string, token: string): Promise<void> {
+  await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/faces`, { method: 'DELETE' });
+}

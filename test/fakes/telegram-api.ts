@@ -57,6 +57,8 @@ export class FakeTelegramApi {
   /** Users who opened a private chat with the bot; sendMessage to anyone else's id answers 403. */
   readonly openedBy = new Set<number>();
   readonly downloads: Array<{ path: string; status: number }> = [];
+  /** Chats getChat knows (id, type, title). */
+  readonly chats = new Map<number, TgChat>();
   /** Per group chat id: its administrators' user ids (getChatAdministrators). */
   readonly admins = new Map<number, number[]>();
   /** Photos the bot sent (sendPhoto), with their bytes. */
@@ -315,6 +317,10 @@ export class FakeTelegramApi {
         this.sentPhotos.push({ chatId, caption: String(params.caption ?? ''), bytes: (params.photo as Uint8Array | undefined) ?? new Uint8Array(), keyboard, messageId: message_id });
         const chat: TgChat = chatId > 0 ? { id: chatId, type: 'private' } : { id: chatId, type: 'supergroup' };
         return { ok: { message_id, date: Math.floor(Date.now() / 1000), chat, caption: params.caption, photo: [{ file_id: `sent-${message_id}`, file_unique_id: `s${message_id}`, width: 1, height: 1 }] } };
+      }
+      case 'getChat': {
+        const chat = this.chats.get(Number(params.chat_id));
+        return chat ? { ok: chat } : { error: { error_code: 400, description: 'Bad Request: chat not found' } };
       }
       case 'getChatAdministrators': {
         const ids = this.admins.get(Number(params.chat_id)) ?? [];
