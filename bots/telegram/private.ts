@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { duplicateFaceDistance } from '../../core/contacts/book.ts';
-import { ContactError } from '../../core/contacts/index.ts';
+import { ContactError, normalizeAlbumUrl } from '../../core/contacts/index.ts';
+import { assertAlbumAddressAllowed } from '../../core/share/album-address.ts';
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { drawFacePreview } from '../../core/faces/preview.ts';
 import { drawNumberedFaces, selfieCandidates } from '../../core/faces/selfie-pick.ts';
@@ -137,6 +138,8 @@ async function openPrivately(ctx: BotContext, message: Message, from: User, args
   const child = /^child\s+(.{1,64})$/i.exec(args);
   const parsed = child ? { ok: true as const } : parseRegisterArgs(args);
   if (!parsed.ok) return void (await reply(texts.registerUsage));
+  const refusal = await albumRefusal(ctx, 'album' in parsed ? parsed.album : undefined);
+  if (refusal) return void (await reply(refusal));
   const key = userKey(from.id);
   if (!child && (await ctx.members.list(groupKey(chatId))).some((c) => c.id === key)) {
     return void (await reply('You are already registered here. /addface adds another selfie; /forget deletes your face data.'));
@@ -151,6 +154,18 @@ async function openPrivately(ctx: BotContext, message: Message, from: User, args
   });
   const url = `https://t.me/${ctx.botUsername}?start=${reg.token}`;
   await reply(privateTexts.openPrivately(displayName(from)), { inline_keyboard: [[{ text: 'Register privately', url }]] });
+}
+
+/** An album address typed in the chat is checked before anything else: bad input changes nothing. */
+async function albumRefusal(ctx: BotContext, album: { url: string } | undefined): Promise<string | undefined> {
+  if (!album) return undefined;
+  try {
+    await assertAlbumAddressAllowed(normalizeAlbumUrl(album.url), { ...ctx.terminal.albumPolicy, builtIn: ctx.config.PUBLIC_URL });
+    return undefined;
+  } catch (error) {
+    if (error instanceof AlbumAddressError || error instanceof ContactError) return error.message;
+    throw error;
+  }
 }
 
 async function newRegistration(ctx: BotContext, from: User, message: Message, data: Pick<RegData, 'kind' | 'subjectKey' | 'name'> & Partial<RegData>): Promise<Reg> {
@@ -198,6 +213,8 @@ export async function handleCaptionSelfie(ctx: BotContext, message: Message, arg
   const chatId = message.chat.id;
   const parsed = parseRegisterArgs(args);
   if (!parsed.ok || parsed.profile) return void (await sendText(ctx, chatId, texts.registerUsage, { replyTo: message.message_id }));
+  const refusal = await albumRefusal(ctx, parsed.album);
+  if (refusal) return void (await sendText(ctx, chatId, refusal, { replyTo: message.message_id }));
   await removeFromGroup(ctx, message);
   const reg = await newRegistration(ctx, from, message, {
     kind: 'self',

@@ -57,6 +57,8 @@ export class FakeTelegramApi {
   /** Users who opened a private chat with the bot; sendMessage to anyone else's id answers 403. */
   readonly openedBy = new Set<number>();
   readonly downloads: Array<{ path: string; status: number }> = [];
+  /** Every message the test pushed, by message_id. */
+  readonly messages = new Map<number, Json>();
   /** Chats getChat knows (id, type, title). */
   readonly chats = new Map<number, TgChat>();
   /** Per group chat id: its administrators' user ids (getChatAdministrators). */
@@ -181,6 +183,29 @@ export class FakeTelegramApi {
     return message;
   }
 
+  /**
+   * Presses every "I agree" button the bot sends, as the member it asks (the private chat's user, or the
+   * sender of the group message it answers), until the returned function is called: for suites about
+   * what happens after consent.
+   */
+  autoConsent(): () => void {
+    const pressed = new Set<string>();
+    const timer = setInterval(() => {
+      for (const call of this.ok('sendMessage')) {
+        const markup = (typeof call.params.reply_markup === 'string' ? JSON.parse(call.params.reply_markup) : call.params.reply_markup) as { inline_keyboard?: Array<Array<{ callback_data?: string }>> } | undefined;
+        const data = markup?.inline_keyboard?.flat().find((b) => b.callback_data?.startsWith('consent:'))?.callback_data;
+        if (!data || pressed.has(data)) continue;
+        pressed.add(data);
+        const chatId = Number(call.params.chat_id);
+        const replyTo = (call.params.reply_parameters as { message_id?: number } | undefined)?.message_id;
+        const userId = chatId > 0 ? chatId : ((this.messages.get(replyTo ?? -1)?.from as TgUser | undefined)?.id ?? 0);
+        const message = { message_id: (call.result as { message_id: number }).message_id, date: 0, chat: { id: chatId, type: chatId > 0 ? 'private' : 'supergroup' }, text: call.params.text };
+        this.pushCallback({ id: userId, is_bot: false, first_name: `user ${userId}` }, message, data);
+      }
+    }, 50);
+    return () => clearInterval(timer);
+  }
+
   /** The /start payload of the first URL button the bot sent to `chatId` (the deep link). */
   deepLinks(chatId: number): string[] {
     return this.sentTo(chatId).flatMap((m) => {
@@ -191,6 +216,7 @@ export class FakeTelegramApi {
 
   buildMessage(chat: TgChat, from: TgUser, content: MessageContent): Json {
     const message: Json = { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from };
+    this.messages.set(message.message_id as number, message);
     if (content.mediaGroupId) message.media_group_id = content.mediaGroupId;
     if (content.text !== undefined) {
       message.text = content.text;
