@@ -140,10 +140,10 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     await fake?.close();
   });
 
-  it('connects through the gateway with Guilds, GuildMessages and MessageContent and registers its six slash commands in the guild', () => {
+  it('connects through the gateway with Guilds, GuildMembers, GuildMessages and MessageContent and registers its six slash commands in the guild', () => {
     const accepted = fake.gateway.identifies.filter((i) => i.accepted);
     expect(accepted).toHaveLength(1);
-    expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 9) | (1 << 15));
+    expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 1) | (1 << 9) | (1 << 15));
     expect(accepted[0]!.query).toBe('v=10&encoding=json');
     expect(bot.messageContent).toBe(true);
     expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'forget', 'help', 'members', 'register']);
@@ -370,6 +370,25 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     expect(fake.rest.messagesIn(channelId).filter((m) => !m.message_reference)).toHaveLength(0);
   });
 
+  it('issue 12 [3]: a member who leaves the server is forgotten and told by DM; a photo with their face then reaches nobody', async () => {
+    const group = `dc:${fake.channels.photos!.id}`;
+    const howard = people.get('howard')!;
+    expect((await terminal.contacts.list(group)).map((c) => c.id)).toContain(`dc:${howard.id}`);
+    fake.removeMember(howard);
+    const dm = await waitFor("the DM to Howard", () => fake.directMessages(howard).at(-1));
+    expect(dm.content).toMatch(/You left Test server, so I deleted your face data there/);
+    expect((await terminal.contacts.list(group)).map((c) => c.id)).not.toContain(`dc:${howard.id}`);
+
+    // bbt5 (Howard is in it), re-encoded once more: a new photo, which reaches the others but not Howard.
+    const again = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 850 }).jpeg().toBuffer();
+    const before = (await albumOf('howard')).body!.photos.length;
+    const { replies } = await post(poster, [{ name: 'after-leaving.jpg', bytes: again, contentType: 'image/jpeg' }]);
+    for (const r of replies) expect(r.content).not.toContain('Howard');
+    expect((await albumOf('howard')).body!.photos).toHaveLength(before);
+    // The album stays his.
+    expect((await albumOf('howard')).status).toBe(200);
+  });
+
   it('never logs the bot token, an interaction token or an album link', async () => {
     await bot.idle();
     const secrets = [fake.token, ...[...fake.rest.interactions.keys()], ...[...links.values()].map((l) => l.split('/').at(-1)!)];
@@ -389,7 +408,7 @@ describe('Discord bot when Discord refuses the MessageContent intent', () => {
     try {
       expect(bot.messageContent).toBe(false);
       expect(fake.gateway.identifies.map((i) => [i.intents, i.accepted])).toEqual([
-        [(1 << 0) | (1 << 9) | (1 << 15), false],
+        [(1 << 0) | (1 << 1) | (1 << 9) | (1 << 15), false],
         [(1 << 0) | (1 << 9), true],
       ]);
       expect(fake.gateway.closeCodes).toContain(4014);

@@ -30,6 +30,10 @@ export interface FakeDiscord {
   /** INTERACTION_CREATE for a slash command; options' attachment values are filled from `files`. */
   command(channelName: string, by: FakeUser, name: string, options?: Record<string, string | boolean | FakeFile>): FakeInteraction;
   answer(interaction: FakeInteraction): InteractionState;
+  /** GUILD_MEMBER_REMOVE: the user left (or was removed from) the server. */
+  removeMember(u: FakeUser): void;
+  /** Direct messages the bot sent to a user. */
+  directMessages(u: FakeUser): FakeMessage[];
   close(): Promise<void>;
 }
 
@@ -108,6 +112,13 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
       const state = rest.interactions.get(interaction.token);
       if (!state) throw new Error('unknown interaction');
       return state;
+    },
+    removeMember(u) {
+      gateway.dispatch('GUILD_MEMBER_REMOVE', { guild_id: guildId, user: u });
+    },
+    directMessages(u) {
+      const id = rest.dmChannels.get(u.id);
+      return id ? rest.messagesIn(id) : [];
     },
     async close() {
       await gateway.close();

@@ -53,6 +53,8 @@ const json = (res: http.ServerResponse, status: number, body: unknown, headers: 
 export class FakeDiscordRest {
   readonly requests: RecordedRequest[] = [];
   readonly channelMessages = new Map<string, FakeMessage[]>();
+  /** Recipient user id -> DM channel id (POST /users/@me/channels). */
+  readonly dmChannels = new Map<string, string>();
   readonly reactions: Array<{ channelId: string; messageId: string; emoji: string }> = [];
   readonly interactions = new Map<string, InteractionState>();
   /** Registered command sets: key "global" or the guild id. */
@@ -198,6 +200,16 @@ export class FakeDiscordRest {
       const followup = message({ channelId: state.channelId, author: botUser, content: data.content ?? '', flags: data.flags ?? 0 });
       state.followups.push(followup);
       return send(200, { ...followup, webhook_id: applicationId, application_id: applicationId });
+    }
+    if (method === 'POST' && route === '/users/@me/channels') {
+      // A DM channel per recipient; its messages land in channelMessages like any channel's.
+      const recipient = String((body as { recipient_id?: string }).recipient_id ?? '');
+      let id = this.dmChannels.get(recipient);
+      if (!id) {
+        id = snowflake();
+        this.dmChannels.set(recipient, id);
+      }
+      return send(200, { id, type: 1, last_message_id: null, recipients: [{ id: recipient, username: 'member', discriminator: '0', avatar: null, global_name: null }] });
     }
     if ((m = route.match(/^\/channels\/(\d+)\/messages$/)) && method === 'POST') {
       const data = body as { content?: string; flags?: number; message_reference?: { message_id: string } };
