@@ -2,6 +2,7 @@
 // bookkeeping that keeps replayed events from being handled twice.
 import type { Channel } from 'discord.js';
 import type PQueue from 'p-queue';
+import type { Membership } from '../../core/contacts/consent.ts';
 import type { Members } from '../../core/members.ts';
 import type { Sharer } from '../../core/share/index.ts';
 import type { DurableInbox } from '../shared/inbox.ts';
@@ -10,6 +11,8 @@ import { describeError, type BotLog } from './safe-log.ts';
 
 export interface BotContext {
   members: Members;
+  /** Consent records and forgetting (core/contacts/consent.ts). */
+  membership: Membership;
   sharer: Sharer;
   log: BotLog;
   /** Photos posted in channels, as durable jobs. */
@@ -47,6 +50,7 @@ export function groupOfChannel(channel: Channel | null | undefined, fallbackChan
 
 export function createContext(options: {
   members: Members;
+  membership: Membership;
   sharer: Sharer;
   log: BotLog;
   faceQueue: PQueue;
@@ -64,6 +68,7 @@ export function createContext(options: {
   const describe = (error: unknown) => describeError(error, secrets);
   return {
     members: options.members,
+    membership: options.membership,
     sharer: options.sharer,
     log,
     faceQueue: options.faceQueue,

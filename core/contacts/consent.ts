@@ -18,7 +18,7 @@ export type ForgetReason = 'forget' | 'left' | 'retention' | 'removed_by_admin' 
 
 export class Membership {
   constructor(
-    private readonly records: Pick<Records, 'contacts' | 'consents'>,
+    readonly records: Pick<Records, 'contacts' | 'consents'>,
     /** The clock (tests set it). */
     readonly now: () => number = Date.now,
   ) {}

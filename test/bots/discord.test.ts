@@ -101,7 +101,8 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     const interaction = fake.command(channel, by, name, options);
     const state = await waitFor(`/${name} answered`, () => {
       const s = fake.answer(interaction);
-      return s.edits.length > 0 && s;
+      // The consent question is not the answer: the member's "I agree" edits it into one.
+      return s.edits.length > 0 && !/^Before I learn/.test(s.original?.content ?? '') && s;
     });
     return { interaction, state, content: state.original?.content ?? '' };
   }
@@ -122,7 +123,8 @@ describe('Discord bot: members register by slash command, photos posted in a cha
   };
 
   beforeAll(async () => {
-    fake = await startFakeDiscord({ channels: ['photos', 'limits'] });
+    // Members agree when asked; the consent step itself has its own test below.
+    fake = await startFakeDiscord({ channels: ['photos', 'limits'], autoConsent: true });
     const port = await freePort();
     const albumUrl = `http://127.0.0.1:${port}`;
     album = await startAlbumServer(makeConfig(tmp(), albumUrl, port, fake), { engine });
@@ -368,6 +370,37 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     fake.postMessage('photos', poster, [], 'just text');
     expect(await later('after-text.jpg')).toHaveLength(1);
     expect(fake.rest.messagesIn(channelId).filter((m) => !m.message_reference)).toHaveLength(0);
+  });
+
+  it('issue 12: /register asks for consent first (nothing stored before), only the member may agree, then registers', async () => {
+    fake.autoConsent = false;
+    try {
+      const group = `dc:${fake.channels.photos!.id}`;
+      const bea = fake.addUser('bea', 'Bea');
+      const selfie = file(bbt.selfies.sheldon![1]!, 'image/jpeg'); // Sheldon forgot his face here above: it is free
+      const interaction = fake.command('photos', bea, 'register', { selfie });
+      const state = await waitFor('the consent question', () => fake.answer(interaction).edits.length > 0 && fake.answer(interaction));
+      expect(state.original?.flags).toBe(EPHEMERAL);
+      expect(state.original?.content).toMatch(/^Before I learn your face for #photos/);
+      const button = (state.edits[0] as { components?: Array<{ components: Array<{ custom_id: string; label: string }> }> }).components![0]!.components[0]!;
+      expect(button.label).toBe('I agree');
+      // Before consent: no entry, no consent record, the selfie not even downloaded.
+      expect((await terminal.contacts.list(group)).map((c) => c.id)).not.toContain(`dc:${bea.id}`);
+      expect(await terminal.records.consents.current(group, `dc:${bea.id}`)).toBeUndefined();
+      const attachmentId = interaction.data.resolved!.attachments ? Object.keys(interaction.data.resolved!.attachments)[0]! : '';
+      expect(fake.rest.downloads.get(attachmentId)?.ok ?? 0).toBe(0);
+      // Someone else pressing it changes nothing.
+      const other = fake.press(poster, state, button.custom_id);
+      await waitFor('the refusal', () => other.callbacks.length > 0);
+      expect(await terminal.records.consents.current(group, `dc:${bea.id}`)).toBeUndefined();
+      fake.press(bea, state, button.custom_id);
+      await waitFor('the registration', () => /registered here/.test(state.original?.content ?? '') && state);
+      expect(fake.rest.downloads.get(attachmentId)?.ok).toBe(1);
+      expect((await terminal.contacts.list(group)).map((c) => c.id)).toContain(`dc:${bea.id}`);
+      expect(await terminal.records.consents.current(group, `dc:${bea.id}`)).toMatchObject({ textVersion: expect.stringMatching(/^consent\//) });
+    } finally {
+      fake.autoConsent = true;
+    }
   });
 
   it('issue 12 [3]: a member who leaves the server is forgotten and told by DM; a photo with their face then reaches nobody', async () => {

@@ -1,7 +1,7 @@
 // One fake Discord: REST + CDN + gateway wired together, one guild with text channels, and helpers a
 // test uses to act as chat members (post a message with photos, run a slash command).
 import { FakeDiscordGateway } from './discord-gateway.ts';
-import { chatInputInteraction, guild, member, message, OptionType, snowflake, textChannel, user, type CommandOption, type FakeInteraction, type FakeMessage, type FakeUser } from './discord-payloads.ts';
+import { buttonInteraction, chatInputInteraction, guild, member, message, OptionType, snowflake, textChannel, user, type CommandOption, type FakeInteraction, type FakeMessage, type FakeUser } from './discord-payloads.ts';
 import { FakeDiscordRest, type InteractionState } from './discord-rest.ts';
 
 export { OptionType } from './discord-payloads.ts';
@@ -30,6 +30,10 @@ export interface FakeDiscord {
   /** INTERACTION_CREATE for a slash command; options' attachment values are filled from `files`. */
   command(channelName: string, by: FakeUser, name: string, options?: Record<string, string | boolean | FakeFile>): FakeInteraction;
   answer(interaction: FakeInteraction): InteractionState;
+  /** Members press "I agree" as soon as asked (the suites about what follows consent). */
+  autoConsent: boolean;
+  /** Presses a button of an interaction's response as `by`; the press edits the same message. */
+  press(by: FakeUser, state: InteractionState, customId: string): InteractionState;
   /** GUILD_MEMBER_REMOVE: the user left (or was removed from) the server. */
   removeMember(u: FakeUser): void;
   /** Direct messages the bot sent to a user. */
@@ -37,7 +41,7 @@ export interface FakeDiscord {
   close(): Promise<void>;
 }
 
-export async function startFakeDiscord(options: { privilegedIntents?: boolean; channels?: string[] } = {}): Promise<FakeDiscord> {
+export async function startFakeDiscord(options: { privilegedIntents?: boolean; channels?: string[]; /** Members press "I agree" when asked. */ autoConsent?: boolean } = {}): Promise<FakeDiscord> {
   // Shaped like a real bot token (id.timestamp.hmac) so a leak in the logs is recognisable.
   const token = `${Buffer.from(snowflake()).toString('base64url')}.GfAkEd.${snowflake()}${snowflake()}`;
   const applicationId = snowflake();
@@ -60,13 +64,23 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
   // Discord echoes the bot's own messages over the gateway: the bot must ignore them.
   rest.onMessageCreated = (m) => gateway.dispatch('MESSAGE_CREATE', { ...m, guild_id: guildId });
 
+  {
+    rest.onEdited = (state, body) => {
+      if (!fake.autoConsent) return;
+      const components = (body as { components?: Array<{ components?: Array<{ custom_id?: string }> }> }).components ?? [];
+      const customId = components.flatMap((r) => r.components ?? []).find((c) => c.custom_id?.startsWith('consent:'))?.custom_id;
+      if (customId && state.user) setTimeout(() => fake.press(state.user!, state, customId), 10);
+    };
+  }
+
   const channelOf = (name: string) => {
     const c = channels[name];
     if (!c) throw new Error(`no fake channel ${name}`);
     return c;
   };
 
-  return {
+  const fake: FakeDiscord = {
+    autoConsent: options.autoConsent ?? false,
     token,
     apiRoot: rest.apiRoot,
     rest,
@@ -104,9 +118,18 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
         }
       }
       const interaction = chatInputInteraction({ applicationId, guildId, channel, user: by, name, options: list, attachments });
-      rest.interactions.set(interaction.token, { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: [], followups: [] });
+      rest.interactions.set(interaction.token, { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: [], followups: [], user: by });
       gateway.dispatch('INTERACTION_CREATE', interaction);
       return interaction;
+    },
+    press(by, state, customId) {
+      const channel = Object.values(channels).find((c) => c.id === state.channelId)!;
+      const interaction = buttonInteraction({ applicationId, guildId, channel, user: by, customId, message: state.original });
+      // The press's own response is the message it sits on: its edits are that message's edits.
+      const pressed: InteractionState = { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: state.edits, followups: [], user: by, ...(state.original ? { original: state.original } : {}) };
+      rest.interactions.set(interaction.token, pressed);
+      gateway.dispatch('INTERACTION_CREATE', interaction);
+      return pressed;
     },
     answer(interaction) {
       const state = rest.interactions.get(interaction.token);
@@ -125,4 +148,5 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
       await rest.close();
     },
   };
+  return fake;
 }

@@ -165,3 +165,10 @@ export function chatInputInteraction(input: {
 }
 
 export type FakeInteraction = ReturnType<typeof chatInputInteraction>;
+
+/** A button press (MESSAGE_COMPONENT) on a message the bot sent. */
+export function buttonInteraction(input: { applicationId: string; guildId: string; channel: ReturnType<typeof textChannel>; user: FakeUser; customId: string; message: unknown }) {
+  const base = chatInputInteraction({ ...input, name: 'button' });
+  const { data: _command, ...rest } = base;
+  return { ...rest, type: 3, data: { custom_id: input.customId, component_type: 2 }, message: input.message };
+}
