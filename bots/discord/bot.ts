@@ -14,7 +14,7 @@ import { Membership } from '../../core/contacts/consent.ts';
 import { describeError, redact, type BotLog } from './safe-log.ts';
 
 export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'> &
-  Partial<Pick<Config, 'DISCORD_GROUP_SCOPE'>>;
+  Partial<Pick<Config, 'DISCORD_GROUP_SCOPE' | 'MEMBER_RETENTION_DAYS'>>;
 
 export interface DiscordBot {
   client: Client<true>;
@@ -50,7 +50,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     onError: (job, error, final) => log.error({ messageId: job.payload.messageId, final, err: describeError(error, secrets) }, 'Discord photo job failed'),
   });
   const membership = new Membership(terminal.records);
-  const ctx = createContext({ members, membership, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
+  const ctx = createContext({ members, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
   const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
 
   function wire(client: Client): void {

@@ -18,6 +18,7 @@ import { groupOfChannel, type BotContext } from './context.ts';
 import { DownloadError, downloadAttachment } from './download.ts';
 import { joinNames } from './photos.ts';
 import { askConsentFirst, onButton, type ConsentedRegistration } from './consent.ts';
+import { membershipCommandDefinitions, membershipHandlers } from './membership.ts';
 
 const guildOnly = InteractionContextType.Guild;
 
@@ -45,6 +46,7 @@ export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody
     .toJSON(),
   new SlashCommandBuilder().setName('members').setDescription('Who is registered in this channel').setContexts(guildOnly).toJSON(),
   new SlashCommandBuilder().setName('help').setDescription('What facedrop does and how to use it').setContexts(guildOnly).toJSON(),
+  ...membershipCommandDefinitions,
 ];
 
 const HELP = [
@@ -116,7 +118,8 @@ const handlers: Record<string, Handler> = {
   },
 
   async forget(interaction, ctx) {
-    const removed = await ctx.members.forget(groupOf(interaction, ctx), userKeyOf(interaction));
+    // The consent record stays, marked withdrawn; the face data goes at once.
+    const removed = await ctx.membership.forget(groupOf(interaction, ctx), userKeyOf(interaction), 'forget');
     const deleteAlbum = interaction.options.getBoolean('delete_album') ?? false;
     const deleted = deleteAlbum ? await ctx.members.deleteAlbum(userKeyOf(interaction)) : false;
     const parts = [removed ? 'Your face data is removed from this channel: photos posted here no longer reach you.' : 'You were not registered in this channel.'];
@@ -133,6 +136,8 @@ const handlers: Record<string, Handler> = {
   async help() {
     return HELP;
   },
+
+  ...membershipHandlers(groupOf),
 };
 
 /** Registers a member who agreed; the answer names their album. */

@@ -13,6 +13,8 @@ export interface BotContext {
   members: Members;
   /** Consent records and forgetting (core/contacts/consent.ts). */
   membership: Membership;
+  /** MEMBER_RETENTION_DAYS. */
+  retentionDays: number;
   sharer: Sharer;
   log: BotLog;
   /** Photos posted in channels, as durable jobs. */
@@ -51,6 +53,7 @@ export function groupOfChannel(channel: Channel | null | undefined, fallbackChan
 export function createContext(options: {
   members: Members;
   membership: Membership;
+  retentionDays?: number;
   sharer: Sharer;
   log: BotLog;
   faceQueue: PQueue;
@@ -69,6 +72,7 @@ export function createContext(options: {
   return {
     members: options.members,
     membership: options.membership,
+    retentionDays: options.retentionDays ?? 365,
     sharer: options.sharer,
     log,
     faceQueue: options.faceQueue,

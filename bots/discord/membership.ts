@@ -1,8 +1,18 @@
 // Leaving forgets on Discord: a member who leaves or is removed from the server loses their entries in
 // every group of that server (one per channel, or the server's), and is told by direct message.
-import type { Client, GuildMember, PartialGuildMember } from 'discord.js';
+import {
+  InteractionContextType,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+  type Client,
+  type GuildMember,
+  type PartialGuildMember,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
 import type { Membership } from '../../core/contacts/consent.ts';
-import { leftText } from '../shared/consent.ts';
+import { leftText, privacyText } from '../shared/consent.ts';
+import type { BotContext } from './context.ts';
 import type { BotLog } from './safe-log.ts';
 
 /** The groups of this server among `groups` (keys "dc:<channel id>" or "dc:guild:<guild id>"). */
@@ -28,4 +38,64 @@ export async function onMemberRemove(member: GuildMember | PartialGuildMember, m
     // DMs closed: the entry is deleted all the same.
     log.info({ user: key, err: error instanceof Error ? error.message : String(error) }, 'Discord: could not tell a leaving member');
   }
+}
+
+/** Group admins on Discord: Manage Server or Manage Channels, as Discord computed them for this channel. */
+export function isDiscordAdmin(interaction: ChatInputCommandInteraction): boolean {
+  const p = interaction.memberPermissions;
+  return Boolean(p && (p.has(PermissionFlagsBits.ManageGuild) || p.has(PermissionFlagsBits.ManageChannels)));
+}
+
+const guildOnly = InteractionContextType.Guild;
+
+/** The consent-first commands (issue 12): /privacy, and the admins' /pause, /resume, /approval, /remove. */
+export const membershipCommandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [
+  new SlashCommandBuilder().setName('privacy').setDescription('What facedrop stores about you, where, for how long, and how to delete it').setContexts(guildOnly).toJSON(),
+  new SlashCommandBuilder().setName('pause').setDescription('Admins: stop matching photos in this channel').setContexts(guildOnly).toJSON(),
+  new SlashCommandBuilder().setName('resume').setDescription('Admins: match photos in this channel again').setContexts(guildOnly).toJSON(),
+  new SlashCommandBuilder()
+    .setName('approval')
+    .setDescription('Admins: new faces wait for an admin before they match')
+    .setContexts(guildOnly)
+    .addBooleanOption((o) => o.setName('on').setDescription('true: new faces wait for approval').setRequired(true))
+    .toJSON(),
+  new SlashCommandBuilder()
+    .setName('remove')
+    .setDescription("Admins: delete a member's entry in this channel")
+    .setContexts(guildOnly)
+    .addUserOption((o) => o.setName('member').setDescription('whose entry').setRequired(true))
+    .toJSON(),
+];
+
+type Group = (interaction: ChatInputCommandInteraction, ctx: BotContext) => string;
+
+/** Handlers answering ephemerally with one text. */
+export function membershipHandlers(groupOf: Group): Record<string, (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>> {
+  const adminOnly = (run: (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>) => async (interaction: ChatInputCommandInteraction, ctx: BotContext) =>
+    isDiscordAdmin(interaction) ? run(interaction, ctx) : "Only this channel's admins (Manage Server or Manage Channels) can do that.";
+  return {
+    async privacy(interaction, ctx) {
+      const records = await ctx.membership.history(`dc:${interaction.user.id}`);
+      const lines = records.slice(0, 10).map((c) => `• ${c.group}: agreed ${new Date(c.givenAt).toISOString().slice(0, 16)} (${c.textVersion})${c.withdrawnAt ? `, withdrawn ${new Date(c.withdrawnAt).toISOString().slice(0, 16)}` : ''}`);
+      return [privacyText(ctx.retentionDays), ...(lines.length ? ['', 'Your consent records:', ...lines] : [])].join('\n');
+    },
+    pause: adminOnly(async (interaction, ctx) => {
+      await ctx.membership.setSettings(groupOf(interaction, ctx), { paused: true });
+      return '⏸ Paused: photos posted here go to nobody until an admin runs /resume.';
+    }),
+    resume: adminOnly(async (interaction, ctx) => {
+      await ctx.membership.setSettings(groupOf(interaction, ctx), { paused: false });
+      return '▶️ Resumed: photos posted here reach the members in them again.';
+    }),
+    approval: adminOnly(async (interaction, ctx) => {
+      const on = interaction.options.getBoolean('on', true);
+      await ctx.membership.setSettings(groupOf(interaction, ctx), { approval: on });
+      return on ? 'Approval mode on: new faces match nothing until an admin approves them.' : 'Approval mode off: new faces match at once.';
+    }),
+    remove: adminOnly(async (interaction, ctx) => {
+      const target = interaction.options.getUser('member', true);
+      const removed = await ctx.membership.forget(groupOf(interaction, ctx), `dc:${target.id}`, 'removed_by_admin');
+      return removed ? `Removed ${removed.name}: their face data here is deleted.` : `${target.username} has no entry here.`;
+    }),
+  };
 }

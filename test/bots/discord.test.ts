@@ -142,13 +142,13 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     await fake?.close();
   });
 
-  it('connects through the gateway with Guilds, GuildMembers, GuildMessages and MessageContent and registers its six slash commands in the guild', () => {
+  it('connects through the gateway with Guilds, GuildMembers, GuildMessages and MessageContent and registers its slash commands in the guild', () => {
     const accepted = fake.gateway.identifies.filter((i) => i.accepted);
     expect(accepted).toHaveLength(1);
     expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 1) | (1 << 9) | (1 << 15));
     expect(accepted[0]!.query).toBe('v=10&encoding=json');
     expect(bot.messageContent).toBe(true);
-    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'forget', 'help', 'members', 'register']);
+    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'approval', 'forget', 'help', 'members', 'pause', 'privacy', 'register', 'remove', 'resume']);
     expect(fake.rest.commands.has('global')).toBe(false);
   });
 
@@ -403,6 +403,26 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     }
   });
 
+  it('issue 12 [4]: /pause stops matching in this channel until /resume; only admins (Manage Server) may; /privacy explains', async () => {
+    const admin = fake.addUser('boss', 'Boss');
+    fake.admins.add(admin.id);
+    const refused = await run(poster, 'pause');
+    expect(refused.content).toMatch(/Only this channel's admins/);
+    expect((await run(admin, 'pause')).content).toMatch(/Paused/);
+    const bbt5 = fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'));
+    const paused = await sharp(bbt5).resize({ width: 870 }).jpeg().toBuffer();
+    const howardBefore = (await albumOf('howard')).body!.photos.length;
+    const { replies } = await post(poster, [{ name: 'paused.jpg', bytes: paused, contentType: 'image/jpeg' }]);
+    expect(replies).toEqual([]);
+    expect((await albumOf('howard')).body!.photos).toHaveLength(howardBefore);
+    expect((await run(admin, 'resume')).content).toMatch(/Resumed/);
+    const resumed = await sharp(bbt5).resize({ width: 880 }).jpeg().toBuffer();
+    const after = await post(poster, [{ name: 'resumed.jpg', bytes: resumed, contentType: 'image/jpeg' }]);
+    expect(after.replies[0]!.content).toContain('Howard');
+    expect((await albumOf('howard')).body!.photos.map((p) => p.sha256)).toContain(sha256(resumed));
+    expect((await run(poster, 'privacy')).content).toMatch(/What facedrop stores, where, for how long/);
+  });
+
   it('issue 12 [3]: a member who leaves the server is forgotten and told by DM; a photo with their face then reaches nobody', async () => {
     const group = `dc:${fake.channels.photos!.id}`;
     const howard = people.get('howard')!;
@@ -449,7 +469,7 @@ describe('Discord bot when Discord refuses the MessageContent intent', () => {
       expect(intentLines).toHaveLength(1);
       expect(intentLines[0]).toMatch(/^error .*4014.*Message Content Intent/);
       // Without a guild id the commands are registered globally.
-      expect(fake.rest.commands.get('global')).toHaveLength(6);
+      expect(fake.rest.commands.get('global')).toHaveLength(11);
 
       const user = fake.addUser('someone');
       const interaction: FakeInteraction = fake.command('photos', user, 'help');

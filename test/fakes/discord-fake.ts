@@ -30,6 +30,8 @@ export interface FakeDiscord {
   /** INTERACTION_CREATE for a slash command; options' attachment values are filled from `files`. */
   command(channelName: string, by: FakeUser, name: string, options?: Record<string, string | boolean | FakeFile>): FakeInteraction;
   answer(interaction: FakeInteraction): InteractionState;
+  /** Users whose commands carry Manage Server (admins). */
+  admins: Set<string>;
   /** Members press "I agree" as soon as asked (the suites about what follows consent). */
   autoConsent: boolean;
   /** Presses a button of an interaction's response as `by`; the press edits the same message. */
@@ -81,6 +83,7 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
 
   const fake: FakeDiscord = {
     autoConsent: options.autoConsent ?? false,
+    admins: new Set<string>(),
     token,
     apiRoot: rest.apiRoot,
     rest,
@@ -118,6 +121,8 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
         }
       }
       const interaction = chatInputInteraction({ applicationId, guildId, channel, user: by, name, options: list, attachments });
+      // Manage Server (1 << 5) for the test's admins: Discord computes the member's permissions in the channel.
+      if (fake.admins.has(by.id)) interaction.member.permissions = (BigInt(interaction.member.permissions) | 32n).toString();
       rest.interactions.set(interaction.token, { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: [], followups: [], user: by });
       gateway.dispatch('INTERACTION_CREATE', interaction);
       return interaction;
