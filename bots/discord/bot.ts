@@ -9,7 +9,8 @@ import { commandDefinitions, onInteraction } from './commands.ts';
 import { createContext } from './context.ts';
 import { DurableInbox } from '../shared/inbox.ts';
 import { onMessage, shareMessagePhotos, type MessageJob } from './photos.ts';
-import { onMemberRemove } from './membership.ts';
+import { onMemberRemove, runDiscordRetention } from './membership.ts';
+import { startRetention } from '../shared/retention.ts';
 import { Membership } from '../../core/contacts/consent.ts';
 import { describeError, redact, type BotLog } from './safe-log.ts';
 
@@ -34,7 +35,16 @@ const INTENT_REFUSED =
   'Discord refused the MessageContent intent (gateway close 4014, disallowed intents): photos posted in channels are invisible to the bot. ' +
   'Enable "Message Content Intent" and "Server Members Intent" (members who leave are forgotten) under Bot > Privileged Gateway Intents in the Discord Developer Portal and restart; slash commands keep working meanwhile.';
 
-export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal: Terminal; members: Members; log: BotLog }): Promise<DiscordBot> {
+export async function startDiscordBot(deps: {
+  config: DiscordBotConfig;
+  terminal: Terminal;
+  members: Members;
+  log: BotLog;
+  /** The membership clock (tests set it). */
+  now?: () => number;
+  /** How often the retention job runs (ms, default one hour). */
+  retentionIntervalMs?: number;
+}): Promise<DiscordBot> {
   const { config, terminal, members, log } = deps;
   const token = config.DISCORD_BOT_TOKEN;
   if (!token) throw new Error('DISCORD_BOT_TOKEN is not set');
@@ -49,7 +59,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     run: (job) => shareMessagePhotos(job.payload, ctx, current!),
     onError: (job, error, final) => log.error({ messageId: job.payload.messageId, final, err: describeError(error, secrets) }, 'Discord photo job failed'),
   });
-  const membership = new Membership(terminal.records);
+  const membership = new Membership(terminal.records, deps.now);
   const ctx = createContext({ members, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
   const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
 
@@ -119,6 +129,16 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
   } catch (error) {
     log.error({ err: describeError(error, secrets) }, 'Discord slash commands could not be registered');
   }
+  const retention = await startRetention({
+    records: terminal.records,
+    queue: 'discord-retention',
+    intervalMs: deps.retentionIntervalMs ?? 60 * 60_000,
+    pass: async () => {
+      const result = await runDiscordRetention(membership, ctx.retentionDays, ready);
+      if (result.warned || result.forgotten) log.info(result, 'Discord: retention pass');
+    },
+    onError: (error) => log.error({ err: describeError(error, secrets) }, 'Discord: retention pass failed'),
+  });
   log.info({ bot: ready.user.tag, guilds: ready.guilds.cache.size, messageContent }, 'Discord bot ready');
 
   let stopping: Promise<void> | undefined;
@@ -132,6 +152,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
         // jobs still running after the grace time are interrupted and run at the next start.
         await Promise.race([ctx.idle(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
         await inbox.stop(0);
+        await retention.stop(0);
         await ready.destroy();
       })();
       return stopping;

@@ -11,7 +11,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Membership } from '../../core/contacts/consent.ts';
-import { leftText, privacyText } from '../shared/consent.ts';
+import { leftText, privacyText, retentionForgotten, retentionWarning } from '../shared/consent.ts';
 import type { BotContext } from './context.ts';
 import type { BotLog } from './safe-log.ts';
 
@@ -98,4 +98,22 @@ export function membershipHandlers(groupOf: Group): Record<string, (interaction:
       return removed ? `Removed ${removed.name}: their face data here is deleted.` : `${target.username} has no entry here.`;
     }),
   };
+}
+
+/** One retention pass over the Discord groups: members are warned, then told, by direct message. */
+export async function runDiscordRetention(membership: Membership, retentionDays: number, client: Client): Promise<{ warned: number; forgotten: number }> {
+  const where = (group: string) => {
+    const channel = client.channels.cache.get(group.slice('dc:'.length));
+    return channel && 'name' in channel && channel.name ? `#${channel.name}` : 'a Discord channel';
+  };
+  const tell = async (id: string, content: string) => {
+    if (!/^dc:\d+$/.test(id)) return;
+    const user = await client.users.fetch(id.slice('dc:'.length));
+    await user.send({ content, allowedMentions: { parse: [] } });
+  };
+  return membership.sweep(retentionDays, {
+    groupPrefix: 'dc:',
+    warn: (e) => tell(e.id, retentionWarning(where(e.group), Math.max(1, Math.round((e.forgetAt - membership.now()) / (24 * 60 * 60_000))))),
+    forgotten: (e) => tell(e.id, retentionForgotten(where(e.group))),
+  });
 }

@@ -15,7 +15,7 @@ import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
 import { pickImage, sharePhotos } from './photos.ts';
 import { handleCaptionSelfie, handleLeft, handleMembershipCallback, handleMembershipCommand, handlePrivatePhoto, membershipCommandList, runRetention } from './private.ts';
 import { Membership } from '../../core/contacts/consent.ts';
-import { JobWorker } from '../../core/jobs/worker.ts';
+import { startRetention } from '../shared/retention.ts';
 
 export interface TelegramBotOptions {
   config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'TELEGRAM_GROUP_REPLIES' | 'PUBLIC_URL'> &
@@ -206,24 +206,16 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     polling = undefined;
   };
 
-  // The retention job: one durable job per interval slot (any replica may run it, once).
-  const retentionQueue = 'telegram-retention';
-  const interval = options.retentionIntervalMs ?? 60 * 60_000;
-  const scheduleRetention = (at: number) =>
-    terminal.records.jobs.enqueue({ id: `${retentionQueue}:${Math.floor(at / interval)}`, queue: retentionQueue, kind: 'retention', payload: {}, runAt: at });
-  const retention = new JobWorker({
-    jobs: terminal.records.jobs,
-    queue: retentionQueue,
-    pollMs: Math.min(interval, 5_000),
-    run: async () => {
+  const retention = await startRetention({
+    records: terminal.records,
+    queue: 'telegram-retention',
+    intervalMs: options.retentionIntervalMs ?? 60 * 60_000,
+    pass: async () => {
       const result = await runRetention(ctx);
       if (result.warned || result.forgotten) log.info(result, 'Telegram: retention pass');
-      await scheduleRetention((Math.floor(Date.now() / interval) + 1) * interval);
     },
-    onError: (_job, error) => log.error({ err: api.describe(error) }, 'Telegram: retention pass failed'),
+    onError: (error) => log.error({ err: api.describe(error) }, 'Telegram: retention pass failed'),
   });
-  await scheduleRetention(Date.now());
-  retention.start();
 
   const idle = () => inbox.idle();
 
