@@ -142,9 +142,11 @@ const handlers: Record<string, Handler> = {
 
 /** Registers a member who agreed; the answer names their album. */
 export async function registerConsented(ctx: BotContext, request: ConsentedRegistration, selfie: Uint8Array): Promise<string> {
-  const result = await ctx.faceQueue.add(() => ctx.members.register({ ...request, selfies: [selfie] }));
+  const { approval } = await ctx.membership.settings(request.group);
+  const result = await ctx.faceQueue.add(() => ctx.members.register({ ...request, selfies: [selfie], ...(approval ? { approved: false } : {}) }));
   const advice = result.suggestAnotherSelfie ? `\n${ANOTHER_SELFIE_ADVICE}` : '';
-  return `You are registered here, ${result.contact.name}: photos of you posted in this channel go to your album.\n${linkSentence(result.link)}${advice}`;
+  const waiting = approval ? '\nAn admin approves new faces here first (`/approve`): until then no photo reaches you.' : '';
+  return `You are registered here, ${result.contact.name}: photos of you posted in this channel go to your album.${waiting}\n${linkSentence(result.link)}${advice}`;
 }
 
 /** A refusal the member can act on, or undefined for an unexpected error. */

@@ -60,6 +60,12 @@ export const membershipCommandDefinitions: RESTPostAPIChatInputApplicationComman
     .addBooleanOption((o) => o.setName('on').setDescription('true: new faces wait for approval').setRequired(true))
     .toJSON(),
   new SlashCommandBuilder()
+    .setName('approve')
+    .setDescription("Admins: approve a member's face (approval mode)")
+    .setContexts(guildOnly)
+    .addUserOption((o) => o.setName('member').setDescription('whose face').setRequired(true))
+    .toJSON(),
+  new SlashCommandBuilder()
     .setName('remove')
     .setDescription("Admins: delete a member's entry in this channel")
     .setContexts(guildOnly)
@@ -91,6 +97,10 @@ export function membershipHandlers(groupOf: Group): Record<string, (interaction:
       const on = interaction.options.getBoolean('on', true);
       await ctx.membership.setSettings(groupOf(interaction, ctx), { approval: on });
       return on ? 'Approval mode on: new faces match nothing until an admin approves them.' : 'Approval mode off: new faces match at once.';
+    }),
+    approve: adminOnly(async (interaction, ctx) => {
+      const target = interaction.options.getUser('member', true);
+      return (await ctx.membership.approve(groupOf(interaction, ctx), `dc:${target.id}`)) ? `Approved: photos of ${target.username} posted here now reach them.` : `${target.username} has no entry here.`;
     }),
     remove: adminOnly(async (interaction, ctx) => {
       const target = interaction.options.getUser('member', true);

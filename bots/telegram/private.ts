@@ -81,7 +81,7 @@ export async function handleMembershipCommand(ctx: BotContext, message: Message,
   const isPrivate = message.chat.type === 'private';
   const reply = (text: string, keyboard?: InlineKeyboardMarkup) => sendText(ctx, chatId, text, { replyTo: message.message_id, ...(keyboard ? { keyboard } : {}) });
   const key = userKey(from.id);
-  if (isPrivate) await ctx.membership.touch(key);
+  await ctx.membership.touch(key);
   switch (command.name) {
     case 'start':
       if (!isPrivate || command.args === '' || command.args === 'album') return false;
@@ -585,7 +585,9 @@ export async function handleLeft(ctx: BotContext, chatId: number, title: string,
 
 /** One retention pass over the Telegram groups. */
 export async function runRetention(ctx: BotContext): Promise<{ warned: number; forgotten: number }> {
-  const tellUser = async (id: string, text: string) => {
+  const tellUser = async (subject: string, text: string) => {
+    // A dependent's guardian is told.
+    const id = await ctx.membership.answerableFor(subject);
     const owner = /^tg:\d+$/.test(id) ? chatIdOfUser(id) : undefined;
     if (owner === undefined) return;
     try {

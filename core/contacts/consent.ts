@@ -103,9 +103,17 @@ export class Membership {
     return this.records.contacts.approve(group, contactId);
   }
 
-  /** A command from the member: their entries stay for another retention period. */
-  touch(userKey: string): Promise<void> {
-    return this.records.consents.touchUser(userKey, this.now());
+  /** A command from the member: their entries, and their dependents', stay for another retention period. */
+  async touch(userKey: string): Promise<void> {
+    const now = this.now();
+    await this.records.consents.touchUser(userKey, now);
+    for (const d of await this.records.consents.guardianOf(userKey)) await this.records.consents.touch(d.group, d.id, now);
+  }
+
+  /** Who is told about an entry: the member, or for a dependent the guardian who agreed. */
+  async answerableFor(subjectKey: string): Promise<string> {
+    const [latest] = await this.records.consents.history(subjectKey);
+    return latest && latest.subjectKey === subjectKey ? latest.userKey : subjectKey;
   }
 
   /**

@@ -97,7 +97,7 @@ describe('Discord bot: members register by slash command, photos posted in a cha
   let poster: FakeUser;
 
   /** Runs a slash command and waits until its answer is final (the deferral edited). */
-  async function run(by: FakeUser, name: string, options: Record<string, string | boolean | FakeFile> = {}, channel = 'photos') {
+  async function run(by: FakeUser, name: string, options: Record<string, string | boolean | FakeFile | FakeUser> = {}, channel = 'photos') {
     const interaction = fake.command(channel, by, name, options);
     const state = await waitFor(`/${name} answered`, () => {
       const s = fake.answer(interaction);
@@ -148,7 +148,7 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 1) | (1 << 9) | (1 << 15));
     expect(accepted[0]!.query).toBe('v=10&encoding=json');
     expect(bot.messageContent).toBe(true);
-    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'approval', 'forget', 'help', 'members', 'pause', 'privacy', 'register', 'remove', 'resume']);
+    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'approval', 'approve', 'forget', 'help', 'members', 'pause', 'privacy', 'register', 'remove', 'resume']);
     expect(fake.rest.commands.has('global')).toBe(false);
   });
 
@@ -421,6 +421,24 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     expect(after.replies[0]!.content).toContain('Howard');
     expect((await albumOf('howard')).body!.photos.map((p) => p.sha256)).toContain(sha256(resumed));
     expect((await run(poster, 'privacy')).content).toMatch(/What facedrop stores, where, for how long/);
+
+    // Approval mode: a new face matches nothing until an admin approves it; a non-admin cannot.
+    expect((await run(admin, 'approval', { on: true })).content).toMatch(/Approval mode on/);
+    const newcomer = fake.addUser('stuart2', 'Stuart Again');
+    const joined = await run(newcomer, 'register', { selfie: file(bbt.selfies.stuart![1]!, 'image/jpeg') });
+    expect(joined.content).toMatch(/admin approves new faces here first/);
+    const stuartLink = joined.content.match(/https?:\/\/\S+\/a\/([\w-]+)/)![1]!;
+    const stuartPhotos = async () => ((await (await fetch(`${album.url}/api/albums/${stuartLink}`)).json()) as { photos: unknown[] }).photos.length;
+    const stuartPhoto = Object.entries(bbt.photos).find(([, who]) => who.includes('stuart'))![0];
+    const unapproved = await sharp(fs.readFileSync(stuartPhoto)).resize({ width: 890 }).jpeg().toBuffer();
+    await post(poster, [{ name: 'unapproved.jpg', bytes: unapproved, contentType: 'image/jpeg' }]);
+    expect(await stuartPhotos()).toBe(0);
+    expect((await run(poster, 'approve', { member: newcomer })).content).toMatch(/Only this channel's admins/);
+    expect((await run(admin, 'approve', { member: newcomer })).content).toMatch(/Approved/);
+    const approved = await sharp(fs.readFileSync(stuartPhoto)).resize({ width: 895 }).jpeg().toBuffer();
+    await post(poster, [{ name: 'approved.jpg', bytes: approved, contentType: 'image/jpeg' }]);
+    expect(await stuartPhotos()).toBe(1);
+    await run(admin, 'approval', { on: false });
   });
 
   it('issue 12 [3]: a member who leaves the server is forgotten and told by DM; a photo with their face then reaches nobody', async () => {
@@ -469,7 +487,7 @@ describe('Discord bot when Discord refuses the MessageContent intent', () => {
       expect(intentLines).toHaveLength(1);
       expect(intentLines[0]).toMatch(/^error .*4014.*Message Content Intent/);
       // Without a guild id the commands are registered globally.
-      expect(fake.rest.commands.get('global')).toHaveLength(11);
+      expect(fake.rest.commands.get('global')).toHaveLength(12);
 
       const user = fake.addUser('someone');
       const interaction: FakeInteraction = fake.command('photos', user, 'help');

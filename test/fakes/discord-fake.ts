@@ -28,7 +28,7 @@ export interface FakeDiscord {
   /** Re-sends a dispatch already sent (as a resumed session replays it). */
   replayMessage(m: FakeMessage): void;
   /** INTERACTION_CREATE for a slash command; options' attachment values are filled from `files`. */
-  command(channelName: string, by: FakeUser, name: string, options?: Record<string, string | boolean | FakeFile>): FakeInteraction;
+  command(channelName: string, by: FakeUser, name: string, options?: Record<string, string | boolean | FakeFile | FakeUser>): FakeInteraction;
   answer(interaction: FakeInteraction): InteractionState;
   /** Users whose commands carry Manage Server (admins). */
   admins: Set<string>;
@@ -110,17 +110,21 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
     command(channelName, by, name, opts = {}) {
       const channel = channelOf(channelName);
       const attachments = [];
+      const mentioned: FakeUser[] = [];
       const list: CommandOption[] = [];
       for (const [key, value] of Object.entries(opts)) {
         if (typeof value === 'string') list.push({ name: key, type: OptionType.String, value });
         else if (typeof value === 'boolean') list.push({ name: key, type: OptionType.Boolean, value });
-        else {
+        else if ('username' in value) {
+          mentioned.push(value);
+          list.push({ name: key, type: OptionType.User, value: value.id });
+        } else {
           const a = rest.addAttachment(channel.id, value.name, value.bytes, value.contentType);
           attachments.push(a);
           list.push({ name: key, type: OptionType.Attachment, value: a.id });
         }
       }
-      const interaction = chatInputInteraction({ applicationId, guildId, channel, user: by, name, options: list, attachments });
+      const interaction = chatInputInteraction({ applicationId, guildId, channel, user: by, name, options: list, attachments, users: mentioned });
       // Manage Server (1 << 5) for the test's admins: Discord computes the member's permissions in the channel.
       if (fake.admins.has(by.id)) interaction.member.permissions = (BigInt(interaction.member.permissions) | 32n).toString();
       rest.interactions.set(interaction.token, { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: [], followups: [], user: by });

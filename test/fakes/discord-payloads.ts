@@ -124,7 +124,7 @@ export function message(input: { channelId: string; guildId?: string; author: Fa
 export type FakeMessage = ReturnType<typeof message>;
 
 /** Application command option types used by facedrop. */
-export const OptionType = { String: 3, Boolean: 5, Attachment: 11 } as const;
+export const OptionType = { String: 3, Boolean: 5, User: 6, Attachment: 11 } as const;
 export type CommandOption = { name: string; type: number; value: string | boolean };
 
 export function chatInputInteraction(input: {
@@ -135,6 +135,7 @@ export function chatInputInteraction(input: {
   name: string;
   options?: CommandOption[];
   attachments?: FakeAttachment[];
+  users?: FakeUser[];
 }) {
   return {
     id: snowflake(),
@@ -148,7 +149,14 @@ export function chatInputInteraction(input: {
       type: 1,
       guild_id: input.guildId,
       options: input.options ?? [],
-      ...(input.attachments?.length ? { resolved: { attachments: Object.fromEntries(input.attachments.map((a) => [a.id, a])) } } : {}),
+      ...(input.attachments?.length || input.users?.length
+        ? {
+            resolved: {
+              ...(input.attachments?.length ? { attachments: Object.fromEntries(input.attachments.map((a) => [a.id, a])) } : {}),
+              ...(input.users?.length ? { users: Object.fromEntries(input.users.map((u) => [u.id, u])) } : {}),
+            },
+          }
+        : {}),
     },
     guild_id: input.guildId,
     channel_id: input.channel.id,
