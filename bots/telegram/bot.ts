@@ -13,7 +13,7 @@ import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand,
 import { sendText, type BotContext } from './context.ts';
 import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
 import { pickImage, sharePhotos } from './photos.ts';
-import { handleCaptionSelfie, handleLeft, handleMembershipCallback, handleMembershipCommand, handlePrivatePhoto, membershipCommandList, runRetention } from './private.ts';
+import { handleCaptionSelfie, handleLeft, removeFromGroup, handleMembershipCallback, handleMembershipCommand, handlePrivatePhoto, membershipCommandList, runRetention } from './private.ts';
 import { Membership } from '../../core/contacts/consent.ts';
 import { startRetention } from '../shared/retention.ts';
 
@@ -261,7 +261,10 @@ async function execute(ctx: BotContext, job: Job, inbox: DurableInbox<Job, Messa
       return sharePhotos(ctx, job.chatId, job.messages, (key) => inbox.once(key));
     case 'selfie':
       if (job.purpose === 'register' && job.message.chat.type !== 'private') return handleCaptionSelfie(ctx, job.message, job.args);
-      return handleSelfie(ctx, job.message, job.purpose, job.args);
+      await handleSelfie(ctx, job.message, job.purpose, job.args);
+      // An /addface selfie does not stay in the group's history either.
+      if (job.message.chat.type !== 'private') await removeFromGroup(ctx, job.message);
+      return;
     case 'command':
       if (await handleMembershipCommand(ctx, job.message, { name: job.name, args: job.args })) return;
       return handleCommand(ctx, job.message, { name: job.name, args: job.args });

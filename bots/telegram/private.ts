@@ -1,11 +1,12 @@
 // Consent-first membership on Telegram: registration in the private chat (deep link, consent, selfie,
 // face pick), the caption flow under consent, /forget, /privacy, leaving, admin commands, dependents.
 import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { duplicateFaceDistance } from '../../core/contacts/book.ts';
 import { ContactError, normalizeAlbumUrl } from '../../core/contacts/index.ts';
 import { assertAlbumAddressAllowed } from '../../core/share/album-address.ts';
-import { ImageError, SelfieError } from '../../core/faces/index.ts';
+import { ImageError, SelfieError, type Box } from '../../core/faces/index.ts';
 import { drawFacePreview } from '../../core/faces/preview.ts';
 import { drawNumberedFaces, selfieCandidates } from '../../core/faces/selfie-pick.ts';
 import { cosineDistance, normalize } from '../../core/match/vectors.ts';
@@ -234,7 +235,7 @@ export async function handleCaptionSelfie(ctx: BotContext, message: Message, arg
   }
 }
 
-async function removeFromGroup(ctx: BotContext, message: Message): Promise<void> {
+export async function removeFromGroup(ctx: BotContext, message: Message): Promise<void> {
   try {
     await ctx.api.call('deleteMessage', (tg) => tg.deleteMessage(message.chat.id, message.message_id));
   } catch (error) {
@@ -416,7 +417,7 @@ async function askWhichFace(ctx: BotContext, reg: Reg, bytes: Uint8Array): Promi
 async function askAdminsToApprove(ctx: BotContext, reg: Reg, bytes: Uint8Array, contactId: string, faceIndex?: number): Promise<void> {
   const analysis = await ctx.terminal.engine.analyze(bytes, 'selfie');
   const face = faceIndex !== undefined ? selfieCandidates(analysis)[faceIndex - 1] : (await ctx.terminal.engine.selfie(bytes)).face;
-  const picture = await drawFacePreview(bytes, face ? [{ box: face.box, label: reg.data.name }] : [], 800);
+  const picture = face ? await faceCrop(bytes, face.box, reg.data.name) : await drawFacePreview(bytes, [], 800);
   const keyboard: InlineKeyboardMarkup = { inline_keyboard: [[{ text: '✅ Approve', callback_data: `approve:${reg.data.chatId}:${contactId}` }]] };
   for (const admin of await adminIds(ctx, reg.data.chatId)) {
     try {
@@ -425,6 +426,18 @@ async function askAdminsToApprove(ctx: BotContext, reg: Reg, bytes: Uint8Array, 
       if (!isForbidden(error)) throw error;
     }
   }
+}
+
+/** The face with a margin around it, its box drawn and the member's name on it. */
+async function faceCrop(bytes: Uint8Array, box: Box, label: string): Promise<Buffer> {
+  const oriented = await sharp(bytes).rotate().jpeg({ quality: 92 }).toBuffer({ resolveWithObject: true });
+  const { width, height } = oriented.info;
+  const left = Math.max(0, Math.floor(box.x - box.width));
+  const top = Math.max(0, Math.floor(box.y - box.height));
+  const right = Math.min(width, Math.ceil(box.x + 2 * box.width));
+  const bottom = Math.min(height, Math.ceil(box.y + 2 * box.height));
+  const crop = await sharp(oriented.data).extract({ left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) }).jpeg({ quality: 92 }).toBuffer();
+  return drawFacePreview(crop, [{ box: { x: box.x - left, y: box.y - top, width: box.width, height: box.height }, label }], 640);
 }
 
 async function adminIds(ctx: BotContext, chatId: number): Promise<number[]> {
