@@ -147,6 +147,7 @@ CREATE TABLE group_settings (grp TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAU
 ALTER TABLE contacts ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE contacts ADD COLUMN active_at BIGINT;
 ALTER TABLE contacts ADD COLUMN retention_warned_at BIGINT;
+UPDATE contacts SET active_at = (SELECT MAX(p.created_at) FROM packets p WHERE p.grp = contacts.grp AND p.member_id = contacts.id AND p.state = 'done');
 CREATE TABLE guardians (
   grp TEXT NOT NULL,
   contact_id TEXT NOT NULL,
