@@ -52,18 +52,20 @@ export class Sharer {
     const queued = [];
     for (const m of matched) {
       const member = members.find((c) => c.id === m.memberId)!;
-      // A dependent's photo goes to each guardian's album.
-      for (const to of [{ album: member.album, username: member.username }, ...(member.guardians ?? [])]) {
-      const packet = await outbox.enqueue({
-        album: to.album,
-        username: to.username,
-        picture,
-        ...(context.filename !== undefined ? { filename: context.filename } : {}),
-        group: context.group,
-        memberId: member.id,
-        ...(member.untrustedAlbum ? { untrusted: true } : {}),
-      });
-      queued.push({ member, packet, distance: m.distance });
+      // A dependent's photo goes to each guardian's album. Guardians' albums came from chat users: checked
+      // like any typed address (the built-in album passes whatever the mark).
+      const recipients = [{ album: member.album, username: member.username, untrusted: Boolean(member.untrustedAlbum) }, ...(member.guardians ?? []).map((g) => ({ ...g, untrusted: true }))];
+      for (const to of recipients) {
+        const packet = await outbox.enqueue({
+          album: to.album,
+          username: to.username,
+          picture,
+          ...(context.filename !== undefined ? { filename: context.filename } : {}),
+          group: context.group,
+          memberId: member.id,
+          ...(to.untrusted ? { untrusted: true } : {}),
+        });
+        queued.push({ member, packet, distance: m.distance });
       }
     }
     const deliveries = await Promise.all(
