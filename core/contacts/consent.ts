@@ -62,13 +62,23 @@ export class Membership {
     return removed;
   }
 
-  /** A member left the group (or was removed): their entry there and the dependents they hold there go. */
+  /**
+   * A member left the group (or was removed): their entry there goes. A dependent they hold there goes too,
+   * unless they were its second guardian: then only their album stops receiving its photos.
+   */
   async left(group: string, userKey: string): Promise<Contact[]> {
     const removed: Contact[] = [];
     const own = await this.forget(group, userKey, 'left');
     if (own) removed.push(own);
     for (const d of await this.records.consents.guardianOf(userKey)) {
       if (d.group !== group) continue;
+      const entry = (await this.records.contacts.list(group)).find((c) => c.id === d.id);
+      if (entry?.guardians?.some((g) => g.key === userKey)) {
+        await this.records.contacts.removeGuardian(group, d.id, userKey);
+        await this.records.consents.withdrawBy(group, d.id, userKey, this.now(), 'left');
+        removed.push(entry);
+        continue;
+      }
       const gone = await this.forget(group, d.id, 'left');
       if (gone) removed.push(gone);
     }

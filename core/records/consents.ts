@@ -89,6 +89,18 @@ export class ConsentRepository {
     return this.db.run('UPDATE consents SET withdrawn_at = ?, withdrawn_reason = ? WHERE grp = ? AND subject_key = ? AND withdrawn_at IS NULL', at, reason, group, subjectKey);
   }
 
+  /** Withdraws one agreeing user's consent for a subject (a second guardian who left). */
+  async withdrawBy(group: string, subjectKey: string, userKey: string, at: number, reason: string): Promise<number> {
+    return this.db.run(
+      'UPDATE consents SET withdrawn_at = ?, withdrawn_reason = ? WHERE grp = ? AND subject_key = ? AND user_key = ? AND withdrawn_at IS NULL',
+      at,
+      reason,
+      group,
+      subjectKey,
+      userKey,
+    );
+  }
+
   async settings(group: string): Promise<GroupSettings> {
     const row = this.db.get<{ paused: number; approval: number }>('SELECT paused, approval FROM group_settings WHERE grp = ?', group);
     return { paused: row?.paused === 1, approval: row?.approval === 1 };

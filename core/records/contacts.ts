@@ -133,6 +133,15 @@ export class ContactRepository {
     });
   }
 
+  /** A guardian stops receiving a dependent's photos. False when they were not one. */
+  async removeGuardian(group: string, id: string, guardianKey: string): Promise<boolean> {
+    return this.db.tx(() => {
+      const removed = this.db.run('DELETE FROM guardians WHERE grp = ? AND contact_id = ? AND guardian_key = ?', group, id, guardianKey) > 0;
+      if (removed) this.#bump(group);
+      return removed;
+    });
+  }
+
   #bump(group: string): void {
     this.db.run('INSERT INTO contact_groups (grp, version) VALUES (?, 1) ON CONFLICT (grp) DO UPDATE SET version = version + 1', group);
   }

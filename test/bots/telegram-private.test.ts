@@ -439,9 +439,18 @@ describe('Telegram: private, consent-first membership', () => {
     expect(await albumShas(neighbour.id)).toEqual([]);
     expect(await albumToken(reuse.id)).toBeUndefined();
 
-    // Either guardian may forget the dependent.
-    fake.pushMessage(privateChat(dad), dad, { text: '/forget child Howie' });
-    await fake.waitFor(lastTo(dad.id, /Howie's face data is deleted/), 'the dependent forgotten');
+    // The second guardian leaves the group: Howie stays (Mum holds him), Dad's album stops receiving.
+    fake.pushChatMemberLeft(chat, dad);
+    await fake.waitFor(lastTo(dad.id, /You left School/), 'the note to Dad', 60_000);
+    expect((await members.list(`tg:${chat.id}`)).map((c) => c.name)).toEqual(['Neighbour', 'Howie']);
+    const later = await variant(photo, 950);
+    await post(chat, later);
+    await fake.waitFor(async () => (await albumShas(mum.id)).includes(sha256(later)), "the later photo in Mum's album", 60_000);
+    expect(await albumShas(dad.id)).not.toContain(sha256(later));
+
+    // Either guardian may forget the dependent (here the one who registered it).
+    fake.pushMessage(privateChat(mum), mum, { text: '/forget child Howie' });
+    await fake.waitFor(lastTo(mum.id, /Howie's face data is deleted/), 'the dependent forgotten');
     expect((await members.list(`tg:${chat.id}`)).map((c) => c.name)).toEqual(['Neighbour']);
   });
 
