@@ -59,6 +59,8 @@ const schema = z.object({
   DISCORD_API_ROOT: optionalUrl,
   DISCORD_GUILD_ID: z.string().regex(/^\d+$/).optional(),
   DISCORD_GROUP_SCOPE: z.enum(['channel', 'guild']).default('channel'),
+  // Bots: an entry with no command and no delivered photo for this long is forgotten (warned a week before).
+  MEMBER_RETENTION_DAYS: z.coerce.number().int().min(8).max(3650).default(365),
 });
 
 const raw = z.preprocess(

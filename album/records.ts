@@ -31,6 +31,11 @@ export class AlbumRecords {
     return this.albums.addReferences(username, references);
   }
 
+  /** Removes every reference face of the account (its photos stay). */
+  deleteReferences(username: string): Promise<void> {
+    return this.albums.deleteReferences(username);
+  }
+
   /** Replaces the account's token; the old one stops working at once. */
   rotateToken(username: string, newTokenHash: string): Promise<Account | undefined> {
     return this.albums.setTokenHash(username, newTokenHash);

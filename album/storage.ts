@@ -55,6 +55,10 @@ export class PhotoStorage {
     await writeFileAtomic(this.selfiePath(username, id, ext), bytes);
   }
 
+  async deleteSelfie(username: string, id: string, ext: string): Promise<void> {
+    await fsp.rm(this.selfiePath(username, id, ext), { force: true });
+  }
+
   async deletePhoto(username: string, id: string, ext: string): Promise<void> {
     await fsp.rm(this.photoPath(username, id, ext), { force: true });
     await fsp.rm(this.thumbnailPath(username, id), { force: true });

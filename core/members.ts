@@ -3,9 +3,10 @@
 import type { Contact } from './contacts/index.ts';
 import { ContactError, normalizeAlbumUrl } from './contacts/index.ts';
 import type { AlbumLink } from './records/index.ts';
-import { DESCRIPTOR_MODEL } from './faces/index.ts';
+import { DESCRIPTOR_MODEL, SelfieError, type Face } from './faces/index.ts';
+import { isolateFace, selfieCandidates } from './faces/selfie-pick.ts';
 import { assertAlbumAddressAllowed } from './share/album-address.ts';
-import { AlbumApiError, createAccount, deleteAlbum } from './share/index.ts';
+import { addAlbumFaces, AlbumApiError, createAccount, deleteAlbum, deleteAlbumFaces } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
 export type { AlbumLink } from './records/index.ts';
@@ -20,6 +21,12 @@ export interface RegisterRequest {
   selfies: Uint8Array[];
   /** Register an album on another server instead of creating one on the built-in server. */
   album?: { url: string; username: string };
+  /** A selfie with several faces: which one (1-based, left to right, see selfieCandidates) is the member's. */
+  faceIndex?: number;
+  /** False in an approval-mode group: the face matches nothing until an admin approves it. */
+  approved?: boolean;
+  /** A dependent: the guardian whose album receives the photos (and learns the dependent's face). */
+  albumOf?: string;
 }
 
 export interface RegisterResult {
@@ -73,9 +80,22 @@ export class Members {
       await assertAlbumAddressAllowed(url, { ...this.terminal.albumPolicy, builtIn: this.builtInAlbum });
     }
     const descriptors: number[][] = [];
+    // What the album server gets as reference: with a picked face, the others blacked out.
+    const albumSelfies: Uint8Array[] = [];
     let lowestScore = 1;
     for (const selfie of request.selfies) {
-      const { face } = await engine.selfie(selfie);
+      let face: Face;
+      if (request.faceIndex !== undefined) {
+        const analysis = await engine.analyze(selfie, 'selfie');
+        const candidates = selfieCandidates(analysis);
+        const picked = candidates[request.faceIndex - 1];
+        if (!picked) throw new SelfieError(candidates.length === 0 ? 'no_face' : 'several_faces', candidates.length);
+        face = picked;
+        albumSelfies.push(analysis.faces.length > 1 ? await isolateFace(selfie, picked, analysis.faces) : selfie);
+      } else {
+        face = (await engine.selfie(selfie)).face;
+        albumSelfies.push(selfie);
+      }
       descriptors.push(face.descriptor);
       lowestScore = Math.min(lowestScore, face.score);
     }
@@ -86,17 +106,22 @@ export class Members {
 
     let link: AlbumLink;
     let createdAccount = false;
+    const owner = request.albumOf ?? request.userKey;
     if (request.album) {
       link = { album: request.album.url, username: request.album.username };
     } else {
-      const existing = await records.members.link(request.userKey);
-      if (existing?.token && existing.album === this.builtInAlbum) link = existing;
-      else {
-        link = await this.#createBuiltInAccount(request.usernameHint, request.selfies);
+      const existing = await records.members.link(owner);
+      if (existing?.token && existing.album === this.builtInAlbum) {
+        link = existing;
+        // The album checks every photo for a face it knows: teach it this one (a dependent's, or the
+        // member's own again after /forget deleted the album's faces).
+        await addAlbumFaces(link.album, existing.token, albumSelfies);
+      } else {
+        link = await this.#createBuiltInAccount(request.usernameHint, albumSelfies);
         createdAccount = true;
       }
     }
-    await records.members.setLink(request.userKey, link);
+    await records.members.setLink(owner, link);
     const contact = await contacts.add(request.group, {
       id: request.userKey,
       name: request.displayName,
@@ -105,6 +130,7 @@ export class Members {
       descriptors,
       // Typed by a chat user: every delivery re-checks where the address leads (DNS may change).
       ...(request.album ? { untrustedAlbum: true } : {}),
+      ...(request.approved === false ? { approved: false } : {}),
     });
     const groupSize = (await contacts.list(request.group)).length;
     return { contact, link, createdAccount, suggestAnotherSelfie: weakSelfie(groupSize, descriptors.length, lowestScore) };
@@ -122,6 +148,37 @@ export class Members {
       }
     }
     throw new Error('Could not find a free album account name');
+  }
+
+  /**
+   * The album that receives a user's photos, made on the built-in server if they have none, and taught
+   * these faces (a second guardian's album learns the dependent's face).
+   */
+  async albumFor(userKey: string, usernameHint: string, selfies: Uint8Array[]): Promise<AlbumLink> {
+    const existing = await this.link(userKey);
+    if (existing?.token && existing.album === this.builtInAlbum) {
+      await addAlbumFaces(existing.album, existing.token, selfies);
+      return existing;
+    }
+    if (existing) return existing;
+    const link = await this.#createBuiltInAccount(usernameHint, selfies);
+    await this.terminal.records.members.setLink(userKey, link);
+    return link;
+  }
+
+  /**
+   * Deletes the reference faces of the user's album on the built-in server (its photos stay): after
+   * /forget no descriptor of theirs is left, and the album accepts nothing new. False without such an album.
+   */
+  async forgetAlbumFaces(userKey: string): Promise<boolean> {
+    const link = await this.link(userKey);
+    if (!link?.token) return false;
+    try {
+      await deleteAlbumFaces(link.album, link.token);
+    } catch (error) {
+      if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
+    }
+    return true;
   }
 
   /** Another reference selfie for a registered member (better recall). */

@@ -32,7 +32,7 @@ export async function openTerminal(
 ): Promise<Terminal> {
   const records = deps.records ?? (await openConfiguredRecords(config));
   const engine = deps.engine ?? sharedFaceEngine({ threads: config.FACE_THREADS });
-  const contacts = new ContactBook(records.contacts, engine, config.MATCH_FALSE_MATCH_RATE);
+  const contacts = new ContactBook(records.contacts, engine, config.MATCH_FALSE_MATCH_RATE, async (group) => (await records.consents.settings(group)).paused);
   const hmacSecret = config.UPLOAD_HMAC_SECRET;
   const albumPolicy: AlbumAddressPolicy = { allowPrivate: config.ALBUM_ALLOW_PRIVATE, allowedHosts: config.ALBUM_ALLOWED_HOSTS, builtIn: config.PUBLIC_URL };
   let notices: MemberNotices | undefined;
@@ -55,6 +55,8 @@ export async function openTerminal(
     engine,
     contacts,
     outbox,
+    // A delivered photo keeps the entry alive for MEMBER_RETENTION_DAYS.
+    onDelivered: (group, memberId) => records.consents.touch(group, memberId, Date.now()),
     policyFor: (gallery) => policyForGallery(gallery, { falseMatchRate: config.MATCH_FALSE_MATCH_RATE, margin: config.MATCH_MARGIN, minFacePx: config.MATCH_MIN_FACE_PX }),
     notices: records.notices,
     verifyThreshold: config.ALBUM_VERIFY_THRESHOLD ?? MAX_MATCH_DISTANCE,

@@ -105,6 +105,16 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
     return reply.header('cache-control', 'private, no-store').type(mimeOfExt(reference.keptImageExt)).send(createReadStream(file));
   });
 
+  // The owner withdrew their face (facedrop's /forget): the album keeps its photos but no face, so it accepts
+  // nothing until faces are added again.
+  app.delete<{ Params: TokenParams }>('/api/albums/:token/faces', { schema: { params: tokenParamsSchema } }, async (request) => {
+    const account = await requireAlbum(ctx, request.params.token);
+    await ctx.records.deleteReferences(account.username);
+    for (const r of account.references) if (r.keptImageExt) await ctx.storage.deleteSelfie(account.username, r.sha256, r.keptImageExt);
+    request.log.info({ references: account.references.length }, 'account faces deleted');
+    return { status: 'deleted', references: account.references.length };
+  });
+
   app.post<{ Params: TokenParams }>('/api/albums/:token/token', { schema: { params: tokenParamsSchema } }, async (request) => {
     const account = await requireAlbum(ctx, request.params.token);
     const token = newToken();

@@ -1,6 +1,6 @@
 // The Discord bot: a thin adapter from gateway events to core (members, sharer). Started by
 // `facedrop serve` when DISCORD_BOT_TOKEN is set.
-import { Client, Events, GatewayIntentBits, type RESTOptions } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials, type RESTOptions } from 'discord.js';
 import PQueue from 'p-queue';
 import type { Config } from '../../config.ts';
 import type { Members } from '../../core/members.ts';
@@ -9,12 +9,15 @@ import { commandDefinitions, onInteraction } from './commands.ts';
 import { createContext } from './context.ts';
 import { DurableInbox } from '../shared/inbox.ts';
 import { onMessage, shareMessagePhotos, type MessageJob } from './photos.ts';
+import { onMemberRemove, runDiscordRetention } from './membership.ts';
+import { startRetention } from '../shared/retention.ts';
+import { Membership } from '../../core/contacts/consent.ts';
 import { describeError, redact, type BotLog } from './safe-log.ts';
 import { NoticeSender } from '../shared/notices.ts';
 import { discordNoticePlatform } from './notices.ts';
 
 export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'> &
-  Partial<Pick<Config, 'DISCORD_GROUP_SCOPE'>>;
+  Partial<Pick<Config, 'DISCORD_GROUP_SCOPE' | 'MEMBER_RETENTION_DAYS'>>;
 
 export interface DiscordBot {
   client: Client<true>;
@@ -25,15 +28,25 @@ export interface DiscordBot {
   stop(): Promise<void>;
 }
 
-const FULL_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
-// MessageContent is the only privileged intent asked for; Discord closes the gateway with this code
-// when the application is not allowed it.
+// GuildMembers brings GUILD_MEMBER_REMOVE: a member who leaves is forgotten. MessageContent and GuildMembers
+// are the privileged intents asked for; Discord closes the gateway with this code when one is not allowed.
+const FULL_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
+const PRIVILEGED = [GatewayIntentBits.MessageContent, GatewayIntentBits.GuildMembers];
 const DISALLOWED_INTENTS = 4014;
 const INTENT_REFUSED =
   'Discord refused the MessageContent intent (gateway close 4014, disallowed intents): photos posted in channels are invisible to the bot. ' +
-  'Enable "Message Content Intent" under Bot > Privileged Gateway Intents in the Discord Developer Portal and restart; slash commands keep working meanwhile.';
+  'Enable "Message Content Intent" and "Server Members Intent" (members who leave are forgotten) under Bot > Privileged Gateway Intents in the Discord Developer Portal and restart; slash commands keep working meanwhile.';
 
-export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal: Terminal; members: Members; log: BotLog }): Promise<DiscordBot> {
+export async function startDiscordBot(deps: {
+  config: DiscordBotConfig;
+  terminal: Terminal;
+  members: Members;
+  log: BotLog;
+  /** The membership clock (tests set it). */
+  now?: () => number;
+  /** How often the retention job runs (ms, default one hour). */
+  retentionIntervalMs?: number;
+}): Promise<DiscordBot> {
   const { config, terminal, members, log } = deps;
   const token = config.DISCORD_BOT_TOKEN;
   if (!token) throw new Error('DISCORD_BOT_TOKEN is not set');
@@ -48,12 +61,14 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     run: (job) => shareMessagePhotos(job.payload, ctx, current!),
     onError: (job, error, final) => log.error({ messageId: job.payload.messageId, final, err: describeError(error, secrets) }, 'Discord photo job failed'),
   });
-  const ctx = createContext({ members, terminal, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
+  const membership = new Membership(terminal.records, deps.now);
+  const ctx = createContext({ members, terminal, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
   const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
 
   function wire(client: Client): void {
     client.on(Events.MessageCreate, (message) => onMessage(message, ctx));
     client.on(Events.InteractionCreate, (interaction) => onInteraction(interaction, ctx));
+    client.on(Events.GuildMemberRemove, (member) => ctx.track(onMemberRemove(member, membership, client, log)));
     client.on(Events.Error, (error) => log.error({ err: describeError(error, secrets) }, 'Discord client error'));
     client.on(Events.ShardError, (error, shardId) => log.warn({ shardId, err: describeError(error, secrets) }, 'Discord gateway connection error'));
     client.on(Events.Warn, (message) => log.warn(redact(message, secrets)));
@@ -73,7 +88,8 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
 
   /** Logs in; 'refused' when Discord closes the gateway with 4014 before the client is ready. */
   async function connect(intents: GatewayIntentBits[]): Promise<Client<true> | 'refused'> {
-    const client = new Client({ intents, rest, failIfNotExists: false, allowedMentions: { parse: [] } });
+    // A member not in the cache still arrives (partial) when they leave.
+    const client = new Client({ intents, rest, failIfNotExists: false, allowedMentions: { parse: [] }, partials: [Partials.GuildMember] });
     wire(client);
     const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
     const refused = new Promise<'refused'>((resolve) =>
@@ -100,7 +116,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
     log.error(INTENT_REFUSED);
     messageContent = false;
     // Slash commands need no privileged intent: keep them working without it.
-    client = await connect(FULL_INTENTS.filter((i) => i !== GatewayIntentBits.MessageContent));
+    client = await connect(FULL_INTENTS.filter((i) => !PRIVILEGED.includes(i)));
     if (client === 'refused') throw new Error('Discord refused the gateway intents even without MessageContent');
   }
   const ready = client;
@@ -122,6 +138,16 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
   } catch (error) {
     log.error({ err: describeError(error, secrets) }, 'Discord slash commands could not be registered');
   }
+  const retention = await startRetention({
+    records: terminal.records,
+    queue: 'discord-retention',
+    intervalMs: deps.retentionIntervalMs ?? 60 * 60_000,
+    pass: async () => {
+      const result = await runDiscordRetention(membership, ctx.retentionDays, ready);
+      if (result.warned || result.forgotten) log.info(result, 'Discord: retention pass');
+    },
+    onError: (error) => log.error({ err: describeError(error, secrets) }, 'Discord: retention pass failed'),
+  });
   log.info({ bot: ready.user.tag, guilds: ready.guilds.cache.size, messageContent }, 'Discord bot ready');
 
   let stopping: Promise<void> | undefined;
@@ -136,6 +162,7 @@ export async function startDiscordBot(deps: { config: DiscordBotConfig; terminal
         await Promise.race([ctx.idle(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
         await inbox.stop(0);
         await notices.stop(5000);
+        await retention.stop(0);
         await ready.destroy();
       })();
       return stopping;

@@ -1,6 +1,8 @@
 // Slash commands. Every answer is ephemeral (flag 64): the deferral makes it so, and the edit inherits
 // it, so an album link only ever reaches the member who asked.
 import {
+  type ActionRowBuilder,
+  type ButtonBuilder,
   InteractionContextType,
   MessageFlags,
   SlashCommandBuilder,
@@ -17,6 +19,8 @@ import { DownloadError, downloadAttachment } from './download.ts';
 import { joinNames } from './photos.ts';
 import { answerNoticeButton } from './notices.ts';
 import { notifyCommand } from '../shared/notices.ts';
+import { askConsentFirst, onButton, type ConsentedRegistration } from './consent.ts';
+import { membershipCommandDefinitions, membershipHandlers } from './membership.ts';
 
 const guildOnly = InteractionContextType.Guild;
 
@@ -55,6 +59,7 @@ export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody
     .toJSON(),
   new SlashCommandBuilder().setName('members').setDescription('Who is registered in this channel').setContexts(guildOnly).toJSON(),
   new SlashCommandBuilder().setName('help').setDescription('What facedrop does and how to use it').setContexts(guildOnly).toJSON(),
+  ...membershipCommandDefinitions,
 ];
 
 const HELP = [
@@ -68,7 +73,9 @@ const HELP = [
   'Photos are matched by face; nobody else ever sees your album link.',
 ].join('\n');
 
-type Handler = (interaction: ChatInputCommandInteraction<'cached' | 'raw'>, ctx: BotContext) => Promise<string>;
+/** A reply: text, or text with buttons (the consent question). */
+export type Reply = string | { content: string; components: ActionRowBuilder<ButtonBuilder>[] };
+type Handler = (interaction: ChatInputCommandInteraction<'cached' | 'raw'>, ctx: BotContext) => Promise<Reply>;
 
 const userKeyOf = (interaction: ChatInputCommandInteraction) => `dc:${interaction.user.id}`;
 const groupOf = (interaction: ChatInputCommandInteraction, ctx: BotContext) => groupOfChannel(interaction.channel, interaction.channelId, ctx.groupScope);
@@ -95,21 +102,21 @@ const handlers: Record<string, Handler> = {
     const album = interaction.options.getString('album')?.trim();
     const username = interaction.options.getString('username')?.trim();
     if (album && !username) return 'With `album:` give your account name on that server too, as `username:`.';
-    const selfie = await fetchSelfie(interaction, ctx);
     const user = interaction.user;
     const displayName = (interaction.inCachedGuild() ? interaction.member.displayName : undefined) ?? user.displayName;
-    const result = await ctx.faceQueue.add(() =>
-      ctx.members.register({
-        group: groupOf(interaction, ctx),
-        userKey: userKeyOf(interaction),
-        displayName,
-        usernameHint: username ?? user.username,
-        selfies: [selfie],
-        ...(album && username ? { album: { url: album, username } } : {}),
-      }),
-    );
-    const advice = result.suggestAnotherSelfie ? `\n${ANOTHER_SELFIE_ADVICE}` : '';
-    return `You are registered here, ${result.contact.name}: photos of you posted in this channel go to your album.\n${linkSentence(result.link)}${advice}`;
+    const request: ConsentedRegistration = {
+      group: groupOf(interaction, ctx),
+      userKey: userKeyOf(interaction),
+      displayName,
+      usernameHint: username ?? user.username,
+      ...(album && username ? { album: { url: album, username } } : {}),
+    };
+    // Nothing about the face is read before the member agreed (bots/discord/consent.ts).
+    const attachment = interaction.options.getAttachment('selfie', true);
+    const question = await askConsentFirst(ctx, request, { url: attachment.url, size: attachment.size }, 'name' in (interaction.channel ?? {}) ? `#${(interaction.channel as { name: string }).name}` : 'this channel');
+    if (question) return question;
+    const selfie = await fetchSelfie(interaction, ctx);
+    return registerConsented(ctx, request, selfie);
   },
 
   async addface(interaction, ctx) {
@@ -125,7 +132,8 @@ const handlers: Record<string, Handler> = {
   },
 
   async forget(interaction, ctx) {
-    const removed = await ctx.members.forget(groupOf(interaction, ctx), userKeyOf(interaction));
+    // The consent record stays, marked withdrawn; the face data goes at once.
+    const removed = await ctx.membership.forget(groupOf(interaction, ctx), userKeyOf(interaction), 'forget');
     const deleteAlbum = interaction.options.getBoolean('delete_album') ?? false;
     const deleted = deleteAlbum ? await ctx.members.deleteAlbum(userKeyOf(interaction)) : false;
     const parts = [removed ? 'Your face data is removed from this channel: photos posted here no longer reach you.' : 'You were not registered in this channel.'];
@@ -147,10 +155,20 @@ const handlers: Record<string, Handler> = {
     if (!ctx.terminal) return 'Notices are not available here.';
     return notifyCommand(ctx.terminal, userKeyOf(interaction), interaction.options.getString('mode') ?? '');
   },
+  ...membershipHandlers(groupOf),
 };
 
+/** Registers a member who agreed; the answer names their album. */
+export async function registerConsented(ctx: BotContext, request: ConsentedRegistration, selfie: Uint8Array): Promise<string> {
+  const { approval } = await ctx.membership.settings(request.group);
+  const result = await ctx.faceQueue.add(() => ctx.members.register({ ...request, selfies: [selfie], ...(approval ? { approved: false } : {}) }));
+  const advice = result.suggestAnotherSelfie ? `\n${ANOTHER_SELFIE_ADVICE}` : '';
+  const waiting = approval ? '\nAn admin approves new faces here first (`/approve`): until then no photo reaches you.' : '';
+  return `You are registered here, ${result.contact.name}: photos of you posted in this channel go to your album.${waiting}\n${linkSentence(result.link)}${advice}`;
+}
+
 /** A refusal the member can act on, or undefined for an unexpected error. */
-function explain(error: unknown): string | undefined {
+export function explain(error: unknown): string | undefined {
   if (error instanceof SelfieError || error instanceof ImageError || error instanceof AlbumAddressError) return error.message;
   if (error instanceof ContactError) {
     if (error.code === 'unknown_contact') return 'You are not registered in this channel yet: use `/register` with a selfie first.';
@@ -164,8 +182,10 @@ function explain(error: unknown): string | undefined {
 
 /** Called for every INTERACTION_CREATE: acknowledges within Discord's 3 s, then does the work. */
 export function onInteraction(interaction: Interaction, ctx: BotContext): void {
-  if (interaction.isButton() && ctx.terminal) {
-    if (ctx.firstTime(`interaction:${interaction.id}`)) ctx.track(answerNoticeButton(interaction, ctx.terminal, ctx));
+  if (interaction.isButton()) {
+    if (!ctx.firstTime(`interaction:${interaction.id}`)) return;
+    if (interaction.customId.startsWith('consent:')) ctx.track(onButton(interaction, ctx));
+    else if (ctx.terminal) ctx.track(answerNoticeButton(interaction, ctx.terminal, ctx));
     return;
   }
   if (!interaction.isChatInputCommand()) return;
@@ -177,7 +197,7 @@ export function onInteraction(interaction: Interaction, ctx: BotContext): void {
 async function answer(interaction: ChatInputCommandInteraction, handler: Handler, ctx: BotContext): Promise<void> {
   // Defer before anything else: face work takes longer than the 3 s Discord allows for a first answer.
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  let content: string;
+  let content: Reply;
   if (!interaction.inGuild()) content = 'Use facedrop in a server channel.';
   else {
     try {
@@ -193,5 +213,5 @@ async function answer(interaction: ChatInputCommandInteraction, handler: Handler
       }
     }
   }
-  await interaction.editReply({ content, allowedMentions: { parse: [] } });
+  await interaction.editReply({ ...(typeof content === 'string' ? { content } : content), allowedMentions: { parse: [] } });
 }

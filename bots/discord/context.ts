@@ -2,6 +2,7 @@
 // bookkeeping that keeps replayed events from being handled twice.
 import type { Channel } from 'discord.js';
 import type PQueue from 'p-queue';
+import type { Membership } from '../../core/contacts/consent.ts';
 import type { Members } from '../../core/members.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import type { Sharer } from '../../core/share/index.ts';
@@ -13,6 +14,10 @@ export interface BotContext {
   members: Members;
   /** The terminal: notices, "not me", "is this you?" (bots/shared/notices.ts). */
   terminal?: Terminal;
+  /** Consent records and forgetting (core/contacts/consent.ts). */
+  membership: Membership;
+  /** MEMBER_RETENTION_DAYS. */
+  retentionDays: number;
   sharer: Sharer;
   log: BotLog;
   /** Photos posted in channels, as durable jobs. */
@@ -51,6 +56,8 @@ export function groupOfChannel(channel: Channel | null | undefined, fallbackChan
 export function createContext(options: {
   members: Members;
   terminal?: Terminal;
+  membership: Membership;
+  retentionDays?: number;
   sharer: Sharer;
   log: BotLog;
   faceQueue: PQueue;
@@ -69,6 +76,8 @@ export function createContext(options: {
   return {
     members: options.members,
     ...(options.terminal ? { terminal: options.terminal } : {}),
+    membership: options.membership,
+    retentionDays: options.retentionDays ?? 365,
     sharer: options.sharer,
     log,
     faceQueue: options.faceQueue,

@@ -9,17 +9,20 @@ import { LeaseLock } from '../../core/jobs/lease-lock.ts';
 import type { Members } from '../../core/members.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import { BotApi, defaultRetryPolicy, type Log, type RetryPolicy } from './api.ts';
-import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand, parseRegisterArgs, texts } from './commands.ts';
+import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand, texts } from './commands.ts';
 import { sendText, type BotContext } from './context.ts';
 import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
 import { pickImage, sharePhotos } from './photos.ts';
 import { handleNoticeCallback, rememberGroupName, telegramNoticePlatform } from './notices.ts';
 import { NoticeSender } from '../shared/notices.ts';
 import { albumLink } from './context.ts';
+import { handleCaptionSelfie, handleLeft, removeFromGroup, handleMembershipCallback, handleMembershipCommand, handlePrivatePhoto, membershipCommandList, runRetention } from './private.ts';
+import { Membership } from '../../core/contacts/consent.ts';
+import { startRetention } from '../shared/retention.ts';
 
 export interface TelegramBotOptions {
   config: Pick<Config, 'TELEGRAM_BOT_TOKEN' | 'TELEGRAM_API_ROOT' | 'TELEGRAM_GROUP_REPLIES' | 'PUBLIC_URL'> &
-    Partial<Pick<Config, 'TELEGRAM_WEBHOOK_URL' | 'TELEGRAM_WEBHOOK_SECRET'>>;
+    Partial<Pick<Config, 'TELEGRAM_WEBHOOK_URL' | 'TELEGRAM_WEBHOOK_SECRET' | 'MEMBER_RETENTION_DAYS'>>;
   terminal: Terminal;
   members: Members;
   log: Log;
@@ -30,6 +33,10 @@ export interface TelegramBotOptions {
   retry?: Partial<RetryPolicy>;
   /** At stop, how long running jobs may finish before their retry waits are cut short (ms). */
   stopGraceMs?: number;
+  /** The membership clock: consent times, retention (tests set it). */
+  now?: () => number;
+  /** How often the retention job runs (ms, default one hour). */
+  retentionIntervalMs?: number;
 }
 
 export interface TelegramBot {
@@ -51,7 +58,8 @@ export type Job =
   | { id: string; kind: 'selfie'; chatId: number; purpose: 'register' | 'addface'; args: string; message: Message }
   | { id: string; kind: 'command'; chatId: number; name: string; args: string; message: Message }
   | { id: string; kind: 'private-photo'; chatId: number; message: Message }
-  | { id: string; kind: 'callback'; chatId: number; query: CallbackQuery };
+  | { id: string; kind: 'callback'; chatId: number; query: CallbackQuery }
+  | { id: string; kind: 'left'; chatId: number; title: string; userId: number };
 
 // A "/register" waits this long for the user's selfie.
 const PENDING_SELFIE_MS = 15 * 60_000;
@@ -69,9 +77,10 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   if (!me.can_read_all_group_messages) {
     log.warn(`Telegram: privacy mode is on for @${me.username}, so in groups it sees only commands and replies, not photos. Turn it off with @BotFather: /setprivacy -> Disable, then re-add the bot to the group.`);
   }
-  await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList]));
+  await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList, ...membershipCommandList]));
 
-  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username };
+  const membership = new Membership(terminal.records, options.now);
+  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365 };
   const webhook = config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined;
   const pendingSelfies = new Map<string, { purpose: 'register' | 'addface'; args: string; until: number }>();
   const mediaGroupQuietMs = options.mediaGroupQuietMs ?? 1000;
@@ -97,6 +106,11 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   };
 
   const onMessage = async (message: Message) => {
+    // Leaving forgets: handled as a durable job, so it is done within a minute even across a restart.
+    if ('left_chat_member' in message && !message.left_chat_member.is_bot) {
+      const title = 'title' in message.chat ? message.chat.title : 'the group';
+      return accept({ id: `${message.chat.id}:left:${message.message_id}`, kind: 'left', chatId: message.chat.id, title, userId: message.left_chat_member.id });
+    }
     if (!message.from || message.from.is_bot) return;
     const chatId = message.chat.id;
     const isPrivate = message.chat.type === 'private';
@@ -106,9 +120,8 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     const pendingKey = `${chatId}:${message.from.id}`;
     if (command?.name === 'register' || command?.name === 'addface') {
       if (image) return accept({ id, kind: 'selfie', chatId, purpose: command.name, args: command.args, message });
-      const registerArgs = parseRegisterArgs(command.args);
-      // `/register profile` needs no photo from the chat, so the user's next photo is not taken as a selfie.
-      if (!isPrivate && (command.name === 'addface' || (registerArgs.ok && !registerArgs.profile))) {
+      // `/register` alone opens the private chat (bots/telegram/private.ts); only /addface waits for a group photo.
+      if (!isPrivate && command.name === 'addface') {
         for (const [key, p] of pendingSelfies) if (p.until <= Date.now()) pendingSelfies.delete(key);
         pendingSelfies.set(pendingKey, { purpose: command.name, args: command.args, until: Date.now() + PENDING_SELFIE_MS });
       }
@@ -135,6 +148,13 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   };
 
   bot.on('message', (tctx) => onMessage(tctx.message));
+  bot.on('chat_member', (tctx) => {
+    const update = tctx.chatMember;
+    const status = update.new_chat_member.status;
+    if ((status !== 'left' && status !== 'kicked') || update.new_chat_member.user.is_bot) return;
+    const title = 'title' in update.chat ? update.chat.title : 'the group';
+    return accept({ id: `${update.chat.id}:left:${update.new_chat_member.user.id}:${update.date}`, kind: 'left', chatId: update.chat.id, title, userId: update.new_chat_member.user.id });
+  });
   bot.on('callback_query', (tctx) => {
     const chatId = tctx.callbackQuery.message?.chat.id ?? tctx.callbackQuery.from.id;
     return accept({ id: `cb:${tctx.callbackQuery.id}`, kind: 'callback', chatId, query: tctx.callbackQuery });
@@ -155,7 +175,8 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   });
   notices.start();
 
-  const allowedUpdates = ['message', 'callback_query'] as const;
+  // chat_member is sent only when asked for: it says who left or was removed.
+  const allowedUpdates = ['message', 'callback_query', 'chat_member'] as const;
   let polling: Promise<void> | undefined;
   let pollingLock: LeaseLock | undefined;
   if (webhook) {
@@ -195,6 +216,17 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     polling = undefined;
   };
 
+  const retention = await startRetention({
+    records: terminal.records,
+    queue: 'telegram-retention',
+    intervalMs: options.retentionIntervalMs ?? 60 * 60_000,
+    pass: async () => {
+      const result = await runRetention(ctx);
+      if (result.warned || result.forgotten) log.info(result, 'Telegram: retention pass');
+    },
+    onError: (error) => log.error({ err: api.describe(error) }, 'Telegram: retention pass failed'),
+  });
+
   const idle = () => inbox.idle();
 
   return {
@@ -212,6 +244,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     async stop() {
       await stopPolling();
       await pollingLock?.release();
+      await retention.stop(options.stopGraceMs ?? 15_000);
       // Let running jobs finish for a while; then interrupt their retry waits (they resume at the next start).
       await inbox.stop(options.stopGraceMs ?? 15_000);
       await notices.stop(options.stopGraceMs ?? 15_000);
@@ -239,13 +272,22 @@ async function execute(ctx: BotContext, job: Job, inbox: DurableInbox<Job, Messa
       await rememberGroupName(ctx, job.chatId, job.messages);
       return sharePhotos(ctx, job.chatId, job.messages, (key) => inbox.once(key));
     case 'selfie':
-      return handleSelfie(ctx, job.message, job.purpose, job.args);
+      if (job.purpose === 'register' && job.message.chat.type !== 'private') return handleCaptionSelfie(ctx, job.message, job.args);
+      await handleSelfie(ctx, job.message, job.purpose, job.args);
+      // An /addface selfie does not stay in the group's history either.
+      if (job.message.chat.type !== 'private') await removeFromGroup(ctx, job.message);
+      return;
     case 'command':
+      if (await handleMembershipCommand(ctx, job.message, { name: job.name, args: job.args })) return;
       return handleCommand(ctx, job.message, { name: job.name, args: job.args });
     case 'private-photo':
+      if (await handlePrivatePhoto(ctx, job.message)) return;
       return void (await sendText(ctx, job.chatId, texts.privatePhoto(ctx.botUsername), { replyTo: job.message.message_id }));
     case 'callback':
       if (await handleNoticeCallback(ctx, job.query)) return;
+      if (await handleMembershipCallback(ctx, job.query)) return;
       return handleCallback(ctx, job.query);
+    case 'left':
+      return handleLeft(ctx, job.chatId, job.title, job.userId);
   }
 }

@@ -10,7 +10,7 @@ import { pickImage, tooBigText } from './photos.ts';
 import { notifyCommand } from '../shared/notices.ts';
 
 export const commandList = [
-  { command: 'register', description: 'Join: send with a selfie as the caption (or send a selfie next)' },
+  { command: 'register', description: 'Join: consent and selfie in our private chat' },
   { command: 'addface', description: 'Add another selfie so I find you more reliably' },
   { command: 'album', description: 'Get your private album link (sent to you privately)' },
   { command: 'forget', description: 'Delete your face data here; then, if you want, your album' },
@@ -59,15 +59,16 @@ export const texts = {
     [
       'I get every group photo to the people who are in it.',
       '',
-      '1. In your group, send /register with a selfie as its caption (your face alone, well lit). Or send /register, then the selfie.',
+      '1. In your group, send /register: I open our private chat, say what I store, ask for your consent, then for a selfie (your face alone, well lit). Your selfie never appears in the group.',
       '2. From then on, every photo posted in the group that shows your face goes to your private album.',
       `3. Send me /album in a private chat (@${bot}) for your album link. It is yours alone: I never post it in a group.`,
       '',
-      '/addface adds another selfie. /forget deletes your face data, then offers to delete your album. /members lists who receives photos here.',
+      '/addface adds another selfie. /forget deletes your face data, then offers to delete your album. /members lists who receives photos here. /privacy says what I store, where, for how long.',
+      '/register child <name> registers a child in your care (their photos come to your album); admins: /pause, /resume, /approval on|off, /remove <n>.',
       'To use your own album server: /register <album-url> <username>, then a selfie.',
     ].join('\n'),
   privatePhoto: (bot: string) =>
-    `I share photos posted in groups with the members who are in them. A photo sent here, in our private chat, goes to nobody.\n\nTo join: add me (@${bot}) to your group, then send /register there with a selfie as the caption.`,
+    `I share photos posted in groups with the members who are in them. A photo sent here, in our private chat, goes to nobody.\n\nTo join: add me (@${bot}) to your group, then send /register there.`,
   groupOnly: (command: string) => `/${command} works in a group: send it there, in the group whose photos you want.`,
   registerUsage: 'Usage: /register with a selfie as the caption, or /register <album-url> <username> to use your own album server.',
   sendSelfie: (name: string) => `${name}, now send a selfie: your face alone, well lit, looking at the camera.`,
@@ -76,8 +77,8 @@ export const texts = {
   linkPrivate: (link: string) => `Your album: ${link}\n\nThis link is private: anyone who has it can see your photos.`,
   openBot: (bot: string) => `I can't message you before you open a chat with me: open https://t.me/${bot}?start=album (or find @${bot}) and send /album for your album link.`,
   albumFailed: 'The album server could not create your album right now. Please try again in a few minutes.',
-  noAlbum: 'You have no album yet. In your group, send /register with a selfie as its caption.',
-  notRegistered: 'You are not registered in this group. Send /register with a selfie as its caption.',
+  noAlbum: 'You have no album yet. In your group, send /register.',
+  notRegistered: 'You are not registered in this group. Send /register to join.',
 };
 
 const displayName = (user: User) => [user.first_name, user.last_name].filter(Boolean).join(' ') || user.username || `user ${user.id}`;
@@ -189,7 +190,7 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
     case 'members': {
       if (isPrivate) return void (await reply(texts.groupOnly('members')));
       const names = (await ctx.members.list(groupKey(chatId))).map((c) => c.name);
-      return void (await reply(names.length === 0 ? 'Nobody is registered here yet. Send /register with a selfie as its caption.' : `Photos posted here go to (${names.length}): ${names.join(', ')}.`));
+      return void (await reply(names.length === 0 ? 'Nobody is registered here yet. Send /register to join.' : `Photos posted here go to (${names.length}): ${names.join(', ')}.`));
     }
     case 'album': {
       const link = await ctx.members.link(userKey(from.id));

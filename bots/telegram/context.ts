@@ -1,5 +1,6 @@
 // What every job of the Telegram bot gets: the core, the Bot API with retries, and a few helpers.
 import type { Config } from '../../config.ts';
+import type { Membership } from '../../core/contacts/consent.ts';
 import type { Members } from '../../core/members.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
@@ -13,6 +14,10 @@ export interface BotContext {
   log: Log;
   /** The bot's @username, without the @. */
   botUsername: string;
+  /** Consent, forgetting, group settings (core/contacts/consent.ts). */
+  membership: Membership;
+  /** MEMBER_RETENTION_DAYS. */
+  retentionDays: number;
 }
 
 export const groupKey = (chatId: number) => `tg:${chatId}`;

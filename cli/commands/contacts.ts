@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ContactError, ContactXmlError, contactsToXml, parseContactsXml, readContactsXmlFile } from '../../core/contacts/index.ts';
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
+import { drawNumberedFaces, selfieCandidates } from '../../core/faces/selfie-pick.ts';
 import { DEFAULT_GROUP, fail, withTerminal } from './context.ts';
 
 function explain(error: unknown, file?: string): never {
@@ -23,11 +24,31 @@ export function registerContactsCommands(program: Command): void {
     .requiredOption('--username <account>', 'account name on that album server')
     .requiredOption('--photo <file...>', 'selfie file(s)')
     .option('--group <group>', 'group name', DEFAULT_GROUP)
-    .action(async (o: { name: string; album: string; username: string; photo: string[]; group: string }) => {
-      await withTerminal(async ({ contacts: book }) => {
+    .option('--face <n>', 'the selfie shows several faces: use face number n (1 = leftmost; see --preview)')
+    .option('--preview <file>', 'write the first selfie with its faces numbered as a JPEG (without --face: add nothing)')
+    .action(async (o: { name: string; album: string; username: string; photo: string[]; group: string; face?: string; preview?: string }) => {
+      const faceNumber = o.face === undefined ? undefined : Number(o.face);
+      if (faceNumber !== undefined && (!Number.isInteger(faceNumber) || faceNumber < 1 || faceNumber > 99)) fail(`--face must be a face number (1, 2, ...), not "${o.face}"`);
+      await withTerminal(async ({ contacts: book, engine }) => {
         const selfies = o.photo.map((f) => readOrFail(f));
         try {
-          const c = await book.add(o.group, { name: o.name, album: o.album, username: o.username, selfies });
+          if (o.preview) {
+            const candidates = selfieCandidates(await engine.analyze(selfies[0]!, 'selfie'));
+            fs.writeFileSync(o.preview, await drawNumberedFaces(selfies[0]!, candidates));
+            process.stdout.write(`${o.preview}: ${candidates.length} face(s), numbered 1-${candidates.length} from the left.${faceNumber === undefined ? ' Add --face <n> to use one.' : ''}\n`);
+            if (faceNumber === undefined) return;
+          }
+          let descriptors: number[][] | undefined;
+          if (faceNumber !== undefined) {
+            descriptors = [];
+            for (const [i, selfie] of selfies.entries()) {
+              const candidates = selfieCandidates(await engine.analyze(selfie, 'selfie'));
+              const face = candidates[faceNumber - 1];
+              if (!face) fail(`${o.photo[i]!}: there is no face ${faceNumber} (it shows ${candidates.length}; see --preview)`);
+              descriptors.push(face.descriptor);
+            }
+          }
+          const c = await book.add(o.group, { name: o.name, album: o.album, username: o.username, ...(descriptors ? { descriptors } : { selfies }) });
           process.stdout.write(`Added ${c.name} (${c.username} at ${c.album}) to group ${o.group} with ${c.descriptors.length} selfie(s).\n`);
         } catch (error) {
           explain(error);

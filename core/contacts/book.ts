@@ -41,6 +41,8 @@ export interface NewContact {
   descriptors?: number[][];
   descriptorModel?: string;
   untrustedAlbum?: boolean;
+  /** False: held until the group's admins approve the face (approval mode). */
+  approved?: boolean;
 }
 
 /** The contact book [contact book reading unit]: per group, the members and their reference faces. */
@@ -52,6 +54,8 @@ export class ContactBook {
     private readonly engine: FaceEngine,
     /** The terminal's MATCH_FALSE_MATCH_RATE, which also decides when two selfies are one face. */
     private readonly falseMatchRate: number = DEFAULT_MATCH_SETTINGS.falseMatchRate,
+    /** A group whose admins paused matching matches nobody (records.consents.settings). */
+    private readonly isPaused: (group: string) => Promise<boolean> = async () => false,
   ) {}
 
   list(group: string): Promise<Contact[]> {
@@ -83,6 +87,7 @@ export class ContactBook {
       descriptorModel: entry.descriptorModel ?? DESCRIPTOR_MODEL,
       addedAt: new Date().toISOString(),
       ...(entry.untrustedAlbum ? { untrustedAlbum: true as const } : {}),
+      ...(entry.approved === false ? { approved: false as const } : {}),
     };
     // The check runs inside the insert's transaction, on the group's members as they are then.
     await this.records.insert(group, contact, (current) => {
@@ -113,13 +118,21 @@ export class ContactBook {
     return this.records.remove(group, id);
   }
 
+  /** Another guardian whose album receives a dependent's photos. */
+  addGuardian(group: string, id: string, guardian: { key: string; album: string; username: string }): Promise<void> {
+    return this.records.addGuardian(group, id, guardian, Date.now());
+  }
+
   /** The group's gallery for matching, rebuilt only when the group changed. Skips stale-model members. */
   async gallery(group: string): Promise<{ contacts: Contact[]; gallery: Gallery }> {
     const version = await this.records.version(group);
     const cached = this.#galleries.get(group);
     if (cached && cached.version === version) return cached;
     const contacts = await this.list(group);
-    const usable = contacts.filter((c) => c.descriptorModel === DESCRIPTOR_MODEL && c.descriptors.length > 0);
+    // A paused group, and faces its admins have not approved yet, match nothing; they still count as
+    // holders of their faces (assertFacesUnclaimed reads every entry).
+    const paused = await this.isPaused(group);
+    const usable = paused ? [] : contacts.filter((c) => c.descriptorModel === DESCRIPTOR_MODEL && c.descriptors.length > 0 && c.approved !== false);
     const built = { version, contacts, gallery: new Gallery(usable.map((c) => ({ id: c.id, descriptors: c.descriptors }))) };
     this.#galleries.set(group, built);
     return built;

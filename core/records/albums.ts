@@ -126,6 +126,10 @@ export class AlbumRepository {
     return this.account(username);
   }
 
+  async deleteReferences(username: string): Promise<void> {
+    await this.db.run('DELETE FROM account_references WHERE username_key = ?', accountKey(username));
+  }
+
   /** The account, its references and its photo records go in one transaction. */
   async deleteAccount(username: string): Promise<void> {
     const key = accountKey(username);

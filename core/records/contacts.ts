@@ -16,6 +16,10 @@ export interface Contact {
   addedAt: string;
   /** The album address came from a chat user, not the machine's owner: deliveries check where it leads. */
   untrustedAlbum?: true;
+  /** Set while an approval-mode group's admins have not approved this face: it matches nothing. */
+  approved?: false;
+  /** Other albums that receive this member's photos (a dependent's further guardians). */
+  guardians?: Array<{ key: string; album: string; username: string }>;
 }
 
 interface ContactRow {
@@ -26,6 +30,7 @@ interface ContactRow {
   descriptor_model: string;
   added_at: string;
   untrusted_album: number;
+  approved: number;
 }
 
 /** Checks a change against the group's members as they are inside the transaction; throws to refuse it. */
@@ -61,7 +66,7 @@ export class ContactRepository {
         check(await this.#list(q, group));
         const seq = (await q.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM contacts WHERE grp = ?', group))!.n;
         await q.run(
-          'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album, approved, active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           group,
           contact.id,
           seq,
@@ -71,6 +76,8 @@ export class ContactRepository {
           contact.descriptorModel,
           contact.addedAt,
           contact.untrustedAlbum ? 1 : 0,
+          contact.approved === false ? 0 : 1,
+          Date.parse(contact.addedAt) || Date.now(),
         );
         for (const d of contact.descriptors) await q.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, contact.id, JSON.stringify(d));
         await this.#bump(q, group);
@@ -104,7 +111,51 @@ export class ContactRepository {
         if (!removed) return undefined;
         await q.run('DELETE FROM contacts WHERE grp = ? AND id = ?', group, id);
         await q.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
+        await q.run('DELETE FROM guardians WHERE grp = ? AND contact_id = ?', group, id);
         await this.#bump(q, group);
+        return removed;
+      },
+      { locks: [lockKey(group)] },
+    );
+  }
+
+  /** Approves a face held back by approval mode; false when there is no such entry. */
+  async approve(group: string, id: string): Promise<boolean> {
+    return this.db.tx(
+      async (q) => {
+        const changed = (await q.run('UPDATE contacts SET approved = 1 WHERE grp = ? AND id = ?', group, id)) > 0;
+        if (changed) await this.#bump(q, group);
+        return changed;
+      },
+      { locks: [lockKey(group)] },
+    );
+  }
+
+  /** Another guardian whose album receives this dependent's photos. */
+  async addGuardian(group: string, id: string, guardian: { key: string; album: string; username: string }, at: number): Promise<void> {
+    await this.db.tx(
+      async (q) => {
+        await q.run(
+          'INSERT INTO guardians (grp, contact_id, guardian_key, album, username, added_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (grp, contact_id, guardian_key) DO NOTHING',
+          group,
+          id,
+          guardian.key,
+          guardian.album,
+          guardian.username,
+          at,
+        );
+        await this.#bump(q, group);
+      },
+      { locks: [lockKey(group)] },
+    );
+  }
+
+  /** A guardian stops receiving a dependent's photos. False when they were not one. */
+  async removeGuardian(group: string, id: string, guardianKey: string): Promise<boolean> {
+    return this.db.tx(
+      async (q) => {
+        const removed = (await q.run('DELETE FROM guardians WHERE grp = ? AND contact_id = ? AND guardian_key = ?', group, id, guardianKey)) > 0;
+        if (removed) await this.#bump(q, group);
         return removed;
       },
       { locks: [lockKey(group)] },
@@ -129,6 +180,10 @@ export class ContactRepository {
       list.push(JSON.parse(f.descriptor) as number[]);
       faces.set(f.contact_id, list);
     }
+    const guardians = new Map<string, Array<{ key: string; album: string; username: string }>>();
+    for (const g of await q.all<{ contact_id: string; guardian_key: string; album: string; username: string }>('SELECT contact_id, guardian_key, album, username FROM guardians WHERE grp = ? ORDER BY added_at', group)) {
+      guardians.set(g.contact_id, [...(guardians.get(g.contact_id) ?? []), { key: g.guardian_key, album: g.album, username: g.username }]);
+    }
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -138,6 +193,8 @@ export class ContactRepository {
       descriptorModel: r.descriptor_model,
       addedAt: r.added_at,
       ...(r.untrusted_album ? { untrustedAlbum: true as const } : {}),
+      ...(r.approved === 0 ? { approved: false as const } : {}),
+      ...(guardians.has(r.id) ? { guardians: guardians.get(r.id)! } : {}),
     }));
   }
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { SqliteJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { AlbumRepository } from './albums.ts';
+import { ConsentRepository } from './consents.ts';
 import { ContactRepository } from './contacts.ts';
 import { SqliteDb, type Db } from './db.ts';
 import { KvRepository } from './kv.ts';
@@ -12,6 +13,7 @@ import { PacketRepository } from './packets.ts';
 
 export { accountKey, type Account, type PhotoCursor, type PhotoRecord, type Reference } from './albums.ts';
 export type { Contact, MembersCheck } from './contacts.ts';
+export type { ConsentRecord, GroupSettings, PendingRegistration } from './consents.ts';
 export type { AlbumLink } from './members.ts';
 export { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode, type NoticeTiming, type Sighting } from './notices.ts';
 export { DELIVERY_QUEUE, deliveryJobId, type DeliveryOutcome, type FinalOutcome, type Packet } from './packets.ts';
@@ -26,6 +28,8 @@ export interface Records {
   members: MemberRepository;
   albums: AlbumRepository;
   kv: KvRepository;
+  /** Consent records, group settings (pause, approval), registrations under way, activity. */
+  consents: ConsentRepository;
   jobs: JobQueue;
   /** Notices, sightings and the answers they bring back ("not me", "is this you?"). */
   notices: NoticeRepository;
@@ -77,6 +81,7 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
     members: new MemberRepository(db),
     albums: new AlbumRepository(db),
     kv: new KvRepository(db),
+    consents: new ConsentRepository(db),
     jobs,
     notices: new NoticeRepository(db, jobs),
     changes: () => db.changes(),

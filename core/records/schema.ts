@@ -132,6 +132,53 @@ UPDATE packets SET untrusted = 1 WHERE member_id LIKE 'tg:%' OR member_id LIKE '
 `,
   },
   {
+    version: 3,
+    name: 'consent, group settings, guardians, pending registrations',
+    // Consent rows are kept after a withdrawal (the fact and times only); no row here holds face data.
+    // contacts.approved: 0 while an approval-mode group's admins have not approved the face;
+    // contacts.active_at: last command or delivered photo (ms), for MEMBER_RETENTION_DAYS.
+    sql: `
+CREATE TABLE consents (
+  id TEXT PRIMARY KEY,
+  user_key TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  subject_key TEXT NOT NULL,
+  text_version TEXT NOT NULL,
+  given_at BIGINT NOT NULL,
+  withdrawn_at BIGINT,
+  withdrawn_reason TEXT
+);
+CREATE INDEX consents_of ON consents (user_key, grp);
+CREATE INDEX consents_subject ON consents (subject_key, grp);
+CREATE TABLE group_settings (grp TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0, approval INTEGER NOT NULL DEFAULT 0);
+ALTER TABLE contacts ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE contacts ADD COLUMN active_at BIGINT;
+ALTER TABLE contacts ADD COLUMN retention_warned_at BIGINT;
+UPDATE contacts SET active_at = (SELECT MAX(p.created_at) FROM packets p WHERE p.grp = contacts.grp AND p.member_id = contacts.id AND p.state = 'done');
+CREATE TABLE guardians (
+  grp TEXT NOT NULL,
+  contact_id TEXT NOT NULL,
+  guardian_key TEXT NOT NULL,
+  album TEXT NOT NULL,
+  username TEXT NOT NULL,
+  added_at BIGINT NOT NULL,
+  PRIMARY KEY (grp, contact_id, guardian_key)
+);
+CREATE INDEX guardians_of ON guardians (guardian_key);
+CREATE TABLE registrations (
+  token TEXT PRIMARY KEY,
+  user_key TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX registrations_of ON registrations (user_key, state);
+`,
+  },
+  {
     version: 4,
     name: 'notices, sightings, "not me" and "is this you?"',
     // Terminal side: which face of which photo went to (or was asked of) which member, what they said, their

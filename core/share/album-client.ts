@@ -186,3 +186,15 @@ export async function getAlbum(album: string, token: string): Promise<{ username
 export async function reportNotMe(album: string, token: string, photoId: string): Promise<void> {
   await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/photos/${encodeURIComponent(photoId)}/not-me`, { method: 'POST' });
 }
+
+/** Adds reference selfies to an album (POST /api/albums/:token/faces): a guardian's album learns a dependent's face. */
+export async function addAlbumFaces(album: string, token: string, selfies: Uint8Array[]): Promise<void> {
+  const form = new FormData();
+  selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
+  await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/faces`, { method: 'POST', body: form });
+}
+
+/** Deletes every reference face of an album (DELETE /api/albums/:token/faces); its photos stay. */
+export async function deleteAlbumFaces(album: string, token: string): Promise<void> {
+  await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/faces`, { method: 'DELETE' });
+}

@@ -56,6 +56,8 @@ export interface SharerOptions {
   /** Called for each new question (after it is stored), e.g. to queue it in the member's notice. */
   onQuestion?: (memberId: string, sighting: number) => Promise<void>;
   now?: () => number;
+  /** Called for each member whose photo reached (or already was in) their album. */
+  onDelivered?: (group: string, memberId: string) => Promise<void>;
 }
 
 /**
@@ -113,27 +115,35 @@ export class Sharer {
     const queued = [];
     for (const m of matched) {
       const member = members.find((c) => c.id === m.memberId)!;
-      const packet = await outbox.enqueue({
-        album: member.album,
-        username: member.username,
-        picture,
-        ...(context.filename !== undefined ? { filename: context.filename } : {}),
-        group: context.group,
-        memberId: member.id,
-        ...(member.untrustedAlbum ? { untrusted: true } : {}),
-      });
-      queued.push({ member, packet, distance: m.distance });
+      // A dependent's photo goes to each guardian's album. Guardians' albums came from chat users: checked
+      // like any typed address (the built-in album passes whatever the mark).
+      const recipients = [{ album: member.album, username: member.username, untrusted: Boolean(member.untrustedAlbum) }, ...(member.guardians ?? []).map((g) => ({ ...g, untrusted: true }))];
+      for (const to of recipients) {
+        const packet = await outbox.enqueue({
+          album: to.album,
+          username: to.username,
+          picture,
+          ...(context.filename !== undefined ? { filename: context.filename } : {}),
+          group: context.group,
+          memberId: member.id,
+          ...(to.untrusted ? { untrusted: true } : {}),
+        });
+        queued.push({ member, packet, distance: m.distance });
+      }
     }
     const deliveries = await Promise.all(
       queued.map(async ({ member, packet, distance }) => ({
         memberId: member.id,
         name: member.name,
-        album: member.album,
-        username: member.username,
+        album: packet.album,
+        username: packet.username,
         distance,
         outcome: await outbox.attempt(packet.id),
       })),
     );
+    if (this.options.onDelivered) {
+      for (const d of deliveries) if (d.outcome.kind === 'delivered' || d.outcome.kind === 'duplicate') await this.options.onDelivered(context.group, d.memberId).catch(() => {});
+    }
     return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries, unsure };
   }
 }

@@ -30,7 +30,10 @@ describe('Discord photos survive a crash of facedrop serve', () => {
       await waitUntil('the Discord bot to be ready', () => serve.output().includes('Discord bot ready'));
       const ann = fake.addUser('ann', 'Ann');
       const register = fake.command('photos', ann, 'register', { selfie: { name: 'ann.jpg', bytes: await demoSelfie(0), contentType: 'image/jpeg' } });
-      await waitUntil('/register answered', () => fake.answer(register).edits.length > 0);
+      await waitUntil('the consent question', () => fake.answer(register).edits.length > 0);
+      const consent = (fake.answer(register).edits[0] as { components?: Array<{ components: Array<{ custom_id: string }> }> }).components![0]!.components[0]!.custom_id;
+      fake.press(ann, fake.answer(register), consent);
+      await waitUntil('/register answered', () => /\/a\//.test(fake.answer(register).original?.content ?? ''));
       const link = fake.answer(register).original?.content.match(/\/a\/([\w-]+)/)?.[1];
       expect(link, fake.answer(register).original?.content).toBeDefined();
 

@@ -97,11 +97,12 @@ describe('Discord bot: members register by slash command, photos posted in a cha
   let poster: FakeUser;
 
   /** Runs a slash command and waits until its answer is final (the deferral edited). */
-  async function run(by: FakeUser, name: string, options: Record<string, string | boolean | FakeFile> = {}, channel = 'photos') {
+  async function run(by: FakeUser, name: string, options: Record<string, string | boolean | FakeFile | FakeUser> = {}, channel = 'photos') {
     const interaction = fake.command(channel, by, name, options);
     const state = await waitFor(`/${name} answered`, () => {
       const s = fake.answer(interaction);
-      return s.edits.length > 0 && s;
+      // The consent question is not the answer: the member's "I agree" edits it into one.
+      return s.edits.length > 0 && !/^Before I learn/.test(s.original?.content ?? '') && s;
     });
     return { interaction, state, content: state.original?.content ?? '' };
   }
@@ -122,7 +123,8 @@ describe('Discord bot: members register by slash command, photos posted in a cha
   };
 
   beforeAll(async () => {
-    fake = await startFakeDiscord({ channels: ['photos', 'limits'] });
+    // Members agree when asked; the consent step itself has its own test below.
+    fake = await startFakeDiscord({ channels: ['photos', 'limits'], autoConsent: true });
     const port = await freePort();
     const albumUrl = `http://127.0.0.1:${port}`;
     album = await startAlbumServer(makeConfig(tmp(), albumUrl, port, fake), { engine });
@@ -140,13 +142,13 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     await fake?.close();
   });
 
-  it('connects through the gateway with Guilds, GuildMessages and MessageContent and registers its six slash commands in the guild', () => {
+  it('connects through the gateway with Guilds, GuildMembers, GuildMessages and MessageContent and registers its slash commands in the guild', () => {
     const accepted = fake.gateway.identifies.filter((i) => i.accepted);
     expect(accepted).toHaveLength(1);
-    expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 9) | (1 << 15));
+    expect(accepted[0]!.intents).toBe((1 << 0) | (1 << 1) | (1 << 9) | (1 << 15));
     expect(accepted[0]!.query).toBe('v=10&encoding=json');
     expect(bot.messageContent).toBe(true);
-    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'forget', 'help', 'members', 'notify', 'register']);
+    expect(fake.rest.commands.get(fake.guildId)?.map((c) => c.name).sort()).toEqual(['addface', 'album', 'approval', 'approve', 'forget', 'help', 'members', 'notify', 'pause', 'privacy', 'register', 'remove', 'resume']);
     expect(fake.rest.commands.has('global')).toBe(false);
   });
 
@@ -370,6 +372,97 @@ describe('Discord bot: members register by slash command, photos posted in a cha
     expect(fake.rest.messagesIn(channelId).filter((m) => !m.message_reference)).toHaveLength(0);
   });
 
+  it('issue 12: /register asks for consent first (nothing stored before), only the member may agree, then registers', async () => {
+    fake.autoConsent = false;
+    try {
+      const group = `dc:${fake.channels.photos!.id}`;
+      const bea = fake.addUser('bea', 'Bea');
+      const selfie = file(bbt.selfies.sheldon![1]!, 'image/jpeg'); // Sheldon forgot his face here above: it is free
+      const interaction = fake.command('photos', bea, 'register', { selfie });
+      const state = await waitFor('the consent question', () => fake.answer(interaction).edits.length > 0 && fake.answer(interaction));
+      expect(state.original?.flags).toBe(EPHEMERAL);
+      expect(state.original?.content).toMatch(/^Before I learn your face for #photos/);
+      const button = (state.edits[0] as { components?: Array<{ components: Array<{ custom_id: string; label: string }> }> }).components![0]!.components[0]!;
+      expect(button.label).toBe('I agree');
+      // Before consent: no entry, no consent record, the selfie not even downloaded.
+      expect((await terminal.contacts.list(group)).map((c) => c.id)).not.toContain(`dc:${bea.id}`);
+      expect(await terminal.records.consents.current(group, `dc:${bea.id}`)).toBeUndefined();
+      const attachmentId = interaction.data.resolved!.attachments ? Object.keys(interaction.data.resolved!.attachments)[0]! : '';
+      expect(fake.rest.downloads.get(attachmentId)?.ok ?? 0).toBe(0);
+      // Someone else pressing it changes nothing.
+      const other = fake.press(poster, state, button.custom_id);
+      await waitFor('the refusal', () => other.callbacks.length > 0);
+      expect(await terminal.records.consents.current(group, `dc:${bea.id}`)).toBeUndefined();
+      fake.press(bea, state, button.custom_id);
+      await waitFor('the registration', () => /registered here/.test(state.original?.content ?? '') && state);
+      expect(fake.rest.downloads.get(attachmentId)?.ok).toBe(1);
+      expect((await terminal.contacts.list(group)).map((c) => c.id)).toContain(`dc:${bea.id}`);
+      expect(await terminal.records.consents.current(group, `dc:${bea.id}`)).toMatchObject({ textVersion: expect.stringMatching(/^consent\//) });
+    } finally {
+      fake.autoConsent = true;
+    }
+  });
+
+  it('issue 12 [4]: /pause stops matching in this channel until /resume; only admins (Manage Server) may; /privacy explains', async () => {
+    const admin = fake.addUser('boss', 'Boss');
+    fake.admins.add(admin.id);
+    const refused = await run(poster, 'pause');
+    expect(refused.content).toMatch(/Only this channel's admins/);
+    expect((await run(admin, 'pause')).content).toMatch(/Paused/);
+    const bbt5 = fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'));
+    const paused = await sharp(bbt5).resize({ width: 870 }).jpeg().toBuffer();
+    const howardBefore = (await albumOf('howard')).body!.photos.length;
+    const { replies } = await post(poster, [{ name: 'paused.jpg', bytes: paused, contentType: 'image/jpeg' }]);
+    expect(replies).toEqual([]);
+    expect((await albumOf('howard')).body!.photos).toHaveLength(howardBefore);
+    expect((await run(admin, 'resume')).content).toMatch(/Resumed/);
+    const resumed = await sharp(bbt5).resize({ width: 880 }).jpeg().toBuffer();
+    const after = await post(poster, [{ name: 'resumed.jpg', bytes: resumed, contentType: 'image/jpeg' }]);
+    expect(after.replies[0]!.content).toContain('Howard');
+    expect((await albumOf('howard')).body!.photos.map((p) => p.sha256)).toContain(sha256(resumed));
+    expect((await run(poster, 'privacy')).content).toMatch(/What facedrop stores, where, for how long/);
+
+    // Approval mode: a new face matches nothing until an admin approves it; a non-admin cannot.
+    expect((await run(admin, 'approval', { on: true })).content).toMatch(/Approval mode on/);
+    // Sheldon's face is held by Bea (the consent test above): an admin removes her entry first.
+    const beaEntry = (await terminal.contacts.list(`dc:${fake.channels.photos!.id}`)).find((c) => c.name === 'Bea')!;
+    expect((await run(poster, 'remove', { member: { id: beaEntry.id.slice(3), username: 'bea', global_name: 'Bea', discriminator: '0', avatar: null } })).content).toMatch(/Only this channel's admins/);
+    expect((await run(admin, 'remove', { member: { id: beaEntry.id.slice(3), username: 'bea', global_name: 'Bea', discriminator: '0', avatar: null } })).content).toMatch(/Removed Bea/);
+    const newcomer = fake.addUser('shelly', 'Shelly');
+    const joined = await run(newcomer, 'register', { selfie: file(bbt.selfies.sheldon![0]!, 'image/jpeg') });
+    expect(joined.content, joined.content).toMatch(/admin approves new faces here first/);
+    const newLink = joined.content.match(/https?:\/\/\S+\/a\/([\w-]+)/)![1]!;
+    const newcomerPhotos = async () => ((await (await fetch(`${album.url}/api/albums/${newLink}`)).json()) as { photos: unknown[] }).photos.length;
+    const unapproved = await sharp(bbt5).resize({ width: 890 }).jpeg().toBuffer();
+    await post(poster, [{ name: 'unapproved.jpg', bytes: unapproved, contentType: 'image/jpeg' }]);
+    expect(await newcomerPhotos()).toBe(0);
+    expect((await run(poster, 'approve', { member: newcomer })).content).toMatch(/Only this channel's admins/);
+    expect((await run(admin, 'approve', { member: newcomer })).content).toMatch(/Approved/);
+    const approved = await sharp(bbt5).resize({ width: 895 }).jpeg().toBuffer();
+    await post(poster, [{ name: 'approved.jpg', bytes: approved, contentType: 'image/jpeg' }]);
+    expect(await newcomerPhotos()).toBe(1);
+    await run(admin, 'approval', { on: false });
+  });
+
+  it('issue 12 [3]: a member who leaves the server is forgotten and told by DM; a photo with their face then reaches nobody', async () => {
+    const group = `dc:${fake.channels.photos!.id}`;
+    const howard = people.get('howard')!;
+    expect((await terminal.contacts.list(group)).map((c) => c.id)).toContain(`dc:${howard.id}`);
+    fake.removeMember(howard);
+    const dm = await waitFor("the DM to Howard", () => fake.directMessages(howard).at(-1));
+    expect(dm.content).toMatch(/You left Test server, so I deleted your face data there/);
+    expect((await terminal.contacts.list(group)).map((c) => c.id)).not.toContain(`dc:${howard.id}`);
+
+    // bbt5 (Howard is in it), re-encoded once more: a new photo, which reaches the others but not Howard.
+    const again = await sharp(fs.readFileSync(path.join(PLUMBING_FACES_DIR, 'bbt/group/bbt5.jpg'))).resize({ width: 850 }).jpeg().toBuffer();
+    const before = (await albumOf('howard')).body!.photos.length;
+    const { replies } = await post(poster, [{ name: 'after-leaving.jpg', bytes: again, contentType: 'image/jpeg' }]);
+    for (const r of replies) expect(r.content).not.toContain('Howard');
+    expect((await albumOf('howard')).body!.photos).toHaveLength(before);
+    // The album stays his.
+    expect((await albumOf('howard')).status).toBe(200);
+  });
+
   it('never logs the bot token, an interaction token or an album link', async () => {
     await bot.idle();
     const secrets = [fake.token, ...[...fake.rest.interactions.keys()], ...[...links.values()].map((l) => l.split('/').at(-1)!)];
@@ -389,7 +482,7 @@ describe('Discord bot when Discord refuses the MessageContent intent', () => {
     try {
       expect(bot.messageContent).toBe(false);
       expect(fake.gateway.identifies.map((i) => [i.intents, i.accepted])).toEqual([
-        [(1 << 0) | (1 << 9) | (1 << 15), false],
+        [(1 << 0) | (1 << 1) | (1 << 9) | (1 << 15), false],
         [(1 << 0) | (1 << 9), true],
       ]);
       expect(fake.gateway.closeCodes).toContain(4014);
@@ -397,7 +490,7 @@ describe('Discord bot when Discord refuses the MessageContent intent', () => {
       expect(intentLines).toHaveLength(1);
       expect(intentLines[0]).toMatch(/^error .*4014.*Message Content Intent/);
       // Without a guild id the commands are registered globally.
-      expect(fake.rest.commands.get('global')).toHaveLength(7);
+      expect(fake.rest.commands.get('global')).toHaveLength(13);
 
       const user = fake.addUser('someone');
       const interaction: FakeInteraction = fake.command('photos', user, 'help');

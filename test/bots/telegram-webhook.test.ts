@@ -79,6 +79,11 @@ describe.each(engines)('Telegram by webhook, two replicas on $name', ({ skip, da
       expect((await post(0, selfieUpdate, '')).status).toBe(401);
       expect((await post(1, selfieUpdate, 'wrong-secret-0123456789')).status).toBe(401);
       expect((await post(1, selfieUpdate)).status).toBe(200);
+      // Ann agrees (the consent question comes to her private chat first).
+      const consent = await fake.waitFor(() => fake.sentTo(ann.id).find((m) => /^Before I learn/.test(m.text)), 'the consent question', 120_000);
+      const data = (consent.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data?: string }>> }).inline_keyboard.flat().find((b) => b.callback_data)!.callback_data!;
+      const press = { callback_query: { id: 'agree-1', from: ann, chat_instance: '1', data, message: { message_id: consent.messageId, date: 0, chat: { id: ann.id, type: 'private' }, text: consent.text } } };
+      expect((await post(0, press)).status).toBe(200);
 
       const records = await openRecords(db.url);
       try {

@@ -128,6 +128,45 @@ describe('facedrop contacts + share against a real album server', () => {
   });
 });
 
+describe('facedrop contacts add --preview / --face (issue 12)', () => {
+  it('numbers the faces of a two-face selfie in a preview, adds nothing without --face, then adds only the chosen face', async () => {
+    const dir = tempDir('facedrop-cli-face-');
+    const env = { DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', FACE_THREADS: '1' };
+    const fx = loadPlumbingFixture();
+    const sharp = (await import('sharp')).default;
+    const [left, right] = await Promise.all(['raj', 'amy'].map((m) => sharp(read(fx.selfies[m]![0]!)).resize({ width: 400, height: 400, fit: 'cover' }).jpeg().toBuffer()));
+    const pair = path.join(dir, 'pair.jpg');
+    fs.writeFileSync(
+      pair,
+      await sharp({ create: { width: 800, height: 400, channels: 3, background: '#777777' } })
+        .composite([
+          { input: left!, left: 0, top: 0 },
+          { input: right!, left: 400, top: 0 },
+        ])
+        .jpeg()
+        .toBuffer(),
+    );
+    const refused = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--username', 'raj', '--photo', pair], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/2 faces of similar size/);
+    const preview = path.join(dir, 'faces.jpg');
+    const shown = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--username', 'raj', '--photo', pair, '--preview', preview], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/2 face\(s\), numbered 1-2/);
+    expect(fs.readFileSync(preview).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    expect((await run(['contacts', 'list'], env)).stdout).not.toContain('raj');
+    const added = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--username', 'raj', '--photo', pair, '--face', '1'], env);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/Added raj .* with 1 selfie/);
+    // Amy's face (number 2) is nobody's: she can be added from her own selfie.
+    const amy = await run(['contacts', 'add', '--name', 'amy', '--album', 'http://127.0.0.1:9', '--username', 'amy', '--photo', fx.selfies.amy![0]!], env);
+    expect(amy.code, amy.stderr).toBe(0);
+    const bad = await run(['contacts', 'add', '--name', 'x', '--album', 'http://127.0.0.1:9', '--username', 'x', '--photo', pair, '--face', '3'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/no face 3/);
+  });
+});
+
 describe('facedrop share with a long command line', () => {
   it('share --json with 1,100 file arguments of ~70 characters each completes and reports every photo', async () => {
     // ~80 KB of arguments: onnxruntime's telemetry used to run a recursive regex over /proc/self/cmdline and

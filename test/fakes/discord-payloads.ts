@@ -124,7 +124,7 @@ export function message(input: { channelId: string; guildId?: string; author: Fa
 export type FakeMessage = ReturnType<typeof message>;
 
 /** Application command option types used by facedrop. */
-export const OptionType = { String: 3, Boolean: 5, Attachment: 11 } as const;
+export const OptionType = { String: 3, Boolean: 5, User: 6, Attachment: 11 } as const;
 export type CommandOption = { name: string; type: number; value: string | boolean };
 
 export function chatInputInteraction(input: {
@@ -135,6 +135,7 @@ export function chatInputInteraction(input: {
   name: string;
   options?: CommandOption[];
   attachments?: FakeAttachment[];
+  users?: FakeUser[];
 }) {
   return {
     id: snowflake(),
@@ -148,7 +149,14 @@ export function chatInputInteraction(input: {
       type: 1,
       guild_id: input.guildId,
       options: input.options ?? [],
-      ...(input.attachments?.length ? { resolved: { attachments: Object.fromEntries(input.attachments.map((a) => [a.id, a])) } } : {}),
+      ...(input.attachments?.length || input.users?.length
+        ? {
+            resolved: {
+              ...(input.attachments?.length ? { attachments: Object.fromEntries(input.attachments.map((a) => [a.id, a])) } : {}),
+              ...(input.users?.length ? { users: Object.fromEntries(input.users.map((u) => [u.id, u])) } : {}),
+            },
+          }
+        : {}),
     },
     guild_id: input.guildId,
     channel_id: input.channel.id,
@@ -172,7 +180,7 @@ export function dmChannel(id: string, recipient: Pick<FakeUser, 'id'> & Partial<
 }
 
 /** INTERACTION_CREATE for a button pressed on a message in a DM (type 3, component type 2). */
-export function buttonInteraction(input: { applicationId: string; channelId: string; user: FakeUser; customId: string; message: FakeMessage }) {
+export function dmButtonInteraction(input: { applicationId: string; channelId: string; user: FakeUser; customId: string; message: FakeMessage }) {
   return {
     id: snowflake(),
     application_id: input.applicationId,
@@ -191,4 +199,11 @@ export function buttonInteraction(input: { applicationId: string; channelId: str
     context: 1,
     attachment_size_limit: 26214400,
   };
+}
+
+/** A button press (MESSAGE_COMPONENT) on a message the bot sent. */
+export function buttonInteraction(input: { applicationId: string; guildId: string; channel: ReturnType<typeof textChannel>; user: FakeUser; customId: string; message: unknown }) {
+  const base = chatInputInteraction({ ...input, name: 'button' });
+  const { data: _command, ...rest } = base;
+  return { ...rest, type: 3, data: { custom_id: input.customId, component_type: 2 }, message: input.message };
 }

@@ -26,6 +26,8 @@ export interface InteractionState {
   original?: FakeMessage;
   edits: Array<{ content?: string }>;
   followups: FakeMessage[];
+  /** Who ran the command (set by FakeDiscord.command). */
+  user?: FakeUser;
 }
 
 interface Fault {
@@ -53,6 +55,8 @@ const json = (res: http.ServerResponse, status: number, body: unknown, headers: 
 export class FakeDiscordRest {
   readonly requests: RecordedRequest[] = [];
   readonly channelMessages = new Map<string, FakeMessage[]>();
+  /** Called after each PATCH of an interaction's original response. */
+  onEdited?: (state: InteractionState, body: unknown) => void;
   readonly reactions: Array<{ channelId: string; messageId: string; emoji: string }> = [];
   readonly interactions = new Map<string, InteractionState>();
   /** Registered command sets: key "global" or the guild id. */
@@ -202,6 +206,7 @@ export class FakeDiscordRest {
       const edit = body as { content?: string };
       state.edits.push(edit);
       if (edit.content !== undefined) state.original.content = edit.content;
+      this.onEdited?.(state, body);
       return send(200, { ...state.original, webhook_id: applicationId, application_id: applicationId, edited_timestamp: new Date().toISOString() });
     }
     if ((m = route.match(/^\/webhooks\/(\d+)\/([^/]+)$/)) && method === 'POST') {

@@ -57,6 +57,14 @@ export class FakeTelegramApi {
   /** Users who opened a private chat with the bot; sendMessage to anyone else's id answers 403. */
   readonly openedBy = new Set<number>();
   readonly downloads: Array<{ path: string; status: number }> = [];
+  /** Every message the test pushed, by message_id. */
+  readonly messages = new Map<number, Json>();
+  /** Chats getChat knows (id, type, title). */
+  readonly chats = new Map<number, TgChat>();
+  /** Per group chat id: its administrators' user ids (getChatAdministrators). */
+  readonly admins = new Map<number, number[]>();
+  /** Photos the bot sent (sendPhoto), with their bytes. */
+  readonly sentPhotos: Array<{ chatId: number; caption: string; bytes: Uint8Array; keyboard?: unknown; messageId: number }> = [];
 
   readonly #files = new Map<string, StoredFile>();
   readonly #updates: Json[] = [];
@@ -160,8 +168,55 @@ export class FakeTelegramApi {
     return id;
   }
 
+  /** A chat_member update: `user` left (or was kicked from) `chat`. */
+  pushChatMemberLeft(chat: TgChat, user: TgUser, status: 'left' | 'kicked' = 'left'): number {
+    const date = Math.floor(Date.now() / 1000);
+    return this.pushUpdate({
+      chat_member: { chat, from: user, date, old_chat_member: { status: 'member', user }, new_chat_member: { status, user, ...(status === 'kicked' ? { until_date: 0 } : {}) } },
+    });
+  }
+
+  /** Telegram's service message when someone leaves: `left_chat_member`. */
+  pushLeftMessage(chat: TgChat, user: TgUser): Json {
+    const message: Json = { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from: user, left_chat_member: user };
+    this.pushUpdate({ message });
+    return message;
+  }
+
+  /**
+   * Presses every "I agree" button the bot sends, as the member it asks (the private chat's user, or the
+   * sender of the group message it answers), until the returned function is called: for suites about
+   * what happens after consent.
+   */
+  autoConsent(): () => void {
+    const pressed = new Set<string>();
+    const timer = setInterval(() => {
+      for (const call of this.ok('sendMessage')) {
+        const markup = (typeof call.params.reply_markup === 'string' ? JSON.parse(call.params.reply_markup) : call.params.reply_markup) as { inline_keyboard?: Array<Array<{ callback_data?: string }>> } | undefined;
+        const data = markup?.inline_keyboard?.flat().find((b) => b.callback_data?.startsWith('consent:'))?.callback_data;
+        if (!data || pressed.has(data)) continue;
+        pressed.add(data);
+        const chatId = Number(call.params.chat_id);
+        const replyTo = (call.params.reply_parameters as { message_id?: number } | undefined)?.message_id;
+        const userId = chatId > 0 ? chatId : ((this.messages.get(replyTo ?? -1)?.from as TgUser | undefined)?.id ?? 0);
+        const message = { message_id: (call.result as { message_id: number }).message_id, date: 0, chat: { id: chatId, type: chatId > 0 ? 'private' : 'supergroup' }, text: call.params.text };
+        this.pushCallback({ id: userId, is_bot: false, first_name: `user ${userId}` }, message, data);
+      }
+    }, 50);
+    return () => clearInterval(timer);
+  }
+
+  /** The /start payload of the first URL button the bot sent to `chatId` (the deep link). */
+  deepLinks(chatId: number): string[] {
+    return this.sentTo(chatId).flatMap((m) => {
+      const rows = (m.params.reply_markup as { inline_keyboard?: Array<Array<{ url?: string }>> } | undefined)?.inline_keyboard ?? [];
+      return rows.flat().flatMap((b) => (b.url ? [b.url] : []));
+    });
+  }
+
   buildMessage(chat: TgChat, from: TgUser, content: MessageContent): Json {
     const message: Json = { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from };
+    this.messages.set(message.message_id as number, message);
     if (content.mediaGroupId) message.media_group_id = content.mediaGroupId;
     if (content.text !== undefined) {
       message.text = content.text;
@@ -302,8 +357,19 @@ export class FakeTelegramApi {
       case 'sendPhoto': {
         const chatId = Number(params.chat_id);
         if (chatId > 0 && !this.openedBy.has(chatId)) return { error: { error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" } };
+        const message_id = this.#nextMessageId++;
+        const keyboard = typeof params.reply_markup === 'string' ? (JSON.parse(params.reply_markup) as unknown) : params.reply_markup;
+        this.sentPhotos.push({ chatId, caption: String(params.caption ?? ''), bytes: (params.photo as Uint8Array | undefined) ?? new Uint8Array(), keyboard, messageId: message_id });
         const chat: TgChat = chatId > 0 ? { id: chatId, type: 'private' } : { id: chatId, type: 'supergroup' };
-        return { ok: { message_id: this.#nextMessageId++, date: Math.floor(Date.now() / 1000), chat, caption: params.caption, photo: [{ file_id: randomUUID(), file_unique_id: randomUUID().slice(0, 8), width: 320, height: 240 }] } };
+        return { ok: { message_id, date: Math.floor(Date.now() / 1000), chat, caption: params.caption, photo: [{ file_id: `sent-${message_id}`, file_unique_id: `s${message_id}`, width: 1, height: 1 }] } };
+      }
+      case 'getChat': {
+        const chat = this.chats.get(Number(params.chat_id));
+        return chat ? { ok: chat } : { error: { error_code: 400, description: 'Bad Request: chat not found' } };
+      }
+      case 'getChatAdministrators': {
+        const ids = this.admins.get(Number(params.chat_id)) ?? [];
+        return { ok: ids.map((id) => ({ status: 'administrator', user: { id, is_bot: false, first_name: `admin ${id}` }, can_delete_messages: true })) };
       }
       case 'editMessageText':
         return { ok: { message_id: Number(params.message_id), date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: 'supergroup' }, text: params.text } };
@@ -406,12 +472,7 @@ async function parseMultipart(contentType: string, raw: Buffer): Promise<Json> {
 }
 
 export function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readRawBody(req).then((raw) => raw.toString('utf8'));
 }
 
 function parseBody(contentType: string | undefined, body: string): Json {

@@ -1,0 +1,129 @@
+// Leaving forgets on Discord: a member who leaves or is removed from the server loses their entries in
+// every group of that server (one per channel, or the server's), and is told by direct message.
+import {
+  InteractionContextType,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+  type ChatInputCommandInteraction,
+  type Client,
+  type GuildMember,
+  type PartialGuildMember,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { Membership } from '../../core/contacts/consent.ts';
+import { leftText, privacyText, retentionForgotten, retentionWarning } from '../shared/consent.ts';
+import type { BotContext } from './context.ts';
+import type { BotLog } from './safe-log.ts';
+
+/** The groups of this server among `groups` (keys "dc:<channel id>" or "dc:guild:<guild id>"). */
+export function groupsOfGuild(groups: string[], guildId: string, client: Client): string[] {
+  return groups.filter((group) => {
+    if (group === `dc:guild:${guildId}`) return true;
+    const channelId = group.slice('dc:'.length);
+    const channel = client.channels.cache.get(channelId);
+    return channel !== undefined && 'guildId' in channel && channel.guildId === guildId;
+  });
+}
+
+export async function onMemberRemove(member: GuildMember | PartialGuildMember, membership: Membership, client: Client, log: BotLog): Promise<void> {
+  const key = `dc:${member.id}`;
+  const groups = groupsOfGuild(await membership.groupsOf(key, 'dc:'), member.guild.id, client);
+  let removed = 0;
+  for (const group of groups) removed += (await membership.left(group, key)).length;
+  log.info({ guildId: member.guild.id, user: key, removed }, 'Discord member left: forgotten');
+  if (removed === 0) return;
+  try {
+    await member.user.send({ content: leftText(member.guild.name), allowedMentions: { parse: [] } });
+  } catch (error) {
+    // DMs closed: the entry is deleted all the same.
+    log.info({ user: key, err: error instanceof Error ? error.message : String(error) }, 'Discord: could not tell a leaving member');
+  }
+}
+
+/** Group admins on Discord: Manage Server or Manage Channels, as Discord computed them for this channel. */
+export function isDiscordAdmin(interaction: ChatInputCommandInteraction): boolean {
+  const p = interaction.memberPermissions;
+  return Boolean(p && (p.has(PermissionFlagsBits.ManageGuild) || p.has(PermissionFlagsBits.ManageChannels)));
+}
+
+const guildOnly = InteractionContextType.Guild;
+
+/** The consent-first commands (issue 12): /privacy, and the admins' /pause, /resume, /approval, /remove. */
+export const membershipCommandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [
+  new SlashCommandBuilder().setName('privacy').setDescription('What facedrop stores about you, where, for how long, and how to delete it').setContexts(guildOnly).toJSON(),
+  new SlashCommandBuilder().setName('pause').setDescription('Admins: stop matching photos in this channel').setContexts(guildOnly).toJSON(),
+  new SlashCommandBuilder().setName('resume').setDescription('Admins: match photos in this channel again').setContexts(guildOnly).toJSON(),
+  new SlashCommandBuilder()
+    .setName('approval')
+    .setDescription('Admins: new faces wait for an admin before they match')
+    .setContexts(guildOnly)
+    .addBooleanOption((o) => o.setName('on').setDescription('true: new faces wait for approval').setRequired(true))
+    .toJSON(),
+  new SlashCommandBuilder()
+    .setName('approve')
+    .setDescription("Admins: approve a member's face (approval mode)")
+    .setContexts(guildOnly)
+    .addUserOption((o) => o.setName('member').setDescription('whose face').setRequired(true))
+    .toJSON(),
+  new SlashCommandBuilder()
+    .setName('remove')
+    .setDescription("Admins: delete a member's entry in this channel")
+    .setContexts(guildOnly)
+    .addUserOption((o) => o.setName('member').setDescription('whose entry').setRequired(true))
+    .toJSON(),
+];
+
+type Group = (interaction: ChatInputCommandInteraction, ctx: BotContext) => string;
+
+/** Handlers answering ephemerally with one text. */
+export function membershipHandlers(groupOf: Group): Record<string, (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>> {
+  const adminOnly = (run: (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>) => async (interaction: ChatInputCommandInteraction, ctx: BotContext) =>
+    isDiscordAdmin(interaction) ? run(interaction, ctx) : "Only this channel's admins (Manage Server or Manage Channels) can do that.";
+  return {
+    async privacy(interaction, ctx) {
+      const records = await ctx.membership.history(`dc:${interaction.user.id}`);
+      const lines = records.slice(0, 10).map((c) => `• ${c.group}: agreed ${new Date(c.givenAt).toISOString().slice(0, 16)} (${c.textVersion})${c.withdrawnAt ? `, withdrawn ${new Date(c.withdrawnAt).toISOString().slice(0, 16)}` : ''}`);
+      return [privacyText(ctx.retentionDays), ...(lines.length ? ['', 'Your consent records:', ...lines] : [])].join('\n');
+    },
+    pause: adminOnly(async (interaction, ctx) => {
+      await ctx.membership.setSettings(groupOf(interaction, ctx), { paused: true });
+      return '⏸ Paused: photos posted here go to nobody until an admin runs /resume.';
+    }),
+    resume: adminOnly(async (interaction, ctx) => {
+      await ctx.membership.setSettings(groupOf(interaction, ctx), { paused: false });
+      return '▶️ Resumed: photos posted here reach the members in them again.';
+    }),
+    approval: adminOnly(async (interaction, ctx) => {
+      const on = interaction.options.getBoolean('on', true);
+      await ctx.membership.setSettings(groupOf(interaction, ctx), { approval: on });
+      return on ? 'Approval mode on: new faces match nothing until an admin approves them.' : 'Approval mode off: new faces match at once.';
+    }),
+    approve: adminOnly(async (interaction, ctx) => {
+      const target = interaction.options.getUser('member', true);
+      return (await ctx.membership.approve(groupOf(interaction, ctx), `dc:${target.id}`)) ? `Approved: photos of ${target.username} posted here now reach them.` : `${target.username} has no entry here.`;
+    }),
+    remove: adminOnly(async (interaction, ctx) => {
+      const target = interaction.options.getUser('member', true);
+      const removed = await ctx.membership.forget(groupOf(interaction, ctx), `dc:${target.id}`, 'removed_by_admin');
+      return removed ? `Removed ${removed.name}: their face data here is deleted.` : `${target.username} has no entry here.`;
+    }),
+  };
+}
+
+/** One retention pass over the Discord groups: members are warned, then told, by direct message. */
+export async function runDiscordRetention(membership: Membership, retentionDays: number, client: Client): Promise<{ warned: number; forgotten: number }> {
+  const where = (group: string) => {
+    const channel = client.channels.cache.get(group.slice('dc:'.length));
+    return channel && 'name' in channel && channel.name ? `#${channel.name}` : 'a Discord channel';
+  };
+  const tell = async (id: string, content: string) => {
+    if (!/^dc:\d+$/.test(id)) return;
+    const user = await client.users.fetch(id.slice('dc:'.length));
+    await user.send({ content, allowedMentions: { parse: [] } });
+  };
+  return membership.sweep(retentionDays, {
+    groupPrefix: 'dc:',
+    warn: (e) => tell(e.id, retentionWarning(where(e.group), Math.max(1, Math.round((e.forgetAt - membership.now()) / (24 * 60 * 60_000))))),
+    forgotten: (e) => tell(e.id, retentionForgotten(where(e.group))),
+  });
+}
