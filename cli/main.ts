@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerContactsCommands } from './commands/contacts.ts';
+import { CliExit } from './commands/context.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerShareCommand } from './commands/share.ts';
 
@@ -12,4 +13,6 @@ registerServeCommand(program);
 registerContactsCommands(program);
 registerShareCommand(program);
 
-await program.parseAsync(process.argv);
+await program.parseAsync(process.argv).catch((error: unknown) => {
+  if (!(error instanceof CliExit)) throw error;
+});

@@ -18,7 +18,7 @@ export type ForgetReason = 'forget' | 'left' | 'retention' | 'removed_by_admin' 
 
 export class Membership {
   constructor(
-    readonly records: Pick<Records, 'contacts' | 'consents'>,
+    readonly records: Pick<Records, 'contacts' | 'consents' | 'notices'>,
     /** The clock (tests set it). */
     readonly now: () => number = Date.now,
   ) {}
@@ -43,6 +43,8 @@ export class Membership {
    */
   async forget(group: string, subjectKey: string, reason: ForgetReason): Promise<Contact | undefined> {
     const removed = await this.records.contacts.remove(group, subjectKey);
+    // What notices kept of the face there (sightings: descriptors, thumbnails, open questions) goes too.
+    await this.records.notices.forgetMember(group, subjectKey);
     await this.records.consents.withdraw(group, subjectKey, this.now(), reason);
     await this.records.consents.deleteRegistrationsOf(subjectKey, group);
     return removed;

@@ -73,7 +73,11 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
     },
     async close() {
       cache.clear();
-      await (await pool).destroy();
+      const workers = await pool;
+      // Terminating a worker while it still loads its native models aborts the whole process: an empty
+      // task per thread returns (as a decode error) only once every worker has loaded.
+      await Promise.allSettled(Array.from({ length: threads }, () => workers.run({ bytes: new Uint8Array(0), mode: 'photo' })));
+      await workers.destroy();
     },
   };
   return engine;
@@ -84,5 +88,10 @@ let shared: FaceEngine | undefined;
 /** One engine per process, so the album's check of a photo the terminal just analysed is a cache hit. */
 export function sharedFaceEngine(options?: FaceEngineOptions): FaceEngine {
   shared ??= createFaceEngine(options);
+  return shared;
+}
+
+/** The shared engine if something started it (the CLI's prewarm), without starting one. */
+export function startedSharedFaceEngine(): FaceEngine | undefined {
   return shared;
 }

@@ -56,7 +56,8 @@ describe('Discord private notices', () => {
     const interaction = fake.command('photos', by, name, options);
     const state = await waitFor(`/${name} answered`, () => {
       const s = fake.answer(interaction);
-      return s.edits.length > 0 && s;
+      // The consent question is not the answer: the member's "I agree" edits it into one.
+      return s.edits.length > 0 && !/^Before I learn/.test(s.original?.content ?? '') && s;
     });
     return state.original?.content ?? '';
   }
@@ -65,7 +66,7 @@ describe('Discord private notices', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-dc-notices-'));
     engine = createFaceEngine({ threads: 2 });
     album = await startAlbumServer(loadConfig({ DATA_DIR: path.join(dir, 'album'), HOST: '127.0.0.1', PORT: '0', STORE_URL: `sqlite://${dir}/album.sqlite`, LOG_LEVEL: 'silent' }, { dotenv: false }), { engine });
-    fake = await startFakeDiscord();
+    fake = await startFakeDiscord({ autoConsent: true });
     const config = loadConfig(
       {
         DATA_DIR: path.join(dir, 'terminal'),

@@ -27,6 +27,7 @@ describe('Telegram "is this you?"', () => {
   let terminal: Terminal;
   let members: Members;
   let bot: TelegramBot;
+  let stopConsenting: (() => void) | undefined;
   const errors: string[] = [];
   const log = { info: () => {}, warn: () => {}, error: (o: object | string, m?: string) => errors.push(JSON.stringify([o, m])) };
   const group: TgChat = { id: -100888, type: 'supergroup', title: 'Physics Lab' };
@@ -78,9 +79,12 @@ describe('Telegram "is this you?"', () => {
     bot = await startTelegramBot({ config, terminal, members, log, retry: { baseDelayMs: 200 }, stopGraceMs: 300 });
     fake.openedBy.add(leonard.id);
     fake.openedBy.add(sheldon.id);
+    // The members agree when asked (consent itself: telegram-private.test.ts).
+    stopConsenting = fake.autoConsent();
   });
 
   afterAll(async () => {
+    stopConsenting?.();
     await bot?.stop();
     await terminal?.close();
     await album?.close();
@@ -95,7 +99,7 @@ describe('Telegram "is this you?"', () => {
       [sheldon, 'sheldon'],
     ] as const) {
       const sent = fake.pushMessage(group, u, { caption: '/register', photo: { original: read(bbt.selfies[m]![0]!) } });
-      await fake.waitFor(() => fake.sentTo(group.id).find((r) => r.replyTo === sent.message_id), `${m}'s registration`, 60_000);
+      await fake.waitFor(() => fake.sentTo(group.id).find((r) => r.replyTo === sent.message_id && /joined/.test(r.text)), `${m}'s registration`, 60_000);
     }
     const off = fake.pushMessage({ id: sheldon.id, type: 'private' }, sheldon, { text: '/notify off' });
     await fake.waitFor(() => fake.sentTo(sheldon.id).find((r) => r.replyTo === off.message_id), 'the /notify answer');
