@@ -363,10 +363,19 @@ export class PgBossJobQueue implements JobQueue {
     let ready = this.#queues.get(name);
     if (!ready) {
       ready = (async () => {
-        if (await this.boss.getQueue(name)) return;
-        await this.boss.createQueue(name, { name, policy: 'standard' }).catch(async (error: unknown) => {
-          if (!(await this.boss.getQueue(name))) throw error;
-        });
+        // Replicas starting together create the same queues: PostgreSQL may end one of two such
+        // transactions as a deadlock, so a failed creation is tried again after a short random pause.
+        for (let attempt = 1; ; attempt++) {
+          if (await this.boss.getQueue(name)) return;
+          try {
+            await this.boss.createQueue(name, { name, policy: 'standard' });
+            return;
+          } catch (error) {
+            if (await this.boss.getQueue(name)) return;
+            if (attempt >= 8) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+          }
+        }
       })();
       ready.catch(() => this.#queues.delete(name));
       this.#queues.set(name, ready);

@@ -88,8 +88,8 @@ describe.each(engines)('Telegram by webhook, two replicas on $name', ({ skip, da
       const records = await openRecords(db.url);
       try {
         await waitUntil('Ann registered', async () => (await records.contacts.list(`tg:${chat.id}`)).length === 1);
-        const token = fake.sentTo(ann.id).map((m) => m.text.match(/\/a\/([\w-]+)/)?.[1]).find(Boolean);
-        expect(token).toBeDefined();
+        // The album link follows the registration in the private chat.
+        const token = await fake.waitFor(() => fake.sentTo(ann.id).map((m) => m.text.match(/\/a\/([\w-]+)/)?.[1]).find(Boolean), 'the album link', 60_000);
 
         // Six photos of Ann, posted to both replicas; one replica dies while they are being analysed.
         const photos = await Promise.all([900, 940, 980, 1020, 1060, 1100].map((width) => demoGroupPhoto(0, width)));
