@@ -4,20 +4,23 @@
 // - london: ordinary volunteers (../shared/faces/london), all 62, each one's photo used as a selfie against
 //   every other one's photos. (Half of them was tried: the set's closest look-alike pairs lie across the two
 //   halves, so a half's table let 13 of 10,400 stranger faces through on the whole set at 10 members.)
+// - children: the children set (../shared/faces/children, UTKFace crops by age, non-commercial research terms):
+//   per child age band, its stranger pairs' table and how old the age net reads the band's faces.
 // The crowd's other half is held out for `npm run bench`. The table the terminal reads is, at every p, the
 // strictest (closest) of the populations': the bound must hold for ordinary people, not only for celebrities.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ANALYSIS_VERSION, DESCRIPTOR_MODEL } from '../core/faces/index.ts';
-import { normalize, populationShift } from '../core/match/index.ts';
+import { AGE_BANDS, bandOfAge, normalize, populationShift, type AgeCalibration } from '../core/match/index.ts';
+import { hasChildren, loadChildren } from './children.ts';
 import { loadCrowd, strangerHalves } from './crowd.ts';
 import { hasFixtures } from './fixtures.ts';
 import { EXPRESSIONS, hasLondon, loadLondon } from './london.ts';
 
 type Points = Array<{ p: number; distance: number }>;
 const log = (s: string) => process.stdout.write(`${s}\n`);
-if (!hasFixtures('crowd') || !hasLondon()) {
-  log('skipped: ../shared/faces/crowd or ../shared/faces/london not found');
+if (!hasFixtures('crowd') || !hasLondon() || !hasChildren()) {
+  log('skipped: ../shared/faces/crowd, london or children not found');
   process.exit(0);
 }
 const summary: string[] = [];
@@ -125,15 +128,82 @@ for (const k of REFERENCES) {
   byReferences[k] = tables[0]!.map(({ p }, i) => ({ p, distance: Math.min(...tables.map((t) => t[i]!.distance)) }));
 }
 
+// Children. The set holds about one photo per person, so its pairs are pairs of different people, apart from
+// the same picture filed twice (re-encoded copies: cosine under 0.10, nearer than two photos of one London
+// volunteer from one sitting, median 0.07-0.13): those are dropped and counted.
+const NEAR_DUPLICATE = 0.1;
+/**
+ * How far into a band's own estimates a face may read older before it is taken for the next band: toddlers'
+ * stranger pairs fall under the adults' thresholds a thousand times too often, the older bands' a few times
+ * too often, so a toddler's face may read older 1 time in 100, an older child's 1 in 20.
+ */
+const ESTIMATE_QUANTILE = [0.99, 0.95, 0.95];
+/** A confirmation-only member's guardians are asked about a stranger's face at most this often per pair. */
+const ASK_RATE = 0.01;
+/** A band is confirmation-only where its threshold finds fewer than this share of members' own photos. */
+const USEFUL_RECALL = 0.25;
+const ages: AgeCalibration = await (async () => {
+  const kids = (await loadChildren(log)).filter((k) => k.selfie && k.photo.length > 0);
+  const crowd = await loadCrowd(log);
+  // Members' own photos against their first selfie (the crowd's genuine pairs): what a threshold finds.
+  const genuine: number[] = [];
+  for (const photo of crowd.photos) {
+    for (const m of photo.truth) {
+      const selfie = crowd.selfies[m]?.[0];
+      if (!selfie) continue;
+      genuine.push(Math.min(...photo.faces.map((f) => nearest(normalize(f.descriptor), [normalize(selfie)], 1))));
+    }
+  }
+  genuine.sort((a, b) => a - b);
+  const usefulDistance = Number(genuine[Math.floor(genuine.length * USEFUL_RECALL)]!.toFixed(4));
+  const crowdOne = populations.crowd!.byReferences[1]!;
+  const adultOne = byReferences[1]!;
+  let cutoff = -Infinity;
+  const bands = AGE_BANDS.slice(0, 3).map((name, b) => {
+    const own = kids.filter((k) => bandOfAge(k.age) === b);
+    const estimates = own.map((k) => k.selfie!.age).sort((x, y) => x - y);
+    // Monotone: an older band never reads younger than a younger one.
+    cutoff = Math.max(cutoff, estimates[Math.min(estimates.length - 1, Math.floor(estimates.length * ESTIMATE_QUANTILE[b]!))]!);
+    const distances: number[] = [];
+    let duplicates = 0;
+    for (const a of own) {
+      const ref = [normalize(a.selfie!.descriptor)];
+      for (const other of own) {
+        if (other === a) continue;
+        for (const f of other.photo) {
+          const d = nearest(normalize(f.descriptor), ref, 1);
+          if (d < NEAR_DUPLICATE) duplicates++;
+          else distances.push(d);
+        }
+      }
+    }
+    const measured = table(`children ${name}`, 1, distances);
+    // Never looser than the adults' table at any p (and so than the crowd's and the volunteers').
+    const points = measured.map((pt, i) => ({ p: pt.p, distance: Math.min(pt.distance, adultOne[i]!.distance, crowdOne[i]!.distance) }));
+    summary.push(`children ${name}: ${own.length} faces, estimates q50 ${estimates[Math.floor(estimates.length / 2)]!.toFixed(1)}, read as this band up to ${cutoff.toFixed(1)} (q${ESTIMATE_QUANTILE[b]! * 100}); ${duplicates} near-duplicate pairs dropped`);
+    return {
+      name: name as Exclude<(typeof AGE_BANDS)[number], 'adult'>,
+      estimateCutoff: Number(cutoff.toFixed(2)),
+      estimateQuantile: ESTIMATE_QUANTILE[b]!,
+      table: points,
+      source: `../shared/faces/children: ${own.length} faces aged ${name}, each as a selfie against the others' photos (${distances.length} pairs; ${duplicates} near-duplicate pairs under ${NEAR_DUPLICATE} dropped)`,
+    };
+  });
+  summary.push(`useful distance ${usefulDistance} (the crowd's genuine pairs, ${genuine.length}: ${USEFUL_RECALL * 100}% under it)`);
+  return { bands, usefulDistance, askRate: ASK_RATE, source: `age bands ${AGE_BANDS.join(', ')}; useful distance: the crowd's ${genuine.length} genuine pairs, ${USEFUL_RECALL * 100}% under it` };
+})();
+
 const out = {
   descriptorModel: DESCRIPTOR_MODEL,
   analysisVersion: ANALYSIS_VERSION,
   source: `the strictest at each p of: ${Object.values(populations).map((pop) => pop.source).join('; ')}`,
   byReferences,
   populations,
+  ages,
 };
 const file = path.join(import.meta.dirname, '..', 'core', 'match', 'calibration.json');
 fs.writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
 for (const line of summary) log(line);
+for (const band of ages.bands) log(`children ${band.name}: threshold at 10/20/100 members ${[10, 20, 100].map((n) => quantile(band.table, 0.001 / n).toFixed(3)).join(' / ')}`);
 for (const n of [10, 20, 30, 60, 100, 300]) log(`threshold at ${n} members, 1 selfie: ${Object.entries(populations).map(([name, pop]) => `${name} ${quantile(pop.byReferences[1]!, 0.001 / n).toFixed(3)}`).join(', ')}`);
 log(`wrote ${path.relative(process.cwd(), file)}`);

@@ -17,6 +17,8 @@ export interface LondonPerson {
   ethnicity: string;
   /** Per expression: the descriptor of that photo used as a selfie (absent when refused as one)... */
   selfie: Partial<Record<Expression, number[]>>;
+  /** ...and its estimated age. */
+  selfieAge: Partial<Record<Expression, number | undefined>>;
   /** ...and every face found in it used as a group photo. */
   photo: Record<Expression, CachedFace[]>;
 }
@@ -37,16 +39,18 @@ export async function loadLondon(log: (s: string) => void): Promise<LondonPerson
   const people = await Promise.all(
     rows.map(([id, , gender, ethnicity]) =>
       queue.add(async () => {
-        const person: LondonPerson = { id: id!, gender: gender!, ethnicity: ethnicity!, selfie: {}, photo: { neutral: [], smiling: [] } };
+        const person: LondonPerson = { id: id!, gender: gender!, ethnicity: ethnicity!, selfie: {}, selfieAge: {}, photo: { neutral: [], smiling: [] } };
         for (const e of EXPRESSIONS) {
           const bytes = fs.readFileSync(londonFile(id!, e));
           try {
-            person.selfie[e] = (await engine.selfie(bytes)).face.descriptor;
+            const { face } = await engine.selfie(bytes);
+            person.selfie[e] = face.descriptor;
+            person.selfieAge[e] = face.age;
           } catch {
             // refused as a selfie: that person would be asked for another one
           }
           const a = await engine.analyze(bytes, 'photo');
-          person.photo[e] = a.faces.map((f) => ({ descriptor: f.descriptor, width: f.box.width, score: f.score }));
+          person.photo[e] = a.faces.map((f) => ({ descriptor: f.descriptor, width: f.box.width, score: f.score, age: f.age }));
         }
         return person;
       }),

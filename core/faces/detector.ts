@@ -5,9 +5,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { loadAgeModel, type AgeModel } from './age/age.ts';
+import { AGE_ONNX_PATH } from './age/build-onnx.ts';
 import { loadArcface, type ArcfaceModel } from './arcface/arcface.ts';
 import { FACE_API_MODEL_DIR, LANDMARK_ONNX_PATH } from './landmarks/build-onnx.ts';
-import { loadLandmarkModel, type LandmarkModel } from './landmarks/landmark68.ts';
+import { loadLandmarkModel, prepareCrops, type LandmarkModel } from './landmarks/landmark68.ts';
 import { loadUltraface, type UltrafaceModel } from './ultraface/ultraface.ts';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { DecodedImage } from './decode.ts';
@@ -33,6 +35,13 @@ let loaded: Promise<FaceApiModule> | undefined;
 let arcface: Promise<ArcfaceModel> | undefined;
 let ultraface: Promise<UltrafaceModel> | undefined;
 let landmarks68: Promise<LandmarkModel> | undefined;
+let ageNet: Promise<AgeModel> | undefined;
+
+/** face-api's age net as ONNX (age/build-onnx.ts), one onnxruntime session per thread. */
+export function loadAgeNet(): Promise<AgeModel> {
+  ageNet ??= loadAgeModel(AGE_ONNX_PATH);
+  return ageNet;
+}
 
 /** face-api's 68-point landmark net as ONNX (landmarks/README.md), one onnxruntime session per thread. */
 export function loadLandmarkNet(): Promise<LandmarkModel> {
@@ -59,11 +68,13 @@ export { FACE_API_MODEL_DIR };
  * (buffers, kernels), and a worker does this while the process is still starting, not on its first photo.
  */
 export async function warmUpModels(): Promise<void> {
-  const [detector, landmarks, arcface] = await Promise.all([loadUltrafaceModel(), loadLandmarkNet(), loadArcfaceModel()]);
+  const [detector, landmarks, age, arcface] = await Promise.all([loadUltrafaceModel(), loadLandmarkNet(), loadAgeNet(), loadArcfaceModel()]);
   const side = 112;
   const blank = new Uint8Array(side * side * 3);
   await detector.detect(new Uint8Array(320 * 240 * 3), 320, 240, { minFace: 240, minConfidence: 1 });
-  await landmarks.detect({ data: blank, width: side, height: side, padX: 0, padY: 0 }, [{ x: 0, y: 0, width: side, height: side }]);
+  const input = prepareCrops({ data: blank, width: side, height: side, padX: 0, padY: 0 }, [{ x: 0, y: 0, width: side, height: side }]);
+  await landmarks.detect({ data: blank, width: side, height: side, padX: 0, padY: 0 }, [{ x: 0, y: 0, width: side, height: side }], input);
+  await age.estimate(input, 1);
   await arcface.embedAligned(blank);
 }
 
@@ -136,7 +147,11 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     t2 = t1;
     if (detections.length === 0) return [];
     const boxes = detections.map((d) => landmarkCrop(d.box, paddedWidth, paddedHeight));
-    const landmarks = await (await loadLandmarkNet()).detect({ data: image.data, width: image.width, height: image.height, padX, padY }, boxes);
+    const source = { data: image.data, width: image.width, height: image.height, padX, padY };
+    const input = prepareCrops(source, boxes);
+    const landmarks = await (await loadLandmarkNet()).detect(source, boxes, input);
+    // The age net reads the same crops: it tells a child's face from an adult's for the matching policy.
+    const ages = await (await loadAgeNet()).estimate(input, boxes.length);
     t2 = performance.now();
     // The matching descriptor: ArcFace on a crop aligned from the same landmarks, from the unpadded pixels
     // (outside them is black, as the detector saw it).
@@ -153,6 +168,7 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
         box,
         score: d.score,
         landmarks: landmarks[i]!.map(([x, y]) => toOriginal(x, y)),
+        age: Number(ages[i]!.toFixed(1)),
         descriptor: Array.from(embeddings[i]!),
       };
     });

@@ -13,6 +13,11 @@ export interface Face {
   /** 68 landmark points, original image pixels. */
   landmarks: Array<[number, number]>;
   /**
+   * Estimated age in years (face-api's age net); the matching policy reads children's faces with their own
+   * tables (core/match/age.ts). Absent in analyses made before it was estimated.
+   */
+  age?: number;
+  /**
    * The descriptor faces are matched by: 512-d, unit length, from the ArcFace-style model on a crop aligned
    * by the landmarks (DESCRIPTOR_MODEL). Compare by cosine distance.
    */
@@ -38,6 +43,7 @@ export const DESCRIPTOR_MODEL = 'arcface-fr_feature-bgr/1';
 /**
  * Names the whole analysis (detector, landmarks, descriptor). A new detector moves descriptors only a little
  * (median cosine 0.99 with the old ones), so members' stored descriptors stay valid under DESCRIPTOR_MODEL;
- * but measurements (the calibration tables, the bench's caches) are made again for each analysis version.
+ * but measurements (the calibration tables, the bench's caches) are made again for each analysis version
+ * (age1: faces carry face-api's age estimate).
  */
-export const ANALYSIS_VERSION = `${DESCRIPTOR_MODEL}+ultraface-rfb320`;
+export const ANALYSIS_VERSION = `${DESCRIPTOR_MODEL}+ultraface-rfb320+age1`;

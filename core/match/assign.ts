@@ -1,9 +1,15 @@
+import { estimatedBand, type AgeBand, type BandThreshold } from './age.ts';
 import type { Gallery } from './gallery.ts';
 import { normalize } from './vectors.ts';
 
 export interface MatchPolicy {
-  /** A face matches a member only when its cosine distance to that member's nearest reference is below this. */
+  /** A face matches a member only when its cosine distance to that member's nearest reference is below this... */
   threshold: number;
+  /**
+   * ...or, with age bands, below the threshold of the younger of the face's and the member's bands (a
+   * confirmation-only band matches nobody automatically; its near misses are asked about).
+   */
+  ages?: { bands: ReadonlyArray<BandThreshold> };
   /** ...and the next-best member is at least this much further away. */
   margin: number;
   /** Faces narrower than this (original pixels) match nobody: small faces are where wrong matches hide. */
@@ -13,10 +19,23 @@ export interface MatchPolicy {
 export interface MatchableFace {
   descriptor: ArrayLike<number>;
   box?: { width: number; height: number };
+  /** The age net's estimate (core/faces): a child's face is matched with its band's table. */
+  age?: number;
+}
+
+/** The band a face and a member are judged by: the younger of the two. */
+export function pairBand(face: MatchableFace, memberIndex: number, gallery: Gallery): AgeBand {
+  return Math.min(estimatedBand(face.age), gallery.memberBands[memberIndex] ?? 3) as AgeBand;
+}
+
+/** The threshold and, for a confirmation-only band, how far its questions reach, for this face and member. */
+export function pairPolicy(policy: MatchPolicy, face: MatchableFace, memberIndex: number, gallery: Gallery): BandThreshold {
+  const band = policy.ages?.bands[pairBand(face, memberIndex, gallery)];
+  return band ?? { threshold: policy.threshold, askDistance: Infinity, confirmationOnly: false };
 }
 
 export type FaceMatch =
-  | { kind: 'match'; faceIndex: number; memberId: string; distance: number; margin: number }
+  | { kind: 'match'; faceIndex: number; memberId: string; distance: number; margin: number; threshold: number }
   | { kind: 'stranger'; faceIndex: number; reason: 'no_close_member' | 'ambiguous' | 'too_small' | 'taken' | 'not_me'; nearestDistance: number };
 
 interface Candidate {
@@ -24,6 +43,7 @@ interface Candidate {
   member: number;
   distance: number;
   margin: number;
+  threshold: number;
 }
 
 /**
@@ -41,9 +61,11 @@ export function matchFaces(faces: MatchableFace[], gallery: Gallery, policy: Mat
       results[faceIndex] = { kind: 'stranger', faceIndex, reason, nearestDistance: bestDistance };
     };
     if (face.box && Math.min(face.box.width, face.box.height) < policy.minFacePx) return stranger('too_small');
-    if (best < 0 || bestDistance >= policy.threshold) return stranger('no_close_member');
+    if (best < 0) return stranger('no_close_member');
+    const { threshold } = pairPolicy(policy, face, best, gallery);
+    if (bestDistance >= threshold) return stranger('no_close_member');
     if (secondDistance - bestDistance < policy.margin) return stranger('ambiguous');
-    candidates.push({ face: faceIndex, member: best, distance: bestDistance, margin: secondDistance - bestDistance });
+    candidates.push({ face: faceIndex, member: best, distance: bestDistance, margin: secondDistance - bestDistance, threshold });
   });
   // Two faces claiming one member: the closer one wins, the other is nobody (it is not re-routed to its
   // second choice, which already failed the margin test against the first).
@@ -55,7 +77,7 @@ export function matchFaces(faces: MatchableFace[], gallery: Gallery, policy: Mat
       continue;
     }
     taken.add(c.member);
-    results[c.face] = { kind: 'match', faceIndex: c.face, memberId: gallery.memberIds[c.member]!, distance: c.distance, margin: c.margin };
+    results[c.face] = { kind: 'match', faceIndex: c.face, memberId: gallery.memberIds[c.member]!, distance: c.distance, margin: c.margin, threshold: c.threshold };
   }
   return results;
 }

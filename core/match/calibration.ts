@@ -1,7 +1,7 @@
 import calibration from './calibration.json' with { type: 'json' };
 import type { MatchPolicy } from './assign.ts';
 
-type Points = Array<{ p: number; distance: number }>;
+export type Points = Array<{ p: number; distance: number }>;
 
 /**
  * The measured distributions behind the thresholds: for a probability p, the cosine distance below which a
@@ -33,10 +33,11 @@ const CALIBRATED_REFERENCES = 3;
 export function impostorQuantile(p: number, references = 1, table: ImpostorCalibration = IMPOSTOR_CALIBRATION): number {
   const k = Math.max(1, Math.min(CALIBRATED_REFERENCES, Math.round(references)));
   const scaled = references > CALIBRATED_REFERENCES ? (p * CALIBRATED_REFERENCES) / references : p;
-  return interpolate(table.byReferences[String(k)] ?? [], scaled);
+  return interpolateTable(table.byReferences[String(k)] ?? [], scaled);
 }
 
-function interpolate(pts: Points, p: number): number {
+/** A table's distance at p, interpolated on log p (its ends held beyond them). */
+export function interpolateTable(pts: Points, p: number): number {
   if (pts.length === 0) throw new Error('empty calibration table');
   if (p <= pts[0]!.p) return pts[0]!.distance;
   for (let i = 1; i < pts.length; i++) {

@@ -1,10 +1,15 @@
 import usearch from 'usearch';
+import { memberBand, type AgeBand } from './age.ts';
 import { normalize } from './vectors.ts';
 
 export interface GalleryMember {
   id: string;
   /** Raw descriptors of the member's reference selfies (one or more). */
   descriptors: ArrayLike<number>[];
+  /** The age net's estimate for each reference (null where none was made). */
+  ages?: ReadonlyArray<number | null | undefined>;
+  /** Registered as a child (a dependent): matched as one whatever the estimate says. */
+  minor?: boolean;
 }
 
 /** Per query: the nearest member, and the nearest other member (cosine distances; -1/Infinity when absent). */
@@ -34,11 +39,14 @@ export class Gallery {
   readonly dim: number;
   /** Reference count per member. */
   readonly referenceCounts: Int32Array;
+  /** Each member's age band (core/match/age.ts): children are matched with their band's table. */
+  readonly memberBands: AgeBand[];
   readonly #maxReferences: number;
   #quantised: Int8Array | undefined;
 
   constructor(members: GalleryMember[]) {
     this.memberIds = members.map((m) => m.id);
+    this.memberBands = members.map((m) => memberBand(m.ages ?? [], m.minor ?? false));
     const rows = members.reduce((n, m) => n + m.descriptors.length, 0);
     this.dim = members.find((m) => m.descriptors.length > 0)?.descriptors[0]?.length ?? 128;
     this.vectors = new Float32Array(rows * this.dim);
@@ -63,11 +71,11 @@ export class Gallery {
   /**
    * Cosine distances between members' first references, every pair (members spread evenly when there are more
    * than maxMembers, to bound the cost at maxMembers²/2 pairs): pairs of different people of the group's own
-   * population.
+   * population (or of those members `include` keeps: its children are a population of their own).
    */
-  memberPairDistances(maxMembers = 200): number[] {
+  memberPairDistances(maxMembers = 200, include: (memberIndex: number) => boolean = () => true): number[] {
     const first: number[] = [];
-    for (let row = 0; row < this.owner.length; row++) if (row === 0 || this.owner[row] !== this.owner[row - 1]) first.push(row);
+    for (let row = 0; row < this.owner.length; row++) if ((row === 0 || this.owner[row] !== this.owner[row - 1]) && include(this.owner[row]!)) first.push(row);
     const step = Math.max(1, first.length / maxMembers);
     const rows: number[] = [];
     for (let i = 0; i < first.length && rows.length < maxMembers; i += step) rows.push(first[Math.floor(i)]!);

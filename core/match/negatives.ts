@@ -1,4 +1,4 @@
-import type { FaceMatch, MatchableFace, MatchPolicy } from './assign.ts';
+import { pairPolicy, type FaceMatch, type MatchableFace, type MatchPolicy } from './assign.ts';
 import type { Gallery } from './gallery.ts';
 import { cosineDistance, normalize } from './vectors.ts';
 
@@ -29,14 +29,14 @@ function nearestNegative(query: Float32Array, negatives: ReadonlyArray<ArrayLike
  * their own nearest reference is not theirs (one nearest neighbour, labelled "not them"); and a face beyond
  * the member's stricter threshold (memberThreshold). Such faces become strangers with reason `not_me`. Pure.
  */
-export function applyNegatives(faces: MatchableFace[], matches: FaceMatch[], negatives: Negatives, groupThreshold: number): FaceMatch[] {
+export function applyNegatives(faces: MatchableFace[], matches: FaceMatch[], negatives: Negatives, groupThreshold?: number): FaceMatch[] {
   if (negatives.size === 0) return matches;
   return matches.map((m) => {
     if (m.kind !== 'match') return m;
     const own = negatives.get(m.memberId);
     if (!own || own.length === 0) return m;
     const query = normalize(faces[m.faceIndex]!.descriptor);
-    if (nearestNegative(query, own) <= m.distance || m.distance >= memberThreshold(groupThreshold, own.length)) {
+    if (nearestNegative(query, own) <= m.distance || m.distance >= memberThreshold(groupThreshold ?? m.threshold, own.length)) {
       return { kind: 'stranger', faceIndex: m.faceIndex, reason: 'not_me', nearestDistance: m.distance };
     }
     return m;
@@ -75,7 +75,10 @@ export function findUnsureFaces(
     const face = faces[m.faceIndex]!;
     if (face.box && Math.min(face.box.width, face.box.height) < policy.minFacePx) return;
     const { best, bestDistance, secondDistance } = nearest[m.faceIndex]!;
-    if (best < 0 || bestDistance >= verifyThreshold || secondDistance - bestDistance < policy.margin) return;
+    if (best < 0 || secondDistance - bestDistance < policy.margin) return;
+    // A confirmation-only band (young children) asks only about faces as near as few strangers come.
+    const pair = pairPolicy(policy, face, best, gallery);
+    if (bestDistance >= (pair.confirmationOnly ? Math.min(verifyThreshold, pair.askDistance) : verifyThreshold)) return;
     const memberId = gallery.memberIds[best]!;
     if (matched.has(memberId)) return;
     if (nearestNegative(queries[m.faceIndex]!, negatives.get(memberId)) <= bestDistance) return;

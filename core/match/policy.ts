@@ -1,3 +1,4 @@
+import { ADULT, AGE_BANDS, AGE_CALIBRATION, bandThreshold, childQuantile, type AgeBand } from './age.ts';
 import type { MatchPolicy } from './assign.ts';
 import { impostorQuantile, policyForGroup, type PolicySettings } from './calibration.ts';
 import type { Gallery } from './gallery.ts';
@@ -14,23 +15,41 @@ export const DEFAULT_MATCH_SETTINGS = {
   minFacePx: 32,
 } as const satisfies PolicySettings;
 
-const shifts = new WeakMap<Gallery, number>();
+const shifts = new WeakMap<Gallery, number[]>();
 
-/** How much stricter than the calibration tables this gallery's members make its threshold (population.ts). */
-export function galleryPopulationShift(gallery: Gallery): number {
-  let shift = shifts.get(gallery);
-  if (shift === undefined) {
-    shift = populationShift(gallery.memberPairDistances(), (p) => impostorQuantile(p, 1));
-    shifts.set(gallery, shift);
+/**
+ * How much stricter than the calibration tables this gallery's members make each band's threshold
+ * (population.ts), per age band: a group's children are a population of their own, measured against their
+ * band's table, and left out of the adults' (a family's two toddlers would otherwise look like a group of
+ * adult look-alikes).
+ */
+export function galleryBandShifts(gallery: Gallery): number[] {
+  let out = shifts.get(gallery);
+  if (out === undefined) {
+    out = AGE_BANDS.map((_, b) => {
+      const band = b as AgeBand;
+      const pairs = gallery.memberPairDistances(200, (m) => gallery.memberBands[m] === band);
+      return populationShift(pairs, (p) => (band === ADULT ? impostorQuantile(p, 1) : childQuantile(band, p, 1)));
+    });
+    shifts.set(gallery, out);
   }
-  return shift;
+  return out;
+}
+
+/** How much stricter than the adults' tables this gallery's adult members make its threshold. */
+export function galleryPopulationShift(gallery: Gallery): number {
+  return galleryBandShifts(gallery)[ADULT]!;
 }
 
 /**
  * The policy for matching against this gallery: its threshold follows the group's size, its members' number of
- * references, and how alike its members are.
+ * references, and how alike its members are; children's faces and members get their band's thresholds.
  */
 export function policyForGallery(gallery: Gallery, settings: Partial<PolicySettings> = {}): MatchPolicy {
   const maxReferences = Math.max(1, ...gallery.referenceCounts);
-  return policyForGroup(gallery.size, maxReferences, { ...DEFAULT_MATCH_SETTINGS, ...settings }, galleryPopulationShift(gallery));
+  const s = { ...DEFAULT_MATCH_SETTINGS, ...settings };
+  const bandShifts = galleryBandShifts(gallery);
+  const policy = policyForGroup(gallery.size, maxReferences, s, bandShifts[ADULT]);
+  if (!AGE_CALIBRATION) return policy;
+  return { ...policy, ages: { bands: AGE_BANDS.map((_, b) => bandThreshold(b as AgeBand, gallery.size, maxReferences, s.falseMatchRate, bandShifts[b])) } };
 }

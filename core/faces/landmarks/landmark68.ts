@@ -23,8 +23,11 @@ export interface CropSource {
 }
 
 export interface LandmarkModel {
-  /** 68 points per crop, in padded-image pixels (face-api's FaceLandmarks68.shiftBy(crop.x, crop.y).positions). */
-  detect(source: CropSource, crops: readonly CropRect[]): Promise<Array<Array<[number, number]>>>;
+  /**
+   * 68 points per crop, in padded-image pixels (face-api's FaceLandmarks68.shiftBy(crop.x, crop.y).positions).
+   * `input` is prepareCrops(source, crops) when the caller already made it (the age net reads the same batch).
+   */
+  detect(source: CropSource, crops: readonly CropRect[], input?: Float32Array): Promise<Array<Array<[number, number]>>>;
   release(): Promise<void>;
 }
 
@@ -40,17 +43,22 @@ export async function loadLandmarkModel(modelPath: string, threads = 1): Promise
     graphOptimizationLevel: 'all',
   });
   return {
-    async detect(source, crops) {
+    async detect(source, crops, input = prepareCrops(source, crops)) {
       if (crops.length === 0) return [];
-      const plane = LANDMARK_INPUT * LANDMARK_INPUT;
-      const input = new Float32Array(crops.length * 3 * plane);
-      crops.forEach((r, i) => prepare(source, r, input.subarray(i * 3 * plane, (i + 1) * 3 * plane)));
       const result = await session.run({ input: new ort.Tensor('float32', input, [crops.length, 3, LANDMARK_INPUT, LANDMARK_INPUT]) });
       const out = result['landmarks']!.data as Float32Array;
       return crops.map((r, i) => toPoints(out.subarray(i * 136, (i + 1) * 136), r));
     },
     release: () => session.release(),
   };
+}
+
+/** The landmark net's input batch for these crops: [N, 3, 112, 112], as face-api prepares it. */
+export function prepareCrops(source: CropSource, crops: readonly CropRect[]): Float32Array {
+  const plane = LANDMARK_INPUT * LANDMARK_INPUT;
+  const input = new Float32Array(crops.length * 3 * plane);
+  crops.forEach((r, i) => prepare(source, r, input.subarray(i * 3 * plane, (i + 1) * 3 * plane)));
+  return input;
 }
 
 /**
