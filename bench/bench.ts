@@ -93,17 +93,20 @@ async function hostileInput(): Promise<void> {
   log();
 }
 
-async function describeSelfies(engine: FaceEngine, files: string[]): Promise<{ descriptors: number[][]; refused: number }> {
+async function describeSelfies(engine: FaceEngine, files: string[]): Promise<{ descriptors: number[][]; ages: Array<number | null>; refused: number }> {
   const descriptors: number[][] = [];
+  const ages: Array<number | null> = [];
   let refused = 0;
   for (const f of files) {
     try {
-      descriptors.push((await engine.selfie(fs.readFileSync(f))).face.descriptor);
+      const { face } = await engine.selfie(fs.readFileSync(f));
+      descriptors.push(face.descriptor);
+      ages.push(face.age ?? null);
     } catch {
       refused++;
     }
   }
-  return { descriptors, refused };
+  return { descriptors, ages, refused };
 }
 
 async function accuracy(): Promise<void> {
@@ -118,7 +121,10 @@ async function accuracy(): Promise<void> {
   for (const [name, k] of [['bbt', 1], ['bbt', 3], ['knn', 1], ['knn', 2]] as const) {
     const fx = loadFixture(name);
     const members = [];
-    for (const m of fx.members) members.push({ id: m, descriptors: (await describeSelfies(engine, fx.selfies[m]!.slice(0, k))).descriptors });
+    for (const m of fx.members) {
+      const { descriptors, ages } = await describeSelfies(engine, fx.selfies[m]!.slice(0, k));
+      members.push({ id: m, descriptors, ages });
+    }
     const gallery = new Gallery(members);
     let tp = 0, fp = 0, expected = 0;
     for (const [photo, truth] of Object.entries(fx.photos)) {
@@ -160,6 +166,7 @@ if (want('records')) await recordsBench();
 if (want('populations')) await populations();
 if (want('whole')) await (await import('./whole.ts')).wholeProcesses(log);
 if (want('confirm')) await (await import('./confirm.ts')).confirmBench(log);
+if (want('children')) await (await import('./children-bench.ts')).childrenBench(log);
 
 async function populations(): Promise<void> {
   log('## Populations: celebrities and ordinary volunteers, random groups (everyone else a stranger)');
@@ -173,7 +180,7 @@ async function populations(): Promise<void> {
   const crowd = await loadCrowd(log);
   const crowdPeople = crowd.members
     .filter((m) => crowd.selfies[m]!.length > 0)
-    .map((m) => ({ id: m, selfies: crowd.selfies[m]!, photos: crowd.photos.filter((p) => p.truth.length === 1 && p.truth[0] === m).map((p) => p.faces) }));
+    .map((m) => ({ id: m, selfies: crowd.selfies[m]!, ages: crowd.selfieAges[m]!, photos: crowd.photos.filter((p) => p.truth.length === 1 && p.truth[0] === m).map((p) => p.faces) }));
   log(`Bound: ${DEFAULT_MATCH_SETTINGS.falseMatchRate * 1000} stranger face in 1,000 delivered to anyone; per member-stranger pair, that over the group's size.\n`);
   populationTable('LFW celebrities (crowd fixture: 300 members\' selfies and photos; the held-out half of the stranger photos)', crowdPeople, {
     selfies: [1, 3], draws: 10, extraStrangers: strangerHalves(crowd).heldOut.map((p) => p.faces), log,
@@ -182,6 +189,7 @@ async function populations(): Promise<void> {
   const toPerson = (p: (typeof london)[number]) => ({
     id: p.id,
     selfies: EXPRESSIONS.flatMap((e) => (p.selfie[e] ? [p.selfie[e]] : [])),
+    ages: EXPRESSIONS.flatMap((e) => (p.selfie[e] ? [p.selfieAge[e]] : [])),
     photos: EXPRESSIONS.map((e) => p.photo[e]),
     photosAreSelfies: true,
   });
@@ -205,13 +213,13 @@ async function crowdTable(): Promise<void> {
   for (const n of [10, 30, 100, 300]) {
     for (const k of [1, 3]) {
       const members = data.members.slice(0, n);
-      const gallery = new Gallery(members.filter((m) => data.selfies[m]!.length > 0).map((m) => ({ id: m, descriptors: data.selfies[m]!.slice(0, k) })));
+      const gallery = new Gallery(members.filter((m) => data.selfies[m]!.length > 0).map((m) => ({ id: m, descriptors: data.selfies[m]!.slice(0, k), ages: data.selfieAges[m]!.slice(0, k) })));
       const policy = policyForGallery(gallery);
       let matchMs = 0;
       let matchCalls = 0;
       const matched = (faces: typeof data.photos[number]['faces']) => {
         const t = performance.now();
-        const r = matchedMembers(matchFaces(faces.map((f) => ({ descriptor: f.descriptor, box: { width: f.width, height: f.width } })), gallery, policy));
+        const r = matchedMembers(matchFaces(faces.map((f) => ({ descriptor: f.descriptor, box: { width: f.width, height: f.width }, ...(f.age !== undefined ? { age: f.age } : {}) })), gallery, policy));
         matchMs += performance.now() - t;
         matchCalls++;
         return r;

@@ -38,7 +38,7 @@ function nearest(q: Float32Array, refs: Float32Array[], k: number): number {
 }
 
 /** Empirical quantiles where at least MIN_SUPPORT pairs back them; an exponential fit of the lowest tail below. */
-function table(name: string, k: number, distances: number[]): Points {
+function table(name: string, k: number, distances: number[], capAtObserved = false): Points {
   const n = distances.length;
   distances.sort((a, b) => a - b);
   // ln p is close to linear in distance over the lowest tail (1%, or 120 pairs for a small population); the fit
@@ -55,7 +55,10 @@ function table(name: string, k: number, distances: number[]): Points {
   for (let e = -8; e <= -1; e += 0.25) {
     const p = 10 ** e;
     const index = Math.floor(p * n);
-    const distance = index >= MIN_SUPPORT ? distances[index]! : (Math.log(p) - intercept) / slope;
+    // Below MIN_SUPPORT pairs the fit; for children also never further than the closest pairs seen at that
+    // rank: their tail is heavier than the fit's (siblings, twins, one child filed twice) and must not loosen it.
+    const fit = (Math.log(p) - intercept) / slope;
+    const distance = index >= MIN_SUPPORT ? distances[index]! : capAtObserved ? Math.min(fit, distances[Math.max(0, index - 1)]!) : fit;
     points.push({ p: Number(p.toPrecision(4)), distance: Number(distance.toFixed(4)) });
   }
   // Monotone where the fit and the empirical part meet.
@@ -133,11 +136,13 @@ for (const k of REFERENCES) {
 // volunteer from one sitting, median 0.07-0.13): those are dropped and counted.
 const NEAR_DUPLICATE = 0.1;
 /**
- * How far into a band's own estimates a face may read older before it is taken for the next band: toddlers'
- * stranger pairs fall under the adults' thresholds a thousand times too often, the older bands' a few times
- * too often, so a toddler's face may read older 1 time in 100, an older child's 1 in 20.
+ * How far into a band's own estimates a face may read older before it is taken for the next band. A child's
+ * face is judged by the adults' table only when both it and the member's selfie read older (the pair takes
+ * the younger band), so for each band the share q that may read older is the largest with
+ * q² x (the band's pairs under the adults' threshold) within the bound per pair, at 10, 20 and 100 members.
  */
-const ESTIMATE_QUANTILE = [0.99, 0.95, 0.95];
+const QUANTILE_GRID = [0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+const BOUND = 0.001;
 /** A confirmation-only member's guardians are asked about a stranger's face at most this often per pair. */
 const ASK_RATE = 0.01;
 /** A band is confirmation-only where its threshold finds fewer than this share of members' own photos. */
@@ -162,8 +167,6 @@ const ages: AgeCalibration = await (async () => {
   const bands = AGE_BANDS.slice(0, 3).map((name, b) => {
     const own = kids.filter((k) => bandOfAge(k.age) === b);
     const estimates = own.map((k) => k.selfie!.age).sort((x, y) => x - y);
-    // Monotone: an older band never reads younger than a younger one.
-    cutoff = Math.max(cutoff, estimates[Math.min(estimates.length - 1, Math.floor(estimates.length * ESTIMATE_QUANTILE[b]!))]!);
     const distances: number[] = [];
     let duplicates = 0;
     for (const a of own) {
@@ -177,14 +180,18 @@ const ages: AgeCalibration = await (async () => {
         }
       }
     }
-    const measured = table(`children ${name}`, 1, distances);
+    const sorted = [...distances].sort((x, y) => x - y);
+    const under = (t: number) => { let lo = 0, hi = sorted.length; while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid]! < t) lo = mid + 1; else hi = mid; } return lo / sorted.length; };
+    const quantile_ = QUANTILE_GRID.find((q) => [10, 20, 100].every((n) => (1 - q) ** 2 * under(quantile(adultOne, BOUND / n)) <= BOUND / n)) ?? QUANTILE_GRID.at(-1)!;
+    cutoff = Math.max(cutoff, estimates[Math.min(estimates.length - 1, Math.floor(estimates.length * quantile_))]!);
+    const measured = table(`children ${name}`, 1, distances, true);
     // Never looser than the adults' table at any p (and so than the crowd's and the volunteers').
     const points = measured.map((pt, i) => ({ p: pt.p, distance: Math.min(pt.distance, adultOne[i]!.distance, crowdOne[i]!.distance) }));
-    summary.push(`children ${name}: ${own.length} faces, estimates q50 ${estimates[Math.floor(estimates.length / 2)]!.toFixed(1)}, read as this band up to ${cutoff.toFixed(1)} (q${ESTIMATE_QUANTILE[b]! * 100}); ${duplicates} near-duplicate pairs dropped`);
+    summary.push(`children ${name}: ${own.length} faces, estimates q50 ${estimates[Math.floor(estimates.length / 2)]!.toFixed(1)}, read as this band up to ${cutoff.toFixed(1)} (q${(quantile_ * 100).toFixed(1)}; never below a younger band's); ${duplicates} near-duplicate pairs dropped`);
     return {
       name: name as Exclude<(typeof AGE_BANDS)[number], 'adult'>,
       estimateCutoff: Number(cutoff.toFixed(2)),
-      estimateQuantile: ESTIMATE_QUANTILE[b]!,
+      estimateQuantile: quantile_,
       table: points,
       source: `../shared/faces/children: ${own.length} faces aged ${name}, each as a selfie against the others' photos (${distances.length} pairs; ${duplicates} near-duplicate pairs under ${NEAR_DUPLICATE} dropped)`,
     };

@@ -48,7 +48,7 @@ export async function confirmRun(engine: FaceEngine, name: 'bbt' | 'knn', k: num
   for (const [round, list] of [photos, photos].entries()) {
     for (const [photo, truth] of list) {
       const a = await engine.analyze(fs.readFileSync(photo));
-      const matches = applyNegatives(a.faces, matchFaces(a.faces, gallery, policy), negatives, policy.threshold);
+      const matches = applyNegatives(a.faces, matchFaces(a.faces, gallery, policy), negatives);
       if (round === 0) {
         row.expected += truth.length;
         for (const m of matches) if (m.kind === 'match') (truth.includes(m.memberId) ? row.matched++ : row.wrong++);

@@ -1,6 +1,6 @@
 // `npm run bench -- populations`: does the false-match bound hold for ordinary people as well as celebrities?
 // Random groups drawn from each population; everyone not in the group is a stranger.
-import { DEFAULT_MATCH_SETTINGS, Gallery, matchedMembers, matchFaces, normalize, policyForGallery } from '../core/match/index.ts';
+import { DEFAULT_MATCH_SETTINGS, Gallery, matchedMembers, matchFaces, normalize, pairPolicy, policyForGallery, type MatchableFace } from '../core/match/index.ts';
 import type { CachedFace } from './crowd.ts';
 
 const SIZES = [10, 20, 30, 60];
@@ -9,6 +9,8 @@ const SIZES = [10, 20, 30, 60];
 export interface Person {
   id: string;
   selfies: number[][];
+  /** The age net's estimate of each selfie's face. */
+  ages?: Array<number | null | undefined>;
   photos: CachedFace[][];
   /** photos[i] is the same picture as selfies[i] (the London set): with k selfies, photos[k..] are left for recall. */
   photosAreSelfies?: boolean;
@@ -27,6 +29,8 @@ export interface PopulationRow {
   ownPhotos: number;
   ownFound: number;
   wrongMember: number;
+  /** Members whose band made them confirmation-only (their photos are asked about, not sent). */
+  confirmationOnly: number;
 }
 
 /** Deterministic shuffle (mulberry32), so every run draws the same groups. */
@@ -52,23 +56,30 @@ function shuffled<T>(items: T[], seed: number): T[] {
  * the group's threshold, the share of stranger faces delivered to anyone, and the members' own photos found.
  * `extraStrangers` are photos of people who are never members (the crowd's stranger photos).
  */
-export function measurePopulation(people: Person[], n: number, k: number, draws: number, extraStrangers: CachedFace[][] = []): PopulationRow {
-  const row: PopulationRow = { members: n, selfies: k, draws, thresholdMin: Infinity, thresholdMax: 0, pairs: 0, pairsUnder: 0, strangerFaces: 0, strangerFacesDelivered: 0, ownPhotos: 0, ownFound: 0, wrongMember: 0 };
+export function measurePopulation(people: Person[], n: number, k: number, draws: number, extraStrangers: CachedFace[][] = [], fill: Person[] = []): PopulationRow {
+  const row: PopulationRow = { members: n, selfies: k, draws, thresholdMin: Infinity, thresholdMax: 0, pairs: 0, pairsUnder: 0, strangerFaces: 0, strangerFacesDelivered: 0, ownPhotos: 0, ownFound: 0, wrongMember: 0, confirmationOnly: 0 };
   const eligible = people.filter((p) => p.selfies.length >= k);
+  // A population smaller than the group (a children's band): leave a fifth of it as strangers and make the
+  // group up to n with `fill` (adults), whose pairs with the band's strangers are counted like any other.
+  const own = fill.length > 0 ? Math.min(n, eligible.length - Math.ceil(eligible.length / 5)) : n;
   for (let draw = 0; draw < draws; draw++) {
     const order = shuffled(eligible, draw * 7919 + n * 31 + k);
-    const members = order.slice(0, n);
+    const members = [...order.slice(0, own), ...shuffled(fill, draw).slice(0, n - own)];
     const strangers = [...people.filter((p) => !members.includes(p)).flatMap((p) => p.photos), ...extraStrangers];
-    const gallery = new Gallery(members.map((m) => ({ id: m.id, descriptors: m.selfies.slice(0, k) })));
+    const gallery = new Gallery(members.map((m) => ({ id: m.id, descriptors: m.selfies.slice(0, k), ...(m.ages ? { ages: m.ages.slice(0, k) } : {}) })));
     const policy = policyForGallery(gallery);
     row.thresholdMin = Math.min(row.thresholdMin, policy.threshold);
     row.thresholdMax = Math.max(row.thresholdMax, policy.threshold);
-    const match = (faces: CachedFace[]) => matchedMembers(matchFaces(faces.map((f) => ({ descriptor: f.descriptor, box: { width: f.width, height: f.width } })), gallery, policy));
+    row.confirmationOnly += gallery.memberBands.filter((b) => policy.ages?.bands[b]?.confirmationOnly).length;
+    const face = (f: CachedFace): MatchableFace => ({ descriptor: f.descriptor, box: { width: f.width, height: f.width }, ...(f.age !== undefined ? { age: f.age } : {}) });
+    const match = (faces: CachedFace[]) => matchedMembers(matchFaces(faces.map(face), gallery, policy));
     for (const faces of strangers) {
       for (const f of faces) {
         const per = gallery.nearestPerMember(normalize(f.descriptor));
         row.pairs += per.length;
-        for (const d of per) if (d < policy.threshold) row.pairsUnder++;
+        per.forEach((d, m) => {
+          if (d < pairPolicy(policy, face(f), m, gallery).threshold) row.pairsUnder++;
+        });
         row.strangerFaces++;
         if (match([f]).length > 0) row.strangerFacesDelivered++;
       }
@@ -86,23 +97,23 @@ export function measurePopulation(people: Person[], n: number, k: number, draws:
   return row;
 }
 
-export function populationTable(title: string, people: Person[], opts: { selfies: number[]; draws: number; sizes?: number[]; extraStrangers?: CachedFace[][]; log: (s: string) => void }): PopulationRow[] {
+export function populationTable(title: string, people: Person[], opts: { selfies: number[]; draws: number; sizes?: number[]; extraStrangers?: CachedFace[][]; fill?: Person[]; log: (s: string) => void }): PopulationRow[] {
   const { log } = opts;
   const bound = DEFAULT_MATCH_SETTINGS.falseMatchRate;
   log(`### ${title}`);
-  log('| members | selfies | groups drawn | threshold | different-person pairs under it, per pair | bound per pair | stranger faces delivered to anyone | bound per face | recall on members\' photos | wrong member |');
-  log('|---|---|---|---|---|---|---|---|---|---|');
+  log('| members | selfies | groups drawn | adults\' threshold | members confirmation-only (children) | different-person pairs under their pair\'s threshold, per pair | bound per pair | stranger faces delivered to anyone | bound per face | recall on members\' photos | wrong member |');
+  log('|---|---|---|---|---|---|---|---|---|---|---|');
   const rows: PopulationRow[] = [];
   for (const n of opts.sizes ?? SIZES) {
-    if (n >= people.length) continue;
+    if (n >= people.length && !opts.fill?.length) continue;
     for (const k of opts.selfies) {
-      const r = measurePopulation(people, n, k, opts.draws, opts.extraStrangers);
+      const r = measurePopulation(people, n, k, opts.draws, opts.extraStrangers, opts.fill);
       rows.push(r);
       const perPair = r.pairsUnder / Math.max(1, r.pairs);
       const perFace = r.strangerFacesDelivered / Math.max(1, r.strangerFaces);
       const ok = perPair <= bound / n && perFace <= bound ? '' : ' **over**';
       const recall = r.ownPhotos > 0 ? `${(r.ownFound / r.ownPhotos).toFixed(3)} (${r.ownFound}/${r.ownPhotos})` : 'n/a';
-      log(`| ${n} | ${k} | ${r.draws} | ${r.thresholdMin.toFixed(3)}-${r.thresholdMax.toFixed(3)} | ${(perPair * 100).toFixed(4)}% (${r.pairsUnder}/${r.pairs})${ok} | ${((bound / n) * 100).toFixed(4)}% | ${(perFace * 1000).toFixed(2)}/1,000 (${r.strangerFacesDelivered}/${r.strangerFaces}) | 1.00/1,000 | ${recall} | ${r.wrongMember} |`);
+      log(`| ${n} | ${k} | ${r.draws} | ${r.thresholdMin.toFixed(3)}-${r.thresholdMax.toFixed(3)} | ${(r.confirmationOnly / r.draws).toFixed(1)} of ${n} | ${(perPair * 100).toFixed(4)}% (${r.pairsUnder}/${r.pairs})${ok} | ${((bound / n) * 100).toFixed(4)}% | ${(perFace * 1000).toFixed(2)}/1,000 (${r.strangerFacesDelivered}/${r.strangerFaces}) | 1.00/1,000 | ${recall} | ${r.wrongMember} |`);
     }
   }
   log('');

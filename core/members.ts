@@ -80,6 +80,7 @@ export class Members {
       await assertAlbumAddressAllowed(url, { ...this.terminal.albumPolicy, builtIn: this.builtInAlbum });
     }
     const descriptors: number[][] = [];
+    const ages: Array<number | null> = [];
     // What the album server gets as reference: with a picked face, the others blacked out.
     const albumSelfies: Uint8Array[] = [];
     let lowestScore = 1;
@@ -97,12 +98,15 @@ export class Members {
         albumSelfies.push(selfie);
       }
       descriptors.push(face.descriptor);
+      ages.push(face.age ?? null);
       lowestScore = Math.min(lowestScore, face.score);
     }
     if (await contacts.get(request.group, request.userKey)) {
       throw new ContactError('id_taken', 'You are already registered in this group. Use /addface to add another selfie.');
     }
-    await contacts.assertFaceFree(request.group, request.userKey, descriptors);
+    // A dependent is a child: matched with children's tables (core/match/age.ts) whatever the estimate says.
+    const minor = request.albumOf !== undefined;
+    await contacts.assertFaceFree(request.group, request.userKey, descriptors, ages, minor);
 
     let link: AlbumLink;
     let createdAccount = false;
@@ -128,6 +132,8 @@ export class Members {
       album: link.album,
       username: link.username,
       descriptors,
+      ages,
+      minor,
       // Typed by a chat user: every delivery re-checks where the address leads (DNS may change).
       ...(request.album ? { untrustedAlbum: true } : {}),
       ...(request.approved === false ? { approved: false } : {}),

@@ -26,7 +26,8 @@ export function registerContactsCommands(program: Command): void {
     .option('--group <group>', 'group name', DEFAULT_GROUP)
     .option('--face <n>', 'the selfie shows several faces: use face number n (1 = leftmost; see --preview)')
     .option('--preview <file>', 'write the first selfie with its faces numbered as a JPEG (without --face: add nothing)')
-    .action(async (o: { name: string; album: string; username: string; photo: string[]; group: string; face?: string; preview?: string }) => {
+    .option('--child', 'a child: matched with the stricter children\'s tables whatever the age estimate says')
+    .action(async (o: { name: string; album: string; username: string; photo: string[]; group: string; face?: string; preview?: string; child?: boolean }) => {
       const faceNumber = o.face === undefined ? undefined : Number(o.face);
       if (faceNumber !== undefined && (!Number.isInteger(faceNumber) || faceNumber < 1 || faceNumber > 99)) fail(`--face must be a face number (1, 2, ...), not "${o.face}"`);
       await withTerminal(async ({ contacts: book, engine }) => {
@@ -39,6 +40,7 @@ export function registerContactsCommands(program: Command): void {
             if (faceNumber === undefined) return;
           }
           let descriptors: number[][] | undefined;
+          const ages: Array<number | null> = [];
           if (faceNumber !== undefined) {
             descriptors = [];
             for (const [i, selfie] of selfies.entries()) {
@@ -46,9 +48,10 @@ export function registerContactsCommands(program: Command): void {
               const face = candidates[faceNumber - 1];
               if (!face) fail(`${o.photo[i]!}: there is no face ${faceNumber} (it shows ${candidates.length}; see --preview)`);
               descriptors.push(face.descriptor);
+              ages.push(face.age ?? null);
             }
           }
-          const c = await book.add(o.group, { name: o.name, album: o.album, username: o.username, ...(descriptors ? { descriptors } : { selfies }) });
+          const c = await book.add(o.group, { name: o.name, album: o.album, username: o.username, ...(descriptors ? { descriptors, ages } : { selfies }), ...(o.child ? { minor: true } : {}) });
           process.stdout.write(`Added ${c.name} (${c.username} at ${c.album}) to group ${o.group} with ${c.descriptors.length} selfie(s).\n`);
         } catch (error) {
           explain(error);

@@ -1,6 +1,6 @@
 import type { FaceEngine } from '../faces/index.ts';
 import { DESCRIPTOR_MODEL } from '../faces/index.ts';
-import { DEFAULT_MATCH_SETTINGS, Gallery, galleryPopulationShift, thresholdForGroup } from '../match/index.ts';
+import { bandThreshold, DEFAULT_MATCH_SETTINGS, Gallery, galleryBandShifts, galleryPopulationShift, thresholdForGroup, type AgeBand } from '../match/index.ts';
 import { normalize } from '../match/vectors.ts';
 import type { Contact, Records } from '../records/index.ts';
 
@@ -37,8 +37,11 @@ export interface NewContact {
   username: string;
   /** Selfie images (each must hold exactly one clear face)... */
   selfies?: Uint8Array[];
-  /** ...or descriptors already computed (import). */
+  /** ...or descriptors already computed (import), with their age estimates where known. */
   descriptors?: number[][];
+  ages?: Array<number | null>;
+  /** A child (a dependent, `--child`): matched with children's tables whatever the age estimate says. */
+  minor?: boolean;
   descriptorModel?: string;
   untrustedAlbum?: boolean;
   /** False: held until the group's admins approve the face (approval mode). */
@@ -77,13 +80,20 @@ export class ContactBook {
   async add(group: string, entry: NewContact): Promise<Contact> {
     const album = normalizeAlbumUrl(entry.album);
     const descriptors = [...(entry.descriptors ?? [])];
-    for (const selfie of entry.selfies ?? []) descriptors.push((await this.engine.selfie(selfie)).face.descriptor);
+    const ages: Array<number | null> = descriptors.map((_, i) => entry.ages?.[i] ?? null);
+    for (const selfie of entry.selfies ?? []) {
+      const { face } = await this.engine.selfie(selfie);
+      descriptors.push(face.descriptor);
+      ages.push(face.age ?? null);
+    }
     const contact: Contact = {
       id: entry.id ?? entry.name,
       name: entry.name,
       album,
       username: entry.username,
       descriptors,
+      ...(ages.some((a) => a !== null) ? { ages } : {}),
+      ...(entry.minor ? { minor: true as const } : {}),
       descriptorModel: entry.descriptorModel ?? DESCRIPTOR_MODEL,
       addedAt: new Date().toISOString(),
       ...(entry.untrustedAlbum ? { untrustedAlbum: true as const } : {}),
@@ -92,7 +102,7 @@ export class ContactBook {
     // The check runs inside the insert's transaction, on the group's members as they are then.
     await this.records.insert(group, contact, (current) => {
       if (current.some((c) => c.id === contact.id)) throw new ContactError('id_taken', `${contact.id} is already in this group.`);
-      assertFacesUnclaimed(current, contact.id, descriptors, this.falseMatchRate);
+      assertFacesUnclaimed(current, contact.id, descriptors, this.falseMatchRate, newcomerBand(ages, entry.minor ?? false));
     });
     return contact;
   }
@@ -100,17 +110,25 @@ export class ContactBook {
   /** Adds another reference selfie to a member (better recall); a model change makes it replace the old ones. */
   async addFace(group: string, id: string, selfie: Uint8Array): Promise<Contact> {
     const { face } = await this.engine.selfie(selfie);
-    const updated = await this.records.addFace(group, id, face.descriptor, DESCRIPTOR_MODEL, (current) => {
-      if (!current.some((c) => c.id === id)) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
-      assertFacesUnclaimed(current, id, [face.descriptor], this.falseMatchRate);
-    });
+    const updated = await this.records.addFace(
+      group,
+      id,
+      face.descriptor,
+      DESCRIPTOR_MODEL,
+      (current) => {
+        const self = current.find((c) => c.id === id);
+        if (!self) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
+        assertFacesUnclaimed(current, id, [face.descriptor], this.falseMatchRate, newcomerBand([...(self.ages ?? []), face.age ?? null], self.minor ?? false));
+      },
+      face.age ?? null,
+    );
     if (!updated) throw new ContactError('unknown_contact', `${id} is not registered in this group.`);
     return updated;
   }
 
   /** Throws ContactError('face_already_registered') when a descriptor is another member's face in this group. */
-  async assertFaceFree(group: string, id: string, descriptors: number[][]): Promise<void> {
-    assertFacesUnclaimed(await this.list(group), id, descriptors, this.falseMatchRate);
+  async assertFaceFree(group: string, id: string, descriptors: number[][], ages: Array<number | null> = [], minor = false): Promise<void> {
+    assertFacesUnclaimed(await this.list(group), id, descriptors, this.falseMatchRate, newcomerBand(ages, minor));
   }
 
   /** Removes a member and their face data from the group. Returns the removed contact. */
@@ -133,24 +151,41 @@ export class ContactBook {
     // holders of their faces (assertFacesUnclaimed reads every entry).
     const paused = await this.isPaused(group);
     const usable = paused ? [] : contacts.filter((c) => c.descriptorModel === DESCRIPTOR_MODEL && c.descriptors.length > 0 && c.approved !== false);
-    const built = { version, contacts, gallery: new Gallery(usable.map((c) => ({ id: c.id, descriptors: c.descriptors }))) };
+    const built = { version, contacts, gallery: galleryOf(usable) };
     this.#galleries.set(group, built);
     return built;
   }
 }
 
-function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: number[][], falseMatchRate: number): void {
+function galleryOf(contacts: Contact[]): Gallery {
+  return new Gallery(contacts.map((c) => ({ id: c.id, descriptors: c.descriptors, ...(c.ages ? { ages: c.ages } : {}), ...(c.minor ? { minor: true } : {}) })));
+}
+
+/** The band a newcomer's selfies read as (core/match/age.ts memberBand, before they are a member). */
+function newcomerBand(ages: Array<number | null>, minor: boolean): AgeBand {
+  return new Gallery([{ id: '', descriptors: [], ages, minor }]).memberBands[0]!;
+}
+
+function assertFacesUnclaimed(members: Contact[], selfId: string, descriptors: number[][], falseMatchRate: number, band: AgeBand = 3): void {
   const others = members.filter((c) => c.id !== selfId && c.descriptorModel === DESCRIPTOR_MODEL);
   if (others.length === 0) return;
-  const gallery = new Gallery(others.map((c) => ({ id: c.id, descriptors: c.descriptors })));
+  const gallery = galleryOf(others);
   // The newcomer is left out of the population estimate: were they someone's double, that pair would look
   // like a population of look-alikes and loosen the very check that should catch it.
   // Refusing claims the two selfies are one person. Below 10 members the pairs cannot show the group's population
   // (core/match/population.ts), so the claim is held to a 10-member group's per-pair rate until they can.
-  const limit = duplicateFaceDistance(Math.max(others.length + 1, DUPLICATE_CHECK_MIN_GROUP), falseMatchRate, galleryPopulationShift(gallery));
+  // Children are held to their band's table (the younger of the newcomer's and the other member's band), so
+  // two different young children are not refused as one; a confirmation-only band refuses at its own
+  // table's threshold, which the same picture twice is under.
+  const size = Math.max(others.length + 1, DUPLICATE_CHECK_MIN_GROUP);
+  const shifts = galleryBandShifts(gallery);
+  const limits = [0, 1, 2, 3].map((b) => {
+    if (b === 3) return duplicateFaceDistance(size, falseMatchRate, galleryPopulationShift(gallery));
+    return bandThreshold(b as AgeBand, size, 1, falseMatchRate, shifts[b]).tableThreshold;
+  });
   for (const d of descriptors) {
     const distances = gallery.nearestPerMember(normalize(d));
-    const i = distances.findIndex((x) => x < limit);
+    const i = distances.findIndex((x, m) => x < limits[Math.min(band, gallery.memberBands[m]!)]!);
     if (i >= 0) {
       const other = others[i]!;
       throw new ContactError('face_already_registered', `This face is already registered to ${other.name} in this group.`, other.name);

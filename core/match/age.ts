@@ -78,6 +78,8 @@ export function childQuantile(band: Exclude<AgeBand, 3>, p: number, references =
 export interface BandThreshold {
   /** Faces of this band (or members of it) match under this; -Infinity: confirmation only. */
   threshold: number;
+  /** The band's table at the group's bound, confirmation-only or not (the registration check refuses under it). */
+  tableThreshold: number;
   /** For a confirmation-only band: how near a face must be for the guardians to be asked. */
   askDistance: number;
   confirmationOnly: boolean;
@@ -90,9 +92,12 @@ export interface BandThreshold {
  */
 export function bandThreshold(band: AgeBand, members: number, references: number, falseMatchRate: number, shift = 0, table: AgeCalibration | undefined = AGE_CALIBRATION): BandThreshold {
   const p = falseMatchRate / Math.max(1, members);
-  if (band === ADULT || !table) return { threshold: Math.min(MAX_MATCH_DISTANCE, impostorQuantile(p, references) - shift), askDistance: MAX_MATCH_DISTANCE, confirmationOnly: false };
+  if (band === ADULT || !table) {
+    const threshold = Math.min(MAX_MATCH_DISTANCE, impostorQuantile(p, references) - shift);
+    return { threshold, tableThreshold: threshold, askDistance: MAX_MATCH_DISTANCE, confirmationOnly: false };
+  }
   const threshold = Math.min(MAX_MATCH_DISTANCE, childQuantile(band, p, references, table) - shift);
-  if (threshold >= table.usefulDistance) return { threshold, askDistance: MAX_MATCH_DISTANCE, confirmationOnly: false };
+  if (threshold >= table.usefulDistance) return { threshold, tableThreshold: threshold, askDistance: MAX_MATCH_DISTANCE, confirmationOnly: false };
   const askDistance = Math.max(threshold, Math.min(MAX_MATCH_DISTANCE, childQuantile(band, table.askRate, references, table) - shift));
-  return { threshold: -Infinity, askDistance, confirmationOnly: true };
+  return { threshold: -Infinity, tableThreshold: threshold, askDistance, confirmationOnly: true };
 }

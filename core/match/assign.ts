@@ -31,7 +31,7 @@ export function pairBand(face: MatchableFace, memberIndex: number, gallery: Gall
 /** The threshold and, for a confirmation-only band, how far its questions reach, for this face and member. */
 export function pairPolicy(policy: MatchPolicy, face: MatchableFace, memberIndex: number, gallery: Gallery): BandThreshold {
   const band = policy.ages?.bands[pairBand(face, memberIndex, gallery)];
-  return band ?? { threshold: policy.threshold, askDistance: Infinity, confirmationOnly: false };
+  return band ?? { threshold: policy.threshold, tableThreshold: policy.threshold, askDistance: Infinity, confirmationOnly: false };
 }
 
 export type FaceMatch =

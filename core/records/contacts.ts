@@ -11,6 +11,10 @@ export interface Contact {
   username: string;
   /** Raw descriptors of the member's reference selfies. */
   descriptors: number[][];
+  /** The age net's estimate for each of them (null where none was made, e.g. imported descriptors). */
+  ages?: Array<number | null>;
+  /** Registered as a child (a dependent, `--child`): matched with children's tables whatever the estimate. */
+  minor?: true;
   /** The model that made `descriptors`; a different current model means the member must send a new selfie. */
   descriptorModel: string;
   addedAt: string;
@@ -31,6 +35,7 @@ interface ContactRow {
   added_at: string;
   untrusted_album: number;
   approved: number;
+  minor: number;
 }
 
 /** Checks a change against the group's members as they are inside the transaction; throws to refuse it. */
@@ -66,7 +71,7 @@ export class ContactRepository {
         check(await this.#list(q, group));
         const seq = (await q.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM contacts WHERE grp = ?', group))!.n;
         await q.run(
-          'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album, approved, active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO contacts (grp, id, seq, name, album, username, descriptor_model, added_at, untrusted_album, approved, active_at, minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           group,
           contact.id,
           seq,
@@ -78,8 +83,9 @@ export class ContactRepository {
           contact.untrustedAlbum ? 1 : 0,
           contact.approved === false ? 0 : 1,
           Date.parse(contact.addedAt) || Date.now(),
+          contact.minor ? 1 : 0,
         );
-        for (const d of contact.descriptors) await q.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, contact.id, JSON.stringify(d));
+        for (const [i, d] of contact.descriptors.entries()) await q.run('INSERT INTO contact_faces (grp, contact_id, descriptor, age) VALUES (?, ?, ?, ?)', group, contact.id, JSON.stringify(d), contact.ages?.[i] ?? null);
         await this.#bump(q, group);
       },
       { locks: [lockKey(group)] },
@@ -87,7 +93,7 @@ export class ContactRepository {
   }
 
   /** Adds a reference face; with `replace`, the member's older faces go (another descriptor model). */
-  async addFace(group: string, id: string, descriptor: number[], model: string, check: MembersCheck): Promise<Contact | undefined> {
+  async addFace(group: string, id: string, descriptor: number[], model: string, check: MembersCheck, age: number | null = null): Promise<Contact | undefined> {
     return this.db.tx(
       async (q) => {
         const members = await this.#list(q, group);
@@ -96,7 +102,7 @@ export class ContactRepository {
         if (!contact) return undefined;
         if (contact.descriptorModel !== model) await q.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
         await q.run('UPDATE contacts SET descriptor_model = ? WHERE grp = ? AND id = ?', model, group, id);
-        await q.run('INSERT INTO contact_faces (grp, contact_id, descriptor) VALUES (?, ?, ?)', group, id, JSON.stringify(descriptor));
+        await q.run('INSERT INTO contact_faces (grp, contact_id, descriptor, age) VALUES (?, ?, ?, ?)', group, id, JSON.stringify(descriptor), age);
         await this.#bump(q, group);
         return (await this.#list(q, group, id))[0];
       },
@@ -172,13 +178,14 @@ export class ContactRepository {
       : await q.all<ContactRow>('SELECT * FROM contacts WHERE grp = ? AND id = ?', group, id);
     if (rows.length === 0) return [];
     const faces = new Map<string, number[][]>();
+    const ages = new Map<string, Array<number | null>>();
+    type FaceRow = { contact_id: string; descriptor: string; age: number | null };
     const faceRows = id === undefined
-      ? await q.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? ORDER BY seq', group)
-      : await q.all<{ contact_id: string; descriptor: string }>('SELECT contact_id, descriptor FROM contact_faces WHERE grp = ? AND contact_id = ? ORDER BY seq', group, id);
+      ? await q.all<FaceRow>('SELECT contact_id, descriptor, age FROM contact_faces WHERE grp = ? ORDER BY seq', group)
+      : await q.all<FaceRow>('SELECT contact_id, descriptor, age FROM contact_faces WHERE grp = ? AND contact_id = ? ORDER BY seq', group, id);
     for (const f of faceRows) {
-      const list = faces.get(f.contact_id) ?? [];
-      list.push(JSON.parse(f.descriptor) as number[]);
-      faces.set(f.contact_id, list);
+      faces.set(f.contact_id, [...(faces.get(f.contact_id) ?? []), JSON.parse(f.descriptor) as number[]]);
+      ages.set(f.contact_id, [...(ages.get(f.contact_id) ?? []), f.age === null ? null : Number(f.age)]);
     }
     const guardians = new Map<string, Array<{ key: string; album: string; username: string }>>();
     for (const g of await q.all<{ contact_id: string; guardian_key: string; album: string; username: string }>('SELECT contact_id, guardian_key, album, username FROM guardians WHERE grp = ? ORDER BY added_at', group)) {
@@ -190,6 +197,8 @@ export class ContactRepository {
       album: r.album,
       username: r.username,
       descriptors: faces.get(r.id) ?? [],
+      ...(ages.get(r.id)?.some((a) => a !== null) ? { ages: ages.get(r.id)! } : {}),
+      ...(r.minor ? { minor: true as const } : {}),
       descriptorModel: r.descriptor_model,
       addedAt: r.added_at,
       ...(r.untrusted_album ? { untrustedAlbum: true as const } : {}),

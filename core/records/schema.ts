@@ -234,6 +234,14 @@ CREATE TABLE account_rejections (
 ALTER TABLE album_photos ADD COLUMN group_name TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'age estimates of reference faces, members registered as children',
+    sql: `
+ALTER TABLE contact_faces ADD COLUMN age REAL;
+ALTER TABLE contacts ADD COLUMN minor INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /**

@@ -41,9 +41,24 @@ export class MemberNotices {
     if (outcome.kind === 'refused' && outcome.code === REJECTED_BY_OWNER) await notices.answer(sighting.seq, 'not_me', 'album', this.#now);
   }
 
-  /** Queues "is this you?" in the member's next notice (none for `/notify off`). */
+  /**
+   * Queues "is this you?" in the member's next notice (none for `/notify off`); a dependent's question goes to
+   * their guardians ("is this <name>?"): young children's photos are confirmed by them (core/match/age.ts).
+   */
   async ask(memberId: string, sighting: number): Promise<void> {
-    await this.o.records.notices.addNoticeItem(memberId, sighting, 'question', this.o.timing, this.#now);
+    const seen = await this.o.records.notices.sighting(sighting);
+    const askees = seen ? await this.answerers(seen.group, memberId) : [memberId];
+    for (const key of askees) await this.o.records.notices.addNoticeItem(key, sighting, 'question', this.o.timing, this.#now);
+  }
+
+  /** Who answers for a member: the member, or for a dependent each guardian (the one who agreed, and any added). */
+  async answerers(group: string, memberId: string): Promise<string[]> {
+    const keys = new Set<string>();
+    for (const c of await this.o.records.consents.history(memberId)) {
+      if (c.subjectKey === memberId && c.userKey !== memberId && c.group === group && c.withdrawnAt === undefined) keys.add(c.userKey);
+    }
+    for (const g of (await this.o.contacts.get(group, memberId))?.guardians ?? []) keys.add(g.key);
+    return keys.size > 0 ? [...keys] : [memberId];
   }
 
   /**
@@ -71,27 +86,35 @@ export class MemberNotices {
   async answer(sightingSeq: number, memberId: string, yes: boolean): Promise<AnswerResult> {
     const { notices } = this.o.records;
     const sighting = await notices.sighting(sightingSeq);
-    if (!sighting || sighting.memberId !== memberId || sighting.kind !== 'unsure') return { kind: 'not_yours' };
+    if (!sighting || sighting.kind !== 'unsure') return { kind: 'not_yours' };
+    if (sighting.memberId !== memberId && !(await this.answerers(sighting.group, sighting.memberId)).includes(memberId)) return { kind: 'not_yours' };
     if (!yes) {
       const first = await notices.answer(sightingSeq, 'no', 'question', this.#now);
       await notices.dropUnsurePicture(sighting.sha256);
       return { kind: first ? 'no' : 'already' };
     }
-    const member = await this.o.contacts.get(sighting.group, memberId);
+    const member = await this.o.contacts.get(sighting.group, sighting.memberId);
     const picture = await notices.unsurePicture(sighting.sha256);
     if (!member || !picture) return { kind: 'gone' };
     if (!(await notices.answer(sightingSeq, 'yes', 'question', this.#now))) return { kind: 'already' };
-    const packet = await this.o.outbox.enqueue({
-      album: member.album,
-      username: member.username,
-      picture,
-      filename: sighting.filename,
-      group: sighting.group,
-      memberId,
-      ...(member.untrustedAlbum ? { untrusted: true } : {}),
-    });
+    // As the share pipeline sends a match: the member's album, and a dependent's further guardians' albums.
+    const recipients = [{ album: member.album, username: member.username, untrusted: Boolean(member.untrustedAlbum) }, ...(member.guardians ?? []).map((g) => ({ ...g, untrusted: true }))];
+    const packets = [];
+    for (const to of recipients) {
+      packets.push(
+        await this.o.outbox.enqueue({
+          album: to.album,
+          username: to.username,
+          picture,
+          filename: sighting.filename,
+          group: sighting.group,
+          memberId: sighting.memberId,
+          ...(to.untrusted ? { untrusted: true } : {}),
+        }),
+      );
+    }
     await notices.dropUnsurePicture(sighting.sha256);
-    const outcome = await this.o.outbox.attempt(packet.id);
-    return { kind: outcome.kind === 'duplicate' ? 'delivered' : outcome.kind, outcome };
+    const [outcome] = await Promise.all(packets.map((p) => this.o.outbox.attempt(p.id)));
+    return { kind: outcome!.kind === 'duplicate' ? 'delivered' : outcome!.kind, outcome: outcome! };
   }
 }

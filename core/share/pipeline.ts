@@ -78,7 +78,7 @@ export class Sharer {
     if (gallery.size > 0) {
       const policy = policyFor(gallery);
       const negatives = notices ? await notices.groupNegatives(context.group) : new Map<string, number[][]>();
-      matches = applyNegatives(analysis.faces, matches, negatives, policy.threshold);
+      matches = applyNegatives(analysis.faces, matches, negatives);
       if (this.options.verifyThreshold !== undefined) unsureFaces = findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives);
     }
     const matched = matches.flatMap((m) => (m.kind === 'match' ? [m] : []));
