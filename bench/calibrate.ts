@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ANALYSIS_VERSION, DESCRIPTOR_MODEL } from '../core/faces/index.ts';
-import { AGE_BANDS, bandOfAge, normalize, populationShift, type AgeCalibration } from '../core/match/index.ts';
+import { AGE_BANDS, bandOfAge, binomialAtLeast, normalize, populationShift, type AgeCalibration } from '../core/match/index.ts';
 import { hasChildren, loadChildren } from './children.ts';
 import { loadCrowd, strangerHalves } from './crowd.ts';
 import { hasFixtures } from './fixtures.ts';
@@ -38,7 +38,22 @@ function nearest(q: Float32Array, refs: Float32Array[], k: number): number {
 }
 
 /** Empirical quantiles where at least MIN_SUPPORT pairs back them; an exponential fit of the lowest tail below. */
-function table(name: string, k: number, distances: number[], capAtObserved = false): Points {
+/**
+ * The fit's distance at p, moved down to the closest pairs while more pairs lie under it than p makes
+ * plausible (binomial, 95%): a tail heavier than the fit's (siblings, twins) must not loosen the table.
+ * `people` holds each pair of people once (sorted), so one pair seen from both sides counts once.
+ */
+function plausible(distance: number, p: number, people: number[]): number {
+  let t = distance;
+  for (;;) {
+    let k = 0;
+    while (k < people.length && people[k]! < t) k++;
+    if (k === 0 || binomialAtLeast(k, people.length, p) >= 0.05) return t;
+    t = people[k - 1]!;
+  }
+}
+
+function table(name: string, k: number, distances: number[], people?: number[]): Points {
   const n = distances.length;
   distances.sort((a, b) => a - b);
   // ln p is close to linear in distance over the lowest tail (1%, or 120 pairs for a small population); the fit
@@ -55,10 +70,9 @@ function table(name: string, k: number, distances: number[], capAtObserved = fal
   for (let e = -8; e <= -1; e += 0.25) {
     const p = 10 ** e;
     const index = Math.floor(p * n);
-    // Below MIN_SUPPORT pairs the fit; for children also never further than the closest pairs seen at that
-    // rank: their tail is heavier than the fit's (siblings, twins, one child filed twice) and must not loosen it.
+    // Below MIN_SUPPORT pairs the fit; for children also no further than their closest pairs make plausible.
     const fit = (Math.log(p) - intercept) / slope;
-    const distance = index >= MIN_SUPPORT ? distances[index]! : capAtObserved ? Math.min(fit, distances[Math.max(0, index - 1)]!) : fit;
+    const distance = index >= MIN_SUPPORT ? distances[index]! : people ? plausible(fit, p, people) : fit;
     points.push({ p: Number(p.toPrecision(4)), distance: Number(distance.toFixed(4)) });
   }
   // Monotone where the fit and the empirical part meet.
@@ -168,15 +182,20 @@ const ages: AgeCalibration = await (async () => {
     const own = kids.filter((k) => bandOfAge(k.age) === b);
     const estimates = own.map((k) => k.selfie!.age).sort((x, y) => x - y);
     const distances: number[] = [];
+    const people = new Map<string, number>();
     let duplicates = 0;
-    for (const a of own) {
+    for (const [i, a] of own.entries()) {
       const ref = [normalize(a.selfie!.descriptor)];
-      for (const other of own) {
+      for (const [j, other] of own.entries()) {
         if (other === a) continue;
         for (const f of other.photo) {
           const d = nearest(normalize(f.descriptor), ref, 1);
           if (d < NEAR_DUPLICATE) duplicates++;
-          else distances.push(d);
+          else {
+            distances.push(d);
+            const key = i < j ? `${i}:${j}` : `${j}:${i}`;
+            people.set(key, Math.min(people.get(key) ?? Infinity, d));
+          }
         }
       }
     }
@@ -184,7 +203,7 @@ const ages: AgeCalibration = await (async () => {
     const under = (t: number) => { let lo = 0, hi = sorted.length; while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid]! < t) lo = mid + 1; else hi = mid; } return lo / sorted.length; };
     const quantile_ = QUANTILE_GRID.find((q) => [10, 20, 100].every((n) => (1 - q) ** 2 * under(quantile(adultOne, BOUND / n)) <= BOUND / n)) ?? QUANTILE_GRID.at(-1)!;
     cutoff = Math.max(cutoff, estimates[Math.min(estimates.length - 1, Math.floor(estimates.length * quantile_))]!);
-    const measured = table(`children ${name}`, 1, distances, true);
+    const measured = table(`children ${name}`, 1, distances, [...people.values()].sort((x, y) => x - y));
     // Never looser than the adults' table at any p (and so than the crowd's and the volunteers').
     const points = measured.map((pt, i) => ({ p: pt.p, distance: Math.min(pt.distance, adultOne[i]!.distance, crowdOne[i]!.distance) }));
     summary.push(`children ${name}: ${own.length} faces, estimates q50 ${estimates[Math.floor(estimates.length / 2)]!.toFixed(1)}, read as this band up to ${cutoff.toFixed(1)} (q${(quantile_ * 100).toFixed(1)}; never below a younger band's); ${duplicates} near-duplicate pairs dropped`);

@@ -41,6 +41,10 @@ export const noticeTexts = {
       'Change how often I tell you: /notify instant, digest, daily or off.',
     ].join('\n'),
   question: (group: string) => `🤔 Is this you? A photo posted in ${group} may show you, but I am not sure. If it is you, it goes to your album; if not, I remember.`,
+  /** To a guardian: young children look too alike for me to send their photos on my own. */
+  questionAbout: (name: string, group: string) =>
+    `🤔 Is this ${name}? A photo posted in ${group} may show ${name}. Young children's faces look too alike for me to be sure, so I send their photos only when you say yes. If it is ${name}, it goes to the album; if not, I remember.`,
+  yesItIs: (name: string | undefined) => (name ? `✅ Yes, it is ${name}` : '✅ Yes, it is me'),
   notify: (mode: NoticeMode) =>
     ({
       instant: 'I tell you about new photos of you as soon as they reach your album.',
@@ -119,11 +123,13 @@ export async function composeNotice(terminal: Terminal, userKey: string, items: 
   }
   for (const q of items.filter((i) => i.kind === 'question' && i.sighting.state === 'open')) {
     const [group = 'your group'] = await groupNames(terminal, [q]);
+    // A question about a dependent goes to their guardian, naming the child.
+    const about = q.sighting.memberId === userKey ? undefined : (await terminal.contacts.get(q.sighting.group, q.sighting.memberId))?.name ?? 'your child';
     out.push({
       image: q.sighting.thumb,
       imageName: 'is-this-you.jpg',
-      text: noticeTexts.question(group),
-      buttons: [[{ label: '✅ Yes, it is me', data: `yes:${q.sighting.seq}` }, { label: '🙅 No', data: `no:${q.sighting.seq}` }]],
+      text: about ? noticeTexts.questionAbout(about, group) : noticeTexts.question(group),
+      buttons: [[{ label: noticeTexts.yesItIs(about), data: `yes:${q.sighting.seq}` }, { label: '🙅 No', data: `no:${q.sighting.seq}` }]],
     });
   }
   return out;

@@ -3,6 +3,6 @@ export { matchFaces, matchedMembers, pairBand, pairPolicy, type FaceMatch, type 
 export { IMPOSTOR_CALIBRATION, impostorQuantile, interpolateTable, MAX_MATCH_DISTANCE, policyForGroup, thresholdForGroup, type PolicySettings } from './calibration.ts';
 export { ADULT, AGE_BANDS, AGE_CALIBRATION, bandOfAge, bandThreshold, childQuantile, estimatedBand, memberBand, type AgeBand, type AgeCalibration, type BandThreshold } from './age.ts';
 export { DEFAULT_MATCH_SETTINGS, galleryBandShifts, galleryPopulationShift, policyForGallery } from './policy.ts';
-export { orderStatisticLevel, populationShift } from './population.ts';
+export { binomialAtLeast, orderStatisticLevel, populationShift } from './population.ts';
 export { cosineDistance, normalize } from './vectors.ts';
 export { applyNegatives, findUnsureFaces, memberThreshold, NOT_ME_MAX_TIGHTENING, NOT_ME_STEP, type Negatives, type UnsureFace } from './negatives.ts';

@@ -29,7 +29,7 @@ export function orderStatisticLevel(j: number, n: number, confidence = CONFIDENC
 }
 
 /** P(Binomial(n, p) ≥ j), summed in log space from the small side. */
-function binomialAtLeast(j: number, n: number, p: number): number {
+export function binomialAtLeast(j: number, n: number, p: number): number {
   if (p <= 0) return j <= 0 ? 1 : 0;
   if (p >= 1) return 1;
   // P(X ≤ j-1) = Σ_{i<j} C(n,i) p^i (1-p)^(n-i)

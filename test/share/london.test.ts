@@ -63,21 +63,26 @@ describe.skipIf(!hasLondon())('20 ordinary volunteers as a group, 20 others as s
     const strangerPhotos = strangers.flatMap((id) => [londonFile(id, 'neutral'), londonFile(id, 'smiling')]);
     const memberPhotos = members.map((id) => londonFile(id, 'smiling'));
     const shared = await runCli(['share', '--group', 'volunteers', '--json', ...strangerPhotos, ...memberPhotos], env);
-    const report = JSON.parse(shared.stdout) as { photos: Array<{ file: string; ok: boolean; matched?: string[] }> };
+    const report = JSON.parse(shared.stdout) as { photos: Array<{ file: string; ok: boolean; matched?: string[]; unsure?: Array<{ name: string }> }> };
     const byFile = new Map(report.photos.map((p) => [p.file, p]));
     const strangerDeliveries = strangerPhotos.flatMap((f) => (byFile.get(f)!.matched ?? []).map((m) => `${path.basename(path.dirname(f))}/${path.basename(f)} -> ${m}`));
     expect(strangerDeliveries).toEqual([]);
     let found = 0;
+    let asked = 0;
     for (const [i, f] of memberPhotos.entries()) {
       const matched = byFile.get(f)!.matched ?? [];
       expect(matched.filter((m) => m !== `v${members[i]}`), f).toEqual([]);
       if (matched.includes(`v${members[i]}`)) found++;
+      else if ((byFile.get(f)!.unsure ?? []).some((u) => u.name === `v${members[i]}`)) asked++;
       // The album holds exactly what was matched: the member's own photo or nothing, never a stranger's.
       const photos = (await getAlbum(album.url, tokens.get(`v${members[i]}`)!)).photos;
       expect(photos.length, f).toBe(matched.length);
     }
-    process.stdout.write(`london e2e: 20 members, ${found}/20 of their photos delivered, 0 of ${strangerPhotos.length} stranger photos\n`);
-    // Same sitting, same light: a member's other photo is easy (0.02-0.2 away), so most must arrive.
-    expect(found).toBeGreaterThanOrEqual(18);
+    process.stdout.write(`london e2e: 20 members, ${found}/20 of their photos delivered, ${asked} asked about, 0 of ${strangerPhotos.length} stranger photos\n`);
+    // Same sitting, same light: a member's other photo is easy (0.02-0.2 away), so each arrives at once, or is
+    // asked about where the age net reads the volunteer as under 19 (a 20-member group confirms teenagers'
+    // photos: README, "Children").
+    expect(found + asked).toBeGreaterThanOrEqual(18);
+    expect(found).toBeGreaterThanOrEqual(15);
   });
 });
