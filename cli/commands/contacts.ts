@@ -83,8 +83,9 @@ export function registerContactsCommands(program: Command): void {
               name: e.name,
               album: e.album,
               username: e.username,
-              ...(e.photo ? { selfies: [fs.readFileSync(e.photo)] } : { descriptors: e.descriptors }),
+              ...(e.photo ? { selfies: [fs.readFileSync(e.photo)] } : { descriptors: e.descriptors, ...(e.ages ? { ages: e.ages } : {}) }),
               ...(e.descriptorModel && !e.photo ? { descriptorModel: e.descriptorModel } : {}),
+              ...(e.minor ? { minor: true } : {}),
             });
             added++;
           } catch (error) {

@@ -21,7 +21,11 @@ export interface XmlContact {
   /** Absolute path of the photo, resolved beside the XML file. */
   photo?: string;
   descriptors: number[][];
+  /** The age net's estimate of each descriptor's face, where the file carries it (`age` attribute). */
+  ages?: Array<number | null>;
   descriptorModel?: string;
+  /** `<child>true</child>`: matched with children's tables (core/match/age.ts). */
+  minor?: true;
 }
 
 const canonical = (tag: string) => tag.toLowerCase().replace(/[^a-z]/g, '');
@@ -34,6 +38,7 @@ function fieldOf(tag: string): keyof RawContact | undefined {
   if (t === 'username' || t === 'user' || t === 'account' || t === 'accountname' || t === 'albumaccount') return 'username';
   if (t === 'photo' || t === 'avatar' || t === 'picture' || t === 'image' || t === 'presetphoto') return 'photo';
   if (t === 'descriptor') return 'descriptor';
+  if (t === 'child' || t === 'minor') return 'child';
   if (/address|server|album|host|url/.test(t)) return 'address';
   return undefined;
 }
@@ -45,6 +50,7 @@ interface RawContact {
   username?: string;
   photo?: string;
   descriptor?: unknown;
+  child?: string;
 }
 
 /** Parses the XML contact format. Throws ContactXmlError naming the line of malformed XML or of a bad entry. */
@@ -110,14 +116,16 @@ function text(v: unknown): string | undefined {
 
 function toContact(node: Record<string, unknown>, baseDir: string, line: number | undefined): XmlContact {
   const raw: RawContact = {};
-  const descriptorNodes: unknown[] = [];
+  const descriptorNodes: Array<{ text: unknown; age: number | null }> = [];
   let descriptorModel: string | undefined;
   for (const [tag, value] of Object.entries(node)) {
     const field = fieldOf(tag);
     if (field === 'descriptor') {
       for (const d of Array.isArray(value) ? value : [value]) {
-        descriptorNodes.push(text(d));
-        if (d && typeof d === 'object' && '@model' in d) descriptorModel = String((d as Record<string, unknown>)['@model']);
+        const attrs = d && typeof d === 'object' ? (d as Record<string, unknown>) : {};
+        const age = Number(attrs['@age']);
+        descriptorNodes.push({ text: text(d), age: '@age' in attrs && Number.isFinite(age) && age >= 0 && age < 150 ? age : null });
+        if ('@model' in attrs) descriptorModel = String(attrs['@model']);
       }
     } else if (field) {
       const t = text(value);
@@ -132,7 +140,9 @@ function toContact(node: Record<string, unknown>, baseDir: string, line: number 
   const withScheme = /^[a-z]+:\/\//i.test(raw.address) ? raw.address : `http://${raw.address}`;
   const url = new URL(withScheme);
   if (raw.port) url.port = raw.port;
-  const descriptors = descriptorNodes.filter((d): d is string => typeof d === 'string' && d.length > 0).map(decodeDescriptor);
+  const faces = descriptorNodes.filter((d): d is { text: string; age: number | null } => typeof d.text === 'string' && d.text.length > 0);
+  const descriptors = faces.map((d) => decodeDescriptor(d.text));
+  const ages = faces.map((d) => d.age);
   let photo: string | undefined;
   if (raw.photo) {
     photo = path.resolve(baseDir, raw.photo);
@@ -147,8 +157,10 @@ function toContact(node: Record<string, unknown>, baseDir: string, line: number 
     album: `${url.origin}${url.pathname.replace(/\/+$/, '')}`,
     username: raw.username,
     descriptors,
+    ...(ages.some((a) => a !== null) ? { ages } : {}),
     ...(photo ? { photo } : {}),
     ...(descriptorModel ? { descriptorModel } : {}),
+    ...(/^(true|yes|1)$/i.test(raw.child ?? '') ? { minor: true as const } : {}),
   };
 }
 
@@ -172,7 +184,8 @@ export function contactsToXml(contacts: Contact[], group?: string): string {
       address: `${url.protocol}//${url.hostname}${url.pathname.replace(/\/+$/, '')}`,
       port,
       username: c.username,
-      descriptor: c.descriptors.map((d) => ({ '#text': encodeDescriptor(d), '@model': c.descriptorModel })),
+      descriptor: c.descriptors.map((d, i) => ({ '#text': encodeDescriptor(d), '@model': c.descriptorModel, ...(typeof c.ages?.[i] === 'number' ? { '@age': String(c.ages[i]) } : {}) })),
+      ...(c.minor ? { child: 'true' } : {}),
     };
   });
   const body = builder.build({ contacts: { ...(group ? { '@group': group } : {}), contact: entries } }) as string;

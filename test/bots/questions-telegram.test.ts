@@ -12,6 +12,7 @@ import { loadConfig } from '../../config.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { Members } from '../../core/members.ts';
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
+import { childrenFile, hasChildren } from '../../bench/children.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
 import { FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import { loadPlumbingFixture } from '../helpers.ts';
@@ -136,6 +137,34 @@ describe('Telegram "is this you?"', () => {
     // sheldon chose /notify off: never asked, nothing delivered.
     expect(fake.photosTo(sheldon.id)).toHaveLength(0);
     expect(await albumCount(sheldon)).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  // Issue 20: a toddler's face is never matched automatically (its band is confirmation-only); the guardian is
+  // asked privately, naming the child, and a yes delivers it through the album's check.
+  it.skipIf(!hasChildren())('[children] a toddler\'s photo is not sent on its own: the guardian is asked "Is this Mia?" and a yes delivers it', async () => {
+    const mum = user('mum', 6101);
+    fake.openedBy.add(mum.id);
+    const seenInGroup = fake.sentTo(group.id).length;
+    const command = fake.pushMessage(group, mum, { text: '/register child Mia' });
+    const answer = await fake.waitFor(() => fake.sentTo(group.id).find((m) => m.replyTo === command.message_id), 'the /register answer');
+    const link = ((answer.params.reply_markup as { inline_keyboard: Array<Array<{ url?: string }>> }).inline_keyboard.flat().find((b) => b.url)!).url!;
+    fake.pushMessage({ id: mum.id, type: 'private' }, mum, { text: `/start ${new URL(link).searchParams.get('start')!}` });
+    await fake.waitFor(() => fake.sentTo(mum.id).find((m) => /Now send me/.test(m.text)), 'the photo prompt', 30_000);
+    const mia = read(childrenFile('1_0_0_20161219140623097.jpg.chip.jpg'));
+    fake.pushMessage({ id: mum.id, type: 'private' }, mum, { photo: { original: mia } });
+    await fake.waitFor(() => fake.sentTo(group.id).slice(seenInGroup).find((m) => /Mia .*joined/.test(m.text)), 'Mia joined', 60_000);
+
+    // Mia again (cropped and re-encoded) and another toddler: neither reaches any album by itself.
+    const meta = await sharp(mia).metadata();
+    const again = new Uint8Array(await sharp(mia).extract({ left: 5, top: 5, width: meta.width! - 10, height: meta.height! - 10 }).resize(240).jpeg({ quality: 80 }).toBuffer());
+    await post(again);
+    await post(read(childrenFile('1_0_0_20161219154724341.jpg.chip.jpg')));
+    expect(await albumCount(mum)).toBe(0);
+    const question = await fake.waitFor(() => fake.photosTo(mum.id).find((p) => /Is this Mia\?/.test(p.caption ?? '')), "Mum's question about Mia", 60_000);
+    expect(question.buttons.map((b) => b.text)).toEqual(['✅ Yes, it is Mia', '🙅 No']);
+    expect(await press(mum, question.buttons[0]!.callback_data!)).toMatch(/in your album/);
+    expect(await albumCount(mum)).toBe(1);
     expect(errors).toEqual([]);
   });
 });

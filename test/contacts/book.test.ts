@@ -101,7 +101,7 @@ describe('contact book with real selfies', () => {
     expect(xml).toContain('<port>9000</port>');
     const b = await book();
     for (const c of parseContactsXml(xml, b.dir)) {
-      await b.contacts.add('g', { name: c.name, album: c.album, username: c.username, descriptors: c.descriptors, ...(c.descriptorModel ? { descriptorModel: c.descriptorModel } : {}) });
+      await b.contacts.add('g', { name: c.name, album: c.album, username: c.username, descriptors: c.descriptors, ...(c.ages ? { ages: c.ages } : {}), ...(c.descriptorModel ? { descriptorModel: c.descriptorModel } : {}) });
     }
     const before = (await a.contacts.list('g')).map(({ addedAt: _a, ...c }) => c);
     const after = (await b.contacts.list('g')).map(({ addedAt: _a, ...c }) => c);
