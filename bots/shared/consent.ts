@@ -10,6 +10,7 @@ export const consentText = (group: string, subject?: string) =>
     subject ? `Before I learn ${subject}'s face for ${group}:` : `Before I learn your face for ${group}:`,
     `• From the selfie you send, I keep a face descriptor (a list of numbers, not the picture) to find ${subject ? 'them' : 'you'} in photos posted in ${group}. The selfie itself is not kept.`,
     `• Photos from ${group} that show ${subject ? 'them' : 'you'} go to ${subject ? 'your' : 'your'} private album; nobody else gets the link.`,
+    ...(subject ? [`• Young children's faces look too alike for me to tell apart safely, so I send ${subject}'s photos only after you confirm each one ("Is this ${subject}?").`] : []),
     '• The descriptor is deleted when you send /forget, when you leave the group, or after a year without use (you are warned a week before).',
     '• I keep a record of this consent (who, which group, when, this text\'s version) and of its withdrawal.',
     `(${CONSENT_TEXT_VERSION}) /privacy tells more.`,
@@ -26,6 +27,7 @@ export const privacyText = (retentionDays: number) =>
     '• Consent record (who, group, when, text version, when withdrawn): in the bot\'s database, kept as proof after withdrawal; no face data in it.',
     '• Your album (photos sent to you, and the faces it checks them against): on the album server; until you delete it (/forget album).',
     '• Photos posted in the group: passed to the albums of the people in them; a photo waiting for delivery is kept until it is delivered.',
+    '• Children: I estimate the age of every face I see (the estimate is kept with a selfie\'s descriptor, never alone). Children\'s faces look too alike for me, so a photo of a child (or of anyone registered as a child) goes to an album only after a guardian (or the member) answers "Is this …?"; the question\'s face crop is kept until it is answered.',
   ].join('\n');
 
 export const leftText = (group: string) => `You left ${group}, so I deleted your face data there: its photos no longer reach you. Your album stays yours.`;
