@@ -36,6 +36,7 @@ const schema = z.object({
   ALBUM_VERIFY_THRESHOLD: num(MAX_MATCH_DISTANCE, 0, 2),
   // Private notices (core/share/notices.ts): from the first new photo to the notice, and between two digests.
   NOTICE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(180_000),
+  EVENT_WINDOW_MINUTES: z.coerce.number().min(0).max(1440).default(30),
   NOTICE_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),

@@ -1,9 +1,10 @@
 import type { Config } from '../config.ts';
-import { ContactBook } from './contacts/index.ts';
+import { ContactBook, LEARNING_CONSENT_VERSION } from './contacts/index.ts';
 import { sharedFaceEngine, type FaceEngine } from './faces/index.ts';
 import { MAX_MATCH_DISTANCE, policyForGallery } from './match/index.ts';
 import { openConfiguredRecords, type Records } from './records/index.ts';
 import type { AlbumAddressPolicy } from './share/album-address.ts';
+import { EventLearning } from './share/learning.ts';
 import { isChatMember, MemberNotices, Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
 
 /** Everything the sender's side needs, wired once: used by the CLI and every bot. */
@@ -24,7 +25,7 @@ export type TerminalConfig = Pick<
   Config,
   'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET' | 'PUBLIC_URL' | 'ALBUM_ALLOW_PRIVATE' | 'ALBUM_ALLOWED_HOSTS'
 > &
-  Partial<Pick<Config, 'ALBUM_VERIFY_THRESHOLD' | 'NOTICE_DELAY_MS' | 'NOTICE_DIGEST_INTERVAL_MS'>>;
+  Partial<Pick<Config, 'ALBUM_VERIFY_THRESHOLD' | 'NOTICE_DELAY_MS' | 'NOTICE_DIGEST_INTERVAL_MS' | 'EVENT_WINDOW_MINUTES'>>;
 
 export async function openTerminal(
   config: TerminalConfig,
@@ -44,12 +45,22 @@ export async function openTerminal(
     afterFinal: (packet, outcome) => notices!.afterFinal(packet, outcome),
     groupName: (group) => records.notices.groupName(group),
   });
+  // Sharer and notices need each other: a confirmed face teaches the sharer, which looks at the event again.
+  let sharerRef: Sharer | undefined;
   notices = new MemberNotices({
     records,
     contacts,
     outbox,
     timing: { delayMs: config.NOTICE_DELAY_MS ?? 180_000, digestIntervalMs: config.NOTICE_DIGEST_INTERVAL_MS ?? 3_600_000 },
+    onConfirmed: async (group, memberId, sha256, face) => void (await sharerRef?.learnConfirmed(group, memberId, sha256, face)),
   });
+  const windowMs = (config.EVENT_WINDOW_MINUTES ?? 30) * 60_000;
+  // Chat members' matched faces are kept only under the consent text that says so; the CLI's operator keeps
+  // their own contact book.
+  const canLearn = async (group: string, memberId: string) =>
+    !isChatMember(memberId) ||
+    (await records.consents.history(memberId)).some((c) => c.group === group && c.subjectKey === memberId && c.withdrawnAt === undefined && c.textVersion >= LEARNING_CONSENT_VERSION);
+  const learning = windowMs > 0 ? new EventLearning({ records, windowMs, canLearn, analyze: (picture) => engine.analyze(picture, 'photo'), now: Date.now }) : undefined;
   const memberNotices = notices;
   const sharer = new Sharer({
     engine,
@@ -62,7 +73,9 @@ export async function openTerminal(
     verifyThreshold: config.ALBUM_VERIFY_THRESHOLD ?? MAX_MATCH_DISTANCE,
     canAsk: isChatMember,
     onQuestion: (memberId, sighting) => memberNotices.ask(memberId, sighting),
+    ...(learning ? { learning } : {}),
   });
+  sharerRef = sharer;
   return {
     records,
     engine,

@@ -13,8 +13,10 @@ export interface PhotoResult {
   ok: boolean;
   error?: { code: string; message: string };
   faces?: number;
+  sha256?: string;
   matched?: string[];
-  deliveries?: Array<{ name: string; username: string; album: string; outcome: string; detail?: string }>;
+  /** `late`: delivered after a later photo of the same event taught the terminal the member's face. */
+  deliveries?: Array<{ name: string; username: string; album: string; outcome: string; detail?: string; late?: true }>;
   /**
    * Near misses not delivered ("is this you?"): beyond the group's threshold, within the album's 0.62, margin
    * holding. `--confirm` delivers them through the album's normal check (then `outcome` says how it went).
@@ -56,20 +58,27 @@ export function collectPhotos(paths: string[]): string[] {
   return out;
 }
 
+type DeliveryEntry = NonNullable<PhotoResult['deliveries']>[number];
+
+function deliveryEntry(d: ShareReport['deliveries'][number]): DeliveryEntry {
+  return {
+    name: d.name,
+    username: d.username,
+    album: d.album,
+    outcome: d.outcome.kind,
+    ...(d.outcome.kind === 'refused' ? { detail: `${d.outcome.status} ${d.outcome.code}` } : {}),
+    ...(d.outcome.kind === 'queued' ? { detail: d.outcome.lastError } : {}),
+  };
+}
+
 function describe(file: string, report: ShareReport): PhotoResult {
   return {
     file,
     ok: true,
     faces: report.faces,
+    sha256: report.sha256,
     matched: report.deliveries.map((d) => d.name),
-    deliveries: report.deliveries.map((d) => ({
-      name: d.name,
-      username: d.username,
-      album: d.album,
-      outcome: d.outcome.kind,
-      ...(d.outcome.kind === 'refused' ? { detail: `${d.outcome.status} ${d.outcome.code}` } : {}),
-      ...(d.outcome.kind === 'queued' ? { detail: d.outcome.lastError } : {}),
-    })),
+    deliveries: report.deliveries.map(deliveryEntry),
     unsure: report.unsure.map((u) => ({ name: u.name, distance: Math.round(u.distance * 1000) / 1000, ...(u.sighting !== undefined ? { question: u.sighting } : {}) })),
   };
 }
@@ -86,7 +95,7 @@ async function confirmAnswer(terminal: Terminal, question: number, memberId: str
 
 function line(r: PhotoResult): string {
   if (!r.ok) return `✗ ${r.file}: ${r.error?.message}`;
-  const who = r.deliveries?.length ? r.deliveries.map((d) => `${d.name} (${d.outcome}${d.detail ? `: ${d.detail}` : ''})`).join(', ') : 'nobody matched';
+  const who = r.deliveries?.length ? r.deliveries.map((d) => `${d.name} (${d.outcome}${d.detail ? `: ${d.detail}` : ''}${d.late ? ', late' : ''})`).join(', ') : 'nobody matched';
   const unsure = r.unsure?.length ? `; unsure: ${r.unsure.map((u) => `${u.name} (${u.distance}${u.outcome ? `, confirmed: ${u.outcome}` : ''})`).join(', ')}` : '';
   return `✓ ${r.file}: ${r.faces} face(s); ${who}${unsure}`;
 }
@@ -118,13 +127,14 @@ export function registerShareCommand(program: Command): void {
       if (paths.length === 0) return confirmEarlier(o.group, o.json ?? false);
       if (o.preview) fs.mkdirSync(o.preview, { recursive: true });
       const files = collectPhotos(paths);
-      const results = await withTerminal(async (terminal) => {
+      const ran = await withTerminal(async (terminal) => {
         await terminal.outbox.drain(); // packets left queued by an earlier run go first
         const interactive = !o.json && process.stderr.isTTY;
         const bar = interactive ? new SingleBar({ format: 'sharing {bar} {value}/{total} photos | {file}', hideCursor: true }, Presets.shades_classic) : undefined;
         bar?.start(files.length, 0, { file: '' });
         const queue = new PQueue({ concurrency: terminal.engine.threads });
         const out: PhotoResult[] = new Array(files.length);
+        const late: Array<ShareReport['late'][number]> = [];
         await Promise.all(
           files.map((file, i) =>
             queue.add(async () => {
@@ -133,6 +143,7 @@ export function registerShareCommand(program: Command): void {
                 const bytes = await fs.promises.readFile(file);
                 const report = await terminal.sharer.share(bytes, { group: o.group, filename: path.basename(file) });
                 result = describe(file, report);
+                late.push(...report.late);
                 if (o.confirm) {
                   for (const [i, u] of report.unsure.entries()) {
                     if (u.sighting !== undefined) Object.assign(result.unsure![i]!, await confirmAnswer(terminal, u.sighting, u.memberId));
@@ -150,14 +161,25 @@ export function registerShareCommand(program: Command): void {
           ),
         );
         bar?.stop();
-        if (bar) for (const r of out) process.stdout.write(`${line(r)}\n`);
-        return out;
+        // Late deliveries join the photo they belong to when it was shared in this run; others are listed apart.
+        const earlier: Array<{ file: string; name: string; outcome: string }> = [];
+        for (const d of late) {
+          const photo = out.find((r) => r.sha256 === d.sha256);
+          if (photo) {
+            photo.matched = [...(photo.matched ?? []), d.name];
+            photo.deliveries = [...(photo.deliveries ?? []), { ...deliveryEntry(d), late: true }];
+          } else earlier.push({ file: d.filename, name: d.name, outcome: d.outcome.kind });
+        }
+        if (!o.json) for (const e of earlier) process.stdout.write(`✓ ${e.file} (an earlier photo of this event): ${e.name} (${e.outcome})\n`);
+        if (bar || late.length > 0) for (const r of out) if (bar || r.deliveries?.some((d) => d.late)) process.stdout.write(`${line(r)}\n`);
+        return { out, earlier };
       });
+      const { out: results, earlier } = ran;
       const failed = results.filter((r) => !r.ok).length;
       const queued = results.flatMap((r) => r.deliveries ?? []).filter((d) => d.outcome === 'queued').length;
       if (o.json) {
         const unsure = results.flatMap((r) => (r.unsure ?? []).map((u) => ({ file: r.file, ...u })));
-        process.stdout.write(`${JSON.stringify({ group: o.group, photos: results, failed, queued, unsure }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ group: o.group, photos: results, failed, queued, unsure, ...(earlier.length ? { late: earlier } : {}) }, null, 2)}\n`);
       } else {
         const delivered = results.flatMap((r) => r.deliveries ?? []).filter((d) => d.outcome === 'delivered' || d.outcome === 'duplicate').length;
         process.stdout.write(`${results.length} photo(s), ${failed} unreadable, ${delivered} delivered, ${queued} queued for retry.\n`);

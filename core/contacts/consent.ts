@@ -8,7 +8,9 @@ import type { Contact } from './book.ts';
  * The version of the consent text the bots show (bots/shared/consent.ts holds the words). Change both
  * together: each consent record keeps the version the member agreed to.
  */
-export const CONSENT_TEXT_VERSION = 'consent/2026-12-01';
+export const CONSENT_TEXT_VERSION = 'consent/2026-12-04';
+/** From this text on, members agreed that faces matched with confidence or confirmed are kept as references. */
+export const LEARNING_CONSENT_VERSION = 'consent/2026-12-04';
 
 export const DAY_MS = 24 * 60 * 60_000;
 /** How long before an inactive entry is forgotten its member is warned. */

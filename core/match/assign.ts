@@ -10,6 +10,13 @@ export interface MatchPolicy {
    * confirmation-only band matches nobody automatically; its near misses are asked about).
    */
   ages?: { bands: ReadonlyArray<BandThreshold> };
+  /**
+   * The thresholds for a member of this band with this many references (each member gets the group's
+   * per-member share of the bound at their own count: more references, more chances, a stricter threshold).
+   */
+  forMember?: (band: AgeBand, references: number) => BandThreshold;
+  /** Under this a match is confident enough to learn from (core/match/learn.ts); absent: nothing is learned. */
+  learnFor?: (band: AgeBand, references: number) => number;
   /** ...and the next-best member is at least this much further away. */
   margin: number;
   /** Faces narrower than this (original pixels) match nobody: small faces are where wrong matches hide. */
@@ -30,7 +37,8 @@ export function pairBand(face: MatchableFace, memberIndex: number, gallery: Gall
 
 /** The threshold and, for a confirmation-only band, how far its questions reach, for this face and member. */
 export function pairPolicy(policy: MatchPolicy, face: MatchableFace, memberIndex: number, gallery: Gallery): BandThreshold {
-  const band = policy.ages?.bands[pairBand(face, memberIndex, gallery)];
+  const b = pairBand(face, memberIndex, gallery);
+  const band = policy.forMember ? policy.forMember(b, gallery.referenceCounts[memberIndex] ?? 1) : policy.ages?.bands[b];
   return band ?? { threshold: policy.threshold, tableThreshold: policy.threshold, askDistance: Infinity, confirmationOnly: false };
 }
 

@@ -6,3 +6,4 @@ export { DEFAULT_MATCH_SETTINGS, galleryBandShifts, galleryPopulationShift, poli
 export { binomialAtLeast, orderStatisticLevel, populationShift } from './population.ts';
 export { cosineDistance, normalize } from './vectors.ts';
 export { applyNegatives, findUnsureFaces, memberThreshold, NOT_ME_MAX_TIGHTENING, NOT_ME_STEP, type Negatives, type UnsureFace } from './negatives.ts';
+export { isConfident, LEARNING, learnThreshold } from './learn.ts';

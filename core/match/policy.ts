@@ -1,4 +1,5 @@
-import { ADULT, AGE_BANDS, AGE_CALIBRATION, bandThreshold, childQuantile, type AgeBand } from './age.ts';
+import { ADULT, AGE_BANDS, AGE_CALIBRATION, bandThreshold, childQuantile, type AgeBand, type BandThreshold } from './age.ts';
+import { learnThreshold } from './learn.ts';
 import type { MatchPolicy } from './assign.ts';
 import { impostorQuantile, policyForGroup, type PolicySettings } from './calibration.ts';
 import type { Gallery } from './gallery.ts';
@@ -50,6 +51,15 @@ export function policyForGallery(gallery: Gallery, settings: Partial<PolicySetti
   const s = { ...DEFAULT_MATCH_SETTINGS, ...settings };
   const bandShifts = galleryBandShifts(gallery);
   const policy = policyForGroup(gallery.size, maxReferences, s, bandShifts[ADULT]);
-  if (!AGE_CALIBRATION) return policy;
-  return { ...policy, ages: { bands: AGE_BANDS.map((_, b) => bandThreshold(b as AgeBand, gallery.size, maxReferences, s.falseMatchRate, bandShifts[b])) } };
+  const memo = new Map<number, BandThreshold>();
+  // The union bound per member: each member's share of it at their own number of references.
+  const forMember = (band: AgeBand, references: number): BandThreshold => {
+    const key = band * 1000 + references;
+    let t = memo.get(key);
+    if (!t) memo.set(key, (t = bandThreshold(AGE_CALIBRATION ? band : ADULT, gallery.size, references, s.falseMatchRate, bandShifts[band])));
+    return t;
+  };
+  const learnFor = (band: AgeBand, references: number): number => learnThreshold(forMember(band, references), band, gallery.size, references, s.falseMatchRate, bandShifts[band]!);
+  const ages = AGE_CALIBRATION ? { ages: { bands: AGE_BANDS.map((_, b) => bandThreshold(b as AgeBand, gallery.size, maxReferences, s.falseMatchRate, bandShifts[b])) } } : {};
+  return { ...policy, ...ages, forMember, learnFor };
 }

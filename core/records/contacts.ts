@@ -15,6 +15,10 @@ export interface Contact {
   ages?: Array<number | null>;
   /** Registered as a child (a dependent, `--child`): matched with children's tables whatever the estimate. */
   minor?: true;
+  /** Where each reference came from, where any was learned (absent: all selfies)... */
+  sources?: ReferenceSource[];
+  /** ...and for a learned one, the photo it was learned from. */
+  learnedFrom?: Array<string | null>;
   /** The model that made `descriptors`; a different current model means the member must send a new selfie. */
   descriptorModel: string;
   addedAt: string;
@@ -36,6 +40,20 @@ interface ContactRow {
   untrusted_album: number;
   approved: number;
   minor: number;
+}
+
+/** A selfie, or a face learned from a group photo: matched with high confidence, or confirmed by the member. */
+export type ReferenceSource = 'selfie' | 'confident' | 'confirmed';
+
+export interface LearnedFace {
+  descriptor: number[];
+  age: number | null;
+  /** The photo it came from. */
+  sha256: string;
+  source: Exclude<ReferenceSource, 'selfie'>;
+  /** The photo whose learned face made this match, if one did (a "not me" on it removes this one too). */
+  cause?: string;
+  at: number;
 }
 
 /** Checks a change against the group's members as they are inside the transaction; throws to refuse it. */
@@ -168,6 +186,61 @@ export class ContactRepository {
     );
   }
 
+  /**
+   * Keeps a learned face as one more reference of the member, unless one of their references is within
+   * `diversity` of it (it would add nothing). Past `cap` learned faces the oldest learned one goes; selfies
+   * stay. Returns whether it was kept.
+   */
+  async learn(group: string, id: string, face: LearnedFace, rule: { cap: number; diversity: number }): Promise<boolean> {
+    return this.db.tx(
+      async (q) => {
+        const member = (await this.#list(q, group, id))[0];
+        if (!member) return false;
+        const unit = unitOf(face.descriptor);
+        if (member.descriptors.some((d) => 1 - dot(unitOf(d), unit) < rule.diversity)) return false;
+        if ((await q.get('SELECT 1 AS x FROM contact_faces WHERE grp = ? AND contact_id = ? AND sha256 = ?', group, id, face.sha256))) return false;
+        await q.run(
+          'INSERT INTO contact_faces (grp, contact_id, descriptor, age, source, sha256, learned_at, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          group,
+          id,
+          JSON.stringify(face.descriptor),
+          face.age,
+          face.source,
+          face.sha256,
+          face.at,
+          face.cause ?? null,
+        );
+        const learned = await q.all<{ seq: number }>("SELECT seq FROM contact_faces WHERE grp = ? AND contact_id = ? AND source <> 'selfie' ORDER BY learned_at DESC, seq DESC", group, id);
+        for (const old of learned.slice(rule.cap)) await q.run('DELETE FROM contact_faces WHERE seq = ?', old.seq);
+        await this.#bump(q, group);
+        return true;
+      },
+      { locks: [lockKey(group)] },
+    );
+  }
+
+  /**
+   * "Not me" on a photo: the face learned from it goes, and every face learned through it (a match it made,
+   * and so on). Returns the photos whose learned faces were removed.
+   */
+  async forgetLearned(group: string, id: string, sha256: string): Promise<string[]> {
+    return this.db.tx(
+      async (q) => {
+        const rows = await q.all<{ sha256: string; cause: string | null }>("SELECT sha256, cause FROM contact_faces WHERE grp = ? AND contact_id = ? AND source <> 'selfie'", group, id);
+        const gone = new Set([sha256]);
+        for (let grew = true; grew; ) {
+          grew = false;
+          for (const r of rows) if (r.cause && gone.has(r.cause) && !gone.has(r.sha256)) (gone.add(r.sha256), (grew = true));
+        }
+        let removed = 0;
+        for (const sha of gone) removed += await q.run("DELETE FROM contact_faces WHERE grp = ? AND contact_id = ? AND source <> 'selfie' AND sha256 = ?", group, id, sha);
+        if (removed > 0) await this.#bump(q, group);
+        return removed > 0 ? [...gone] : [];
+      },
+      { locks: [lockKey(group)] },
+    );
+  }
+
   async #bump(q: Queryable, group: string): Promise<void> {
     await q.run('INSERT INTO contact_groups (grp, version) VALUES (?, 1) ON CONFLICT (grp) DO UPDATE SET version = contact_groups.version + 1', group);
   }
@@ -179,13 +252,17 @@ export class ContactRepository {
     if (rows.length === 0) return [];
     const faces = new Map<string, number[][]>();
     const ages = new Map<string, Array<number | null>>();
-    type FaceRow = { contact_id: string; descriptor: string; age: number | null };
+    const sources = new Map<string, ReferenceSource[]>();
+    const from = new Map<string, Array<string | null>>();
+    type FaceRow = { contact_id: string; descriptor: string; age: number | null; source: ReferenceSource; sha256: string | null };
     const faceRows = id === undefined
-      ? await q.all<FaceRow>('SELECT contact_id, descriptor, age FROM contact_faces WHERE grp = ? ORDER BY seq', group)
-      : await q.all<FaceRow>('SELECT contact_id, descriptor, age FROM contact_faces WHERE grp = ? AND contact_id = ? ORDER BY seq', group, id);
+      ? await q.all<FaceRow>('SELECT contact_id, descriptor, age, source, sha256 FROM contact_faces WHERE grp = ? ORDER BY seq', group)
+      : await q.all<FaceRow>('SELECT contact_id, descriptor, age, source, sha256 FROM contact_faces WHERE grp = ? AND contact_id = ? ORDER BY seq', group, id);
     for (const f of faceRows) {
       faces.set(f.contact_id, [...(faces.get(f.contact_id) ?? []), JSON.parse(f.descriptor) as number[]]);
       ages.set(f.contact_id, [...(ages.get(f.contact_id) ?? []), f.age === null ? null : Number(f.age)]);
+      sources.set(f.contact_id, [...(sources.get(f.contact_id) ?? []), f.source]);
+      from.set(f.contact_id, [...(from.get(f.contact_id) ?? []), f.sha256]);
     }
     const guardians = new Map<string, Array<{ key: string; album: string; username: string }>>();
     for (const g of await q.all<{ contact_id: string; guardian_key: string; album: string; username: string }>('SELECT contact_id, guardian_key, album, username FROM guardians WHERE grp = ? ORDER BY added_at', group)) {
@@ -199,6 +276,7 @@ export class ContactRepository {
       descriptors: faces.get(r.id) ?? [],
       ...(ages.get(r.id)?.some((a) => a !== null) ? { ages: ages.get(r.id)! } : {}),
       ...(r.minor ? { minor: true as const } : {}),
+      ...(sources.get(r.id)?.some((x) => x !== 'selfie') ? { sources: sources.get(r.id)!, learnedFrom: from.get(r.id)! } : {}),
       descriptorModel: r.descriptor_model,
       addedAt: r.added_at,
       ...(r.untrusted_album ? { untrustedAlbum: true as const } : {}),
@@ -206,6 +284,13 @@ export class ContactRepository {
       ...(guardians.has(r.id) ? { guardians: guardians.get(r.id)! } : {}),
     }));
   }
+}
+
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+function unitOf(d: ArrayLike<number>): Float64Array {
+  const v = Float64Array.from(d as ArrayLike<number>);
+  const n = Math.hypot(...v) || 1;
+  return v.map((x) => x / n);
 }
 
 /** A group's changes run one at a time (each checks the members as they are). */

@@ -8,6 +8,7 @@ import { SqliteDb, type Db } from './db.ts';
 import { KvRepository } from './kv.ts';
 import { importLegacyStore, type LegacyImport } from './legacy.ts';
 import { MemberRepository } from './members.ts';
+import { EventRepository } from './events.ts';
 import { NoticeRepository } from './notices.ts';
 import { PacketRepository } from './packets.ts';
 
@@ -15,6 +16,8 @@ export { accountKey, type Account, type PhotoCursor, type PhotoRecord, type Refe
 export type { Contact, MembersCheck } from './contacts.ts';
 export type { ConsentRecord, GroupSettings, PendingRegistration } from './consents.ts';
 export type { AlbumLink } from './members.ts';
+export type { EventPhoto } from './events.ts';
+export type { LearnedFace, ReferenceSource } from './contacts.ts';
 export { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode, type NoticeTiming, type Sighting } from './notices.ts';
 export { DELIVERY_QUEUE, deliveryJobId, type DeliveryOutcome, type FinalOutcome, type Packet } from './packets.ts';
 
@@ -33,6 +36,8 @@ export interface Records {
   jobs: JobQueue;
   /** Notices, sightings and the answers they bring back ("not me", "is this you?"). */
   notices: NoticeRepository;
+  /** The photos of each group's current event, matched again when a member's face is learned. */
+  events: EventRepository;
   /** Rows changed through this connection so far (tests: "nothing was written"). */
   changes(): number;
   close(): Promise<void>;
@@ -84,6 +89,7 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
     consents: new ConsentRepository(db),
     jobs,
     notices: new NoticeRepository(db, jobs),
+    events: new EventRepository(db),
     changes: () => db.changes(),
     async close() {
       await jobs.close?.();

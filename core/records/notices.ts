@@ -126,6 +126,36 @@ export class NoticeRepository {
     });
   }
 
+  /**
+   * A late match (learned references): the sighting of this photo and member becomes a delivery, once. An
+   * open "is this you?" about it is settled by the match (it will not be asked); false when something was
+   * sent, or answered, already.
+   */
+  async recordLateMatch(s: Omit<Sighting, 'seq' | 'state' | 'kind'>): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const existing = await q.get<SightingRow>('SELECT * FROM sightings WHERE grp = ? AND member_id = ? AND sha256 = ?', s.group, s.memberId, s.sha256);
+      if (existing) {
+        if (existing.kind !== 'unsure' || existing.state !== 'open') return false;
+        await q.run("UPDATE sightings SET kind = 'delivered', descriptor = ?, box = ?, distance = ?, thumb = ? WHERE seq = ?", JSON.stringify(s.descriptor), JSON.stringify(s.box), s.distance, s.thumb, existing.seq);
+        await q.run("DELETE FROM notice_items WHERE sighting = ? AND kind = 'question'", existing.seq);
+        return true;
+      }
+      await q.run(
+        "INSERT INTO sightings (grp, member_id, sha256, kind, descriptor, box, distance, filename, thumb, created_at) VALUES (?, ?, ?, 'delivered', ?, ?, ?, ?, ?, ?)",
+        s.group,
+        s.memberId,
+        s.sha256,
+        JSON.stringify(s.descriptor),
+        JSON.stringify(s.box),
+        s.distance,
+        s.filename,
+        s.thumb,
+        s.createdAt,
+      );
+      return true;
+    });
+  }
+
   async sighting(seq: number): Promise<Sighting | undefined> {
     const row = await this.db.get<SightingRow>('SELECT * FROM sightings WHERE seq = ?', seq);
     return row ? toSighting(row) : undefined;

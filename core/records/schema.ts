@@ -236,10 +236,24 @@ ALTER TABLE album_photos ADD COLUMN group_name TEXT;
   },
   {
     version: 5,
-    name: 'age estimates of reference faces, members registered as children',
+    name: 'age estimates, members registered as children, learned references, event photos',
     sql: `
 ALTER TABLE contact_faces ADD COLUMN age REAL;
 ALTER TABLE contacts ADD COLUMN minor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contact_faces ADD COLUMN source TEXT NOT NULL DEFAULT 'selfie';
+ALTER TABLE contact_faces ADD COLUMN sha256 TEXT;
+ALTER TABLE contact_faces ADD COLUMN learned_at BIGINT;
+ALTER TABLE contact_faces ADD COLUMN cause TEXT;
+CREATE TABLE event_photos (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  grp TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  filename TEXT NOT NULL,
+  bytes BLOB NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (grp, sha256)
+);
+CREATE INDEX event_photos_at ON event_photos (grp, created_at);
 `,
   },
 ];

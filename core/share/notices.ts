@@ -19,7 +19,15 @@ export type AnswerResult = { kind: 'delivered' | 'refused' | 'queued'; outcome: 
 
 export class MemberNotices {
   constructor(
-    private readonly o: { records: Records; contacts: ContactBook; outbox: Outbox; timing: NoticeTiming; now?: () => number },
+    private readonly o: {
+      records: Records;
+      contacts: ContactBook;
+      outbox: Outbox;
+      timing: NoticeTiming;
+      now?: () => number;
+      /** A member confirmed a face: it may become one of their references (core/share/learning.ts). */
+      onConfirmed?: (group: string, memberId: string, sha256: string, face: { descriptor: number[] }) => Promise<void>;
+    },
   ) {}
 
   get #now(): number {
@@ -38,7 +46,10 @@ export class MemberNotices {
     if (outcome.kind === 'delivered' && sighting.kind === 'delivered' && isChatMember(packet.memberId)) {
       await notices.addNoticeItem(packet.memberId, sighting.seq, 'photo', this.o.timing, this.#now);
     }
-    if (outcome.kind === 'refused' && outcome.code === REJECTED_BY_OWNER) await notices.answer(sighting.seq, 'not_me', 'album', this.#now);
+    if (outcome.kind === 'refused' && outcome.code === REJECTED_BY_OWNER) {
+      await notices.answer(sighting.seq, 'not_me', 'album', this.#now);
+      await this.o.records.contacts.forgetLearned(packet.group, packet.memberId, packet.sha256);
+    }
   }
 
   /**
@@ -70,6 +81,8 @@ export class MemberNotices {
     const sighting = await notices.sighting(sightingSeq);
     if (!sighting || sighting.memberId !== memberId) return 'not_yours';
     if (!(await notices.answer(sightingSeq, 'not_me', 'notice', this.#now))) return 'already';
+    // A face learned from this photo goes, and whatever was learned through it.
+    await this.o.records.contacts.forgetLearned(sighting.group, memberId, sighting.sha256);
     const link = await members.link(memberId);
     if (!link?.token) return 'recorded';
     try {
@@ -115,6 +128,8 @@ export class MemberNotices {
     }
     await notices.dropUnsurePicture(sighting.sha256);
     const [outcome] = await Promise.all(packets.map((p) => this.o.outbox.attempt(p.id)));
+    // Confirmed: the face teaches the terminal (unless the album refused it).
+    if (outcome!.kind !== 'refused') await this.o.onConfirmed?.(sighting.group, sighting.memberId, sighting.sha256, { descriptor: sighting.descriptor });
     return { kind: outcome!.kind === 'duplicate' ? 'delivered' : outcome!.kind, outcome: outcome! };
   }
 }

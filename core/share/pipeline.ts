@@ -1,7 +1,9 @@
 import type { ContactBook } from '../contacts/index.ts';
 import type { Box, FaceEngine } from '../faces/index.ts';
-import { applyNegatives, findUnsureFaces, matchFaces, type FaceMatch, type Gallery, type MatchPolicy } from '../match/index.ts';
+import type { Contact } from '../contacts/index.ts';
+import { applyNegatives, findUnsureFaces, isConfident, matchFaces, type FaceMatch, type Gallery, type MatchPolicy } from '../match/index.ts';
 import type { Records } from '../records/index.ts';
+import type { EventLearning } from './learning.ts';
 import type { DeliveryOutcome, Outbox } from './outbox.ts';
 import { faceCrop, photoThumbnail } from './thumbs.ts';
 
@@ -29,6 +31,16 @@ export interface ShareReport {
    * margin holding ("is this you?"). `sighting` names the stored question (when the terminal keeps them).
    */
   unsure: UnsureDelivery[];
+  /**
+   * Earlier photos of the same event delivered now, because this photo taught the terminal a member's face
+   * (learned references): each once, through the outbox and the album's check.
+   */
+  late: LateDelivery[];
+}
+
+export interface LateDelivery extends Delivery {
+  sha256: string;
+  filename: string;
 }
 
 export interface UnsureDelivery {
@@ -58,7 +70,12 @@ export interface SharerOptions {
   now?: () => number;
   /** Called for each member whose photo reached (or already was in) their album. */
   onDelivered?: (group: string, memberId: string) => Promise<void>;
+  /** Learned references and the event window (needs `notices`); without it only selfies are references. */
+  learning?: EventLearning;
 }
+
+/** Rounds of "learn, then look at the event again" after one photo (each round may teach the next). */
+const LEARNING_ROUNDS = 3;
 
 /**
  * The share pipeline [photo matching + sharing units]: analyse a picture once, match its faces against
@@ -69,9 +86,12 @@ export class Sharer {
   constructor(private readonly options: SharerOptions) {}
 
   async share(picture: Uint8Array, context: { group: string; filename?: string }): Promise<ShareReport> {
-    const { engine, contacts, outbox, policyFor, notices } = this.options;
+    const { engine, contacts, policyFor, notices } = this.options;
     const now = this.options.now ?? Date.now;
     const analysis = await engine.analyze(picture, 'photo');
+    const filename = context.filename ?? `${analysis.sha256.slice(0, 16)}.jpg`;
+    // Kept for the event window first, so a photo shared at the same time is looked at again too.
+    if (notices) await this.options.learning?.remember(context.group, analysis, picture, filename);
     const { contacts: members, gallery } = await contacts.gallery(context.group);
     let matches: FaceMatch[] = gallery.size === 0 ? analysis.faces.map((_, faceIndex) => ({ kind: 'stranger' as const, faceIndex, reason: 'no_close_member' as const, nearestDistance: Infinity })) : matchFaces(analysis.faces, gallery, policyFor(gallery));
     let unsureFaces: ReturnType<typeof findUnsureFaces> = [];
@@ -82,7 +102,6 @@ export class Sharer {
       if (this.options.verifyThreshold !== undefined) unsureFaces = findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives);
     }
     const matched = matches.flatMap((m) => (m.kind === 'match' ? [m] : []));
-    const filename = context.filename ?? `${analysis.sha256.slice(0, 16)}.jpg`;
     // What went to whom is remembered, so a member's "not me" can name the face that matched.
     if (notices && matched.length > 0) {
       // The thumbnail is for notices, which only chat members get.
@@ -111,10 +130,65 @@ export class Sharer {
       }
       unsure.push(entry);
     }
+    const deliveries = await this.#deliver(
+      matched.map((m) => ({ member: members.find((c) => c.id === m.memberId)!, distance: m.distance })),
+      picture,
+      context.group,
+      context.filename,
+    );
+    let late: LateDelivery[] = [];
+    const learning = this.options.learning;
+    if (learning && notices && gallery.size > 0) {
+      const learners = await learning.learnFrom(context.group, analysis.sha256, analysis.faces, matches, members, gallery, policyFor(gallery));
+      late = await this.#revisit(context.group, learners, analysis.sha256);
+    }
+    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries, unsure, late };
+  }
+
+  /**
+   * A member confirmed a face ("yes" to "is this you?", `share --confirm`): it becomes one of their references,
+   * and the event's other photos are looked at again. Returns the late deliveries it caused.
+   */
+  async learnConfirmed(group: string, memberId: string, sha256: string, face: { descriptor: number[]; age?: number }): Promise<LateDelivery[]> {
+    const learning = this.options.learning;
+    if (!learning || !this.options.notices) return [];
+    const member = await this.options.contacts.get(group, memberId);
+    if (!member || !(await learning.learn(group, member, face, sha256, 'confirmed'))) return [];
+    return this.#revisit(group, new Set([memberId]), sha256);
+  }
+
+  /** Learn, look at the event again, deliver what now matches; what that teaches starts the next round. */
+  async #revisit(group: string, learners: Set<string>, exceptSha: string): Promise<LateDelivery[]> {
+    const { contacts, notices, policyFor } = this.options;
+    const learning = this.options.learning!;
+    const late: LateDelivery[] = [];
+    for (let round = 0; round < LEARNING_ROUNDS && learners.size > 0; round++) {
+      const { contacts: members, gallery } = await contacts.gallery(group);
+      const policy = policyFor(gallery);
+      const found = await learning.revisit(group, learners, exceptSha, gallery, policy, await notices!.groupNegatives(group));
+      learners = new Set();
+      for (const f of found) {
+        const member = members.find((c) => c.id === f.match.memberId);
+        if (!member) continue;
+        const { face } = f;
+        // The sighting is the once-only mark: a photo already sent, asked about or refused for this member has one.
+        const thumb = this.options.canAsk?.(member.id) ? await photoThumbnail(f.photo.bytes) : Buffer.alloc(0);
+        const first = await notices!.recordLateMatch({ group, memberId: member.id, sha256: f.photo.sha256, descriptor: face.descriptor, box: face.box, distance: f.match.distance, filename: f.photo.filename, thumb, createdAt: (this.options.now ?? Date.now)() });
+        if (!first) continue;
+        const sent = await this.#deliver([{ member, distance: f.match.distance }], f.photo.bytes, group, f.photo.filename);
+        late.push(...sent.map((d) => ({ ...d, sha256: f.photo.sha256, filename: f.photo.filename })));
+        if (isConfident(f.match, face, gallery, policy) && (await learning.learn(group, member, face, f.photo.sha256, 'confident'))) learners.add(member.id);
+      }
+    }
+    return late;
+  }
+
+  /** Queues one packet per recipient (a dependent's to each guardian), then tries each at once. */
+  async #deliver(matches: Array<{ member: Contact; distance: number }>, picture: Uint8Array, group: string, filename: string | undefined): Promise<Delivery[]> {
+    const { outbox } = this.options;
     // Queue every packet before trying any: a crash mid-way still delivers the rest on restart.
     const queued = [];
-    for (const m of matched) {
-      const member = members.find((c) => c.id === m.memberId)!;
+    for (const { member, distance } of matches) {
       // A dependent's photo goes to each guardian's album. Guardians' albums came from chat users: checked
       // like any typed address (the built-in album passes whatever the mark).
       const recipients = [{ album: member.album, username: member.username, untrusted: Boolean(member.untrustedAlbum) }, ...(member.guardians ?? []).map((g) => ({ ...g, untrusted: true }))];
@@ -123,12 +197,12 @@ export class Sharer {
           album: to.album,
           username: to.username,
           picture,
-          ...(context.filename !== undefined ? { filename: context.filename } : {}),
-          group: context.group,
+          ...(filename !== undefined ? { filename } : {}),
+          group,
           memberId: member.id,
           ...(to.untrusted ? { untrusted: true } : {}),
         });
-        queued.push({ member, packet, distance: m.distance });
+        queued.push({ member, packet, distance });
       }
     }
     const deliveries = await Promise.all(
@@ -142,8 +216,8 @@ export class Sharer {
       })),
     );
     if (this.options.onDelivered) {
-      for (const d of deliveries) if (d.outcome.kind === 'delivered' || d.outcome.kind === 'duplicate') await this.options.onDelivered(context.group, d.memberId).catch(() => {});
+      for (const d of deliveries) if (d.outcome.kind === 'delivered' || d.outcome.kind === 'duplicate') await this.options.onDelivered(group, d.memberId).catch(() => {});
     }
-    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries, unsure };
+    return deliveries;
   }
 }

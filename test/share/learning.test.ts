@@ -1,0 +1,100 @@
+// Issue 21, end to end: bbt's 8 members register through the CLI with one tight greyscale selfie each; the
+// five colour group photos of one evening are shared to a real album server. Faces matched with confidence
+// become references, the event's photos are matched again, and members get the photos they are in: in one
+// `share` run, and when the photos come one per run.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
+import { hasFixtures, loadFixture } from '../../bench/fixtures.ts';
+import { loadConfig } from '../../config.ts';
+import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
+import { createAccount, getAlbum } from '../../core/share/index.ts';
+import { read, tempDir } from '../helpers.ts';
+import { runCli } from '../processes.ts';
+
+describe.skipIf(!hasFixtures('bbt'))('bbt: one selfie each, the group learns its members\' faces', () => {
+  const fx = hasFixtures('bbt') ? loadFixture('bbt') : undefined;
+  let engine: FaceEngine;
+  let album: AlbumServer;
+  let albumDir: string;
+
+  beforeAll(async () => {
+    engine = createFaceEngine({ threads: 1 });
+    albumDir = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-learning-'));
+    album = await startAlbumServer(loadConfig({ DATA_DIR: albumDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', UPLOAD_RATE_LIMIT: '100000' }, { dotenv: false }), { engine });
+  });
+  afterAll(async () => {
+    await album?.close();
+    await engine?.close();
+    fs.rmSync(albumDir, { recursive: true, force: true });
+  });
+
+  /** A group of bbt's members, each on a fresh account of its own (`tag` keeps the two runs apart). */
+  async function register(tag: string): Promise<{ env: Record<string, string>; tokens: Map<string, string> }> {
+    const env = { DATA_DIR: tempDir(), LOG_LEVEL: 'silent', FACE_THREADS: '2' };
+    const tokens = new Map<string, string>();
+    for (const m of fx!.members) {
+      const selfie = fx!.selfies[m]![0]!;
+      tokens.set(m, (await createAccount(album.url, `${tag}-${m}`, [read(selfie)])).token);
+      const added = await runCli(['contacts', 'add', '--name', m, '--album', album.url, '--username', `${tag}-${m}`, '--photo', selfie, '--group', 'bbt'], env);
+      expect(added.code, added.stderr).toBe(0);
+    }
+    return { env, tokens };
+  }
+
+  /** Each member's album against the truth: photos rightly there, and any photo that should not be. */
+  async function score(tokens: Map<string, string>, photos: string[]): Promise<{ right: number; wrong: string[]; expected: number }> {
+    const sha = new Map(photos.map((p) => [crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex') as string, p]));
+    let right = 0;
+    const wrong: string[] = [];
+    for (const m of fx!.members) {
+      for (const photo of (await getAlbum(album.url, tokens.get(m)!)).photos) {
+        const file = sha.get(photo.sha256);
+        if (file && fx!.photos[file]!.includes(m)) right++;
+        else wrong.push(`${m} got ${file ?? photo.sha256}`);
+      }
+    }
+    return { right, wrong, expected: photos.reduce((n, p) => n + fx!.photos[p]!.length, 0) };
+  }
+
+  it('one share run: recall >= 0.90, precision 1.000', { timeout: 600_000 }, async () => {
+    const { env, tokens } = await register('run');
+    const photos = Object.keys(fx!.photos);
+    const shared = await runCli(['share', '--group', 'bbt', '--json', ...photos], env);
+    expect(shared.code, shared.stderr).toBe(0);
+    const report = JSON.parse(shared.stdout) as { photos: Array<{ file: string; deliveries?: Array<{ name: string; late?: boolean }> }> };
+    const { right, wrong, expected } = await score(tokens, photos);
+    const late = report.photos.flatMap((p) => (p.deliveries ?? []).filter((d) => d.late));
+    process.stdout.write(`bbt learning, one run: ${right}/${expected} (late ${late.length}), wrong ${wrong.length}\n`);
+    expect(wrong).toEqual([]);
+    expect(right / expected).toBeGreaterThanOrEqual(0.9);
+    expect(late.length).toBeGreaterThan(0);
+  });
+
+  it('one photo per run, in a fixed shuffled order: recall >= 0.90 on the later half, precision 1.000', { timeout: 600_000 }, async () => {
+    const { env, tokens } = await register('each');
+    const order = ['group/bbt3.jpg', 'group/bbt1.jpg', 'group/bbt5.jpg', 'group/bbt2.jpg', 'group/bbt4.jpg'].map((p) => path.join(path.dirname(Object.keys(fx!.photos)[0]!), path.basename(p)));
+    for (const photo of order) {
+      const shared = await runCli(['share', '--group', 'bbt', '--json', photo], env);
+      expect(shared.code, shared.stderr).toBe(0);
+    }
+    const later = order.slice(Math.ceil(order.length / 2));
+    const all = await score(tokens, order);
+    expect(all.wrong).toEqual([]);
+    // The later half's recall: of the members in those photos, how many have that photo in their album.
+    let right = 0;
+    let expected = 0;
+    for (const photo of later) {
+      const sha = crypto.createHash('sha256').update(fs.readFileSync(photo)).digest('hex') as string;
+      for (const m of fx!.photos[photo]!) {
+        expected++;
+        if ((await getAlbum(album.url, tokens.get(m)!)).photos.some((p) => p.sha256 === sha)) right++;
+      }
+    }
+    process.stdout.write(`bbt learning, one photo per run: later half ${right}/${expected}, all ${all.right}/${all.expected}\n`);
+    expect(right / expected).toBeGreaterThanOrEqual(0.9);
+  });
+});
