@@ -167,6 +167,7 @@ if (want('populations')) await populations();
 if (want('whole')) await (await import('./whole.ts')).wholeProcesses(log);
 if (want('confirm')) await (await import('./confirm.ts')).confirmBench(log);
 if (want('children')) await (await import('./children-bench.ts')).childrenBench(log);
+if (want('learning')) await (await import('./learning.ts')).learningBench(log);
 
 async function populations(): Promise<void> {
   log('## Populations: celebrities and ordinary volunteers, random groups (everyone else a stranger)');
