@@ -113,6 +113,81 @@ export function valueInfo(name: string, dims: Array<number | string>): Pb {
   return new Pb().bytes(1, name).bytes(2, new Pb().bytes(1, new Pb().int(1, FLOAT).bytes(2, shape)));
 }
 
+type Weights = Map<string, { shape: number[]; values: Float32Array }>;
+
+/**
+ * An ONNX graph being written from face-api's weights: its nodes, its initialisers, and face-api's layer kinds
+ * (HWIO convolutions with bias, depthwise-separable convolutions) in ONNX's layout. Every weight must be used.
+ */
+export class FaceApiGraph {
+  readonly nodes: Pb[] = [];
+  readonly inits: Pb[] = [];
+  readonly #used = new Set<string>();
+  #n = 0;
+
+  constructor(private readonly weights: Weights) {}
+
+  get(name: string): { shape: number[]; values: Float32Array } {
+    const w = this.weights.get(name);
+    if (!w) throw new Error(`face-api weights: no ${name}`);
+    this.#used.add(name);
+    return w;
+  }
+
+  init(name: string, dims: number[], values: Float32Array): string {
+    this.inits.push(tensor(name, dims, values));
+    return name;
+  }
+
+  /** A node whose output is named after its kind and place (`relu0`, `add1`, ...). */
+  op(type: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
+    const out = `${type.toLowerCase()}${this.#n++}`;
+    this.nodes.push(node(type, inputs, out, attrs));
+    return out;
+  }
+
+  /** face-api's convolution (HWIO filters, bias) as an ONNX Conv (OIHW); output `${prefix}/out`. */
+  conv(x: string, prefix: string, stride: number, pads: number[]): string {
+    const f = this.get(`${prefix}/filters`);
+    const [kh, kw, cin, cout] = f.shape as [number, number, number, number];
+    const w = new Float32Array(f.values.length);
+    for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) for (let h = 0; h < kh; h++) for (let k = 0; k < kw; k++) w[((o * cin + i) * kh + h) * kw + k] = f.values[((h * kw + k) * cin + i) * cout + o]!;
+    const out = `${prefix}/out`;
+    this.nodes.push(node('Conv', [x, this.init(`${prefix}/W`, [cout, cin, kh, kw], w), this.init(`${prefix}/B`, [cout], this.get(`${prefix}/bias`).values)], out, { kernel_shape: { ints: [kh, kw] }, strides: { ints: [stride, stride] }, pads: { ints: pads } }));
+    return out;
+  }
+
+  /** face-api's depthwise-separable convolution: a grouped Conv, then a 1x1 Conv with the bias; output `${prefix}/out`. */
+  separable(x: string, prefix: string, stride: number, pads: number[]): string {
+    const d = this.get(`${prefix}/depthwise_filter`); // [3, 3, C, 1]
+    const [kh, kw, c] = d.shape as [number, number, number];
+    const dw = new Float32Array(d.values.length);
+    for (let ch = 0; ch < c; ch++) for (let h = 0; h < kh; h++) for (let k = 0; k < kw; k++) dw[(ch * kh + h) * kw + k] = d.values[(h * kw + k) * c + ch]!;
+    const p = this.get(`${prefix}/pointwise_filter`); // [1, 1, Cin, Cout]
+    const cout = p.shape[3]!;
+    const pw = new Float32Array(p.values.length);
+    for (let o = 0; o < cout; o++) for (let i = 0; i < c; i++) pw[o * c + i] = p.values[i * cout + o]!;
+    const mid = `${prefix}/depthwise`;
+    this.nodes.push(node('Conv', [x, this.init(`${prefix}/DW`, [c, 1, kh, kw], dw)], mid, { group: { int: c }, kernel_shape: { ints: [kh, kw] }, strides: { ints: [stride, stride] }, pads: { ints: pads } }));
+    const out = `${prefix}/out`;
+    this.nodes.push(node('Conv', [mid, this.init(`${prefix}/PW`, [cout, c, 1, 1], pw), this.init(`${prefix}/B`, [cout], this.get(`${prefix}/bias`).values)], out, { kernel_shape: { ints: [1, 1] } }));
+    return out;
+  }
+
+  /** A fully connected layer (weights [in, out], bias) as Gemm, output named `out`. */
+  dense(x: string, prefix: string, out: string): string {
+    const w = this.get(`${prefix}/weights`);
+    this.nodes.push(node('Gemm', [x, this.init(`${prefix}/W`, w.shape, w.values), this.init(`${prefix}/B`, [w.shape[1]!], this.get(`${prefix}/bias`).values)], out));
+    return out;
+  }
+
+  /** Throws when a weight of the file was not used: the graph would not be face-api's network. */
+  assertAllUsed(): void {
+    const unused = [...this.weights.keys()].filter((k) => !this.#used.has(k));
+    if (unused.length) throw new Error(`face-api weights not used: ${unused.join(', ')}`);
+  }
+}
+
 /** tfjs 'same' padding as ONNX pads [top, left, bottom, right]: the odd extra row/column goes at the end. */
 export function samePads(input: number, kernel: number, stride: number): number[] {
   const total = Math.max(input % stride === 0 ? kernel - stride : kernel - (input % stride), 0);

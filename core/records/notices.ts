@@ -1,6 +1,6 @@
 import type { Box } from '../faces/types.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { Db } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 
 /** How a member hears about new photos: `digest` (default) batches, `daily` once a day, `off` never (and no questions). */
 export type NoticeMode = 'instant' | 'digest' | 'daily' | 'off';
@@ -105,21 +105,7 @@ export class NoticeRepository {
    */
   async recordSighting(s: Omit<Sighting, 'seq' | 'state'>, picture?: Uint8Array): Promise<{ sighting: Sighting; created: boolean }> {
     return this.db.tx(async (q) => {
-      const created =
-        (await q.run(
-          `INSERT INTO sightings (grp, member_id, sha256, kind, descriptor, box, distance, filename, thumb, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (grp, member_id, sha256) DO NOTHING`,
-          s.group,
-          s.memberId,
-          s.sha256,
-          s.kind,
-          JSON.stringify(s.descriptor),
-          JSON.stringify(s.box),
-          s.distance,
-          s.filename,
-          s.thumb,
-          s.createdAt,
-        )) > 0;
+      const created = (await insertSighting(q, s)) > 0;
       if (created && picture) await q.run('INSERT INTO unsure_pictures (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING', s.sha256, Buffer.from(picture.buffer, picture.byteOffset, picture.byteLength));
       const row = (await q.get<SightingRow>('SELECT * FROM sightings WHERE grp = ? AND member_id = ? AND sha256 = ?', s.group, s.memberId, s.sha256))!;
       return { sighting: toSighting(row), created };
@@ -140,19 +126,7 @@ export class NoticeRepository {
         await q.run("DELETE FROM notice_items WHERE sighting = ? AND kind = 'question'", existing.seq);
         return true;
       }
-      await q.run(
-        "INSERT INTO sightings (grp, member_id, sha256, kind, descriptor, box, distance, filename, thumb, created_at) VALUES (?, ?, ?, 'delivered', ?, ?, ?, ?, ?, ?)",
-        s.group,
-        s.memberId,
-        s.sha256,
-        JSON.stringify(s.descriptor),
-        JSON.stringify(s.box),
-        s.distance,
-        s.filename,
-        s.thumb,
-        s.createdAt,
-      );
-      return true;
+      return (await insertSighting(q, { ...s, kind: 'delivered' })) > 0;
     });
   }
 
@@ -294,4 +268,22 @@ export class NoticeRepository {
   async rejections(usernameKey: string): Promise<number[][]> {
     return (await this.db.all<{ descriptor: string }>('SELECT descriptor FROM account_rejections WHERE username_key = ? ORDER BY seq', usernameKey)).map((r) => JSON.parse(r.descriptor) as number[]);
   }
+}
+
+/** One sighting per (group, member, photo): the row count says whether this one was new. */
+function insertSighting(q: Queryable, s: Omit<Sighting, 'seq' | 'state'>): Promise<number> {
+  return q.run(
+    `INSERT INTO sightings (grp, member_id, sha256, kind, descriptor, box, distance, filename, thumb, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (grp, member_id, sha256) DO NOTHING`,
+    s.group,
+    s.memberId,
+    s.sha256,
+    s.kind,
+    JSON.stringify(s.descriptor),
+    JSON.stringify(s.box),
+    s.distance,
+    s.filename,
+    s.thumb,
+    s.createdAt,
+  );
 }

@@ -2,7 +2,7 @@
 // build-onnx.ts). It reads the landmark net's prepared batch (same 112 px crops, same normalisation), so an
 // age costs one small network run per photo, no extra image work.
 import * as ort from 'onnxruntime-node';
-import { disableOrtTelemetry } from '../arcface/ort-env.ts';
+import { cpuSession } from '../arcface/ort-env.ts';
 
 const INPUT = 112;
 
@@ -13,13 +13,7 @@ export interface AgeModel {
 }
 
 export async function loadAgeModel(modelPath: string, threads = 1): Promise<AgeModel> {
-  disableOrtTelemetry();
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
+  const session = await cpuSession(modelPath, threads);
   return {
     async estimate(input, count) {
       if (count === 0) return [];

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { modelProto, node, Pb, readFaceApiWeights, samePads, tensor, valueInfo } from '../onnx-writer.ts';
+import { FaceApiGraph, modelProto, node, readFaceApiWeights, samePads, valueInfo } from '../onnx-writer.ts';
 
 export const AGE_ONNX_PATH = fileURLToPath(new URL('./age-gender.onnx', import.meta.url));
 const INPUT = 112;
@@ -16,60 +16,22 @@ const INPUT = 112;
  * `age` [N, 1] (years, face-api's regression) and `gender` [N, 2] (logits; face-api applies softmax).
  */
 export function buildAgeGenderOnnx(weights = readFaceApiWeights('age_gender_model-weights_manifest.json')): Buffer {
-  const nodes: Pb[] = [];
-  const inits: Pb[] = [];
-  const used = new Set<string>();
-  const get = (name: string) => {
-    const w = weights.get(name);
-    if (!w) throw new Error(`face-api weights: no ${name}`);
-    used.add(name);
-    return w;
-  };
-  const init = (name: string, dims: number[], values: Float32Array) => {
-    inits.push(tensor(name, dims, values));
-    return name;
-  };
-  let n = 0;
-  const op = (type: string, inputs: string[], attrs = {}) => {
-    const out = `${type.toLowerCase()}${n++}`;
-    nodes.push(node(type, inputs, out, attrs));
-    return out;
-  };
+  const g = new FaceApiGraph(weights);
   // Feature maps carry their side so that tfjs' 'same' padding is reproduced for each layer.
   type Map = { name: string; side: number };
   const conv = (x: Map, prefix: string, stride: number): Map => {
-    const f = get(`${prefix}/filters`); // HWIO
-    const [kh, kw, cin, cout] = f.shape as [number, number, number, number];
-    const w = new Float32Array(f.values.length);
-    for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) for (let h = 0; h < kh; h++) for (let k = 0; k < kw; k++) w[((o * cin + i) * kh + h) * kw + k] = f.values[((h * kw + k) * cin + i) * cout + o]!;
-    const out = op('Conv', [x.name, init(`${prefix}/W`, [cout, cin, kh, kw], w), init(`${prefix}/B`, [cout], get(`${prefix}/bias`).values)], {
-      kernel_shape: { ints: [kh, kw] },
-      strides: { ints: [stride, stride] },
-      pads: { ints: samePads(x.side, kh, stride) },
-    });
-    return { name: out, side: Math.ceil(x.side / stride) };
+    const kernel = g.get(`${prefix}/filters`).shape[0]!;
+    return { name: g.conv(x.name, prefix, stride, samePads(x.side, kernel, stride)), side: Math.ceil(x.side / stride) };
   };
-  const separable = (x: Map, prefix: string): Map => {
-    const d = get(`${prefix}/depthwise_filter`); // [3, 3, C, 1]
-    const [kh, kw, c] = d.shape as [number, number, number];
-    const dw = new Float32Array(d.values.length);
-    for (let ch = 0; ch < c; ch++) for (let h = 0; h < kh; h++) for (let k = 0; k < kw; k++) dw[(ch * kh + h) * kw + k] = d.values[(h * kw + k) * c + ch]!;
-    const p = get(`${prefix}/pointwise_filter`); // [1, 1, Cin, Cout]
-    const cout = p.shape[3]!;
-    const pw = new Float32Array(p.values.length);
-    for (let o = 0; o < cout; o++) for (let i = 0; i < c; i++) pw[o * c + i] = p.values[i * cout + o]!;
-    const mid = op('Conv', [x.name, init(`${prefix}/DW`, [c, 1, kh, kw], dw)], { group: { int: c }, kernel_shape: { ints: [kh, kw] }, pads: { ints: samePads(x.side, kh, 1) } });
-    const out = op('Conv', [mid, init(`${prefix}/PW`, [cout, c, 1, 1], pw), init(`${prefix}/B`, [cout], get(`${prefix}/bias`).values)], { kernel_shape: { ints: [1, 1] } });
-    return { name: out, side: x.side };
-  };
-  const relu = (x: Map): Map => ({ name: op('Relu', [x.name]), side: x.side });
-  const add = (a: Map, b: Map): Map => ({ name: op('Add', [a.name, b.name]), side: a.side });
+  const separable = (x: Map, prefix: string): Map => ({ name: g.separable(x.name, prefix, 1, samePads(x.side, 3, 1)), side: x.side });
+  const relu = (x: Map): Map => ({ name: g.op('Relu', [x.name]), side: x.side });
+  const add = (a: Map, b: Map): Map => ({ name: g.op('Add', [a.name, b.name]), side: a.side });
   // TinyXception's reductionBlock and mainBlock, in face-api's order of operations.
   const reduction = (x: Map, prefix: string, activateInput: boolean): Map => {
     let out = activateInput ? relu(x) : x;
     out = separable(out, `${prefix}/separable_conv0`);
     out = separable(relu(out), `${prefix}/separable_conv1`);
-    const pooled = { name: op('MaxPool', [out.name], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: samePads(out.side, 3, 2) } }), side: Math.ceil(out.side / 2) };
+    const pooled = { name: g.op('MaxPool', [out.name], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: samePads(out.side, 3, 2) } }), side: Math.ceil(out.side / 2) };
     return add(pooled, conv(x, `${prefix}/expansion_conv`, 2));
   };
   const main = (x: Map, prefix: string): Map => {
@@ -85,19 +47,16 @@ export function buildAgeGenderOnnx(weights = readFaceApiWeights('age_gender_mode
   x = main(x, 'middle_flow/main_block_1');
   x = reduction(x, 'exit_flow/reduction_block', true);
   x = relu(separable(x, 'exit_flow/separable_conv'));
-  nodes.push(node('AveragePool', [x.name], 'pooled', { kernel_shape: { ints: [7, 7] }, strides: { ints: [2, 2] } }));
-  nodes.push(node('Flatten', ['pooled'], 'features', { axis: { int: 1 } }));
-  for (const head of ['age', 'gender'] as const) {
-    const w = get(`fc/${head}/weights`);
-    nodes.push(node('Gemm', ['features', init(`fc/${head}/W`, w.shape, w.values), init(`fc/${head}/B`, [w.shape[1]!], get(`fc/${head}/bias`).values)], head));
-  }
-  const unused = [...weights.keys()].filter((k) => !used.has(k));
-  if (unused.length) throw new Error(`face-api weights not used: ${unused.join(', ')}`);
+  g.nodes.push(node('AveragePool', [x.name], 'pooled', { kernel_shape: { ints: [7, 7] }, strides: { ints: [2, 2] } }));
+  g.nodes.push(node('Flatten', ['pooled'], 'features', { axis: { int: 1 } }));
+  g.dense('features', 'fc/age', 'age');
+  g.dense('features', 'fc/gender', 'gender');
+  g.assertAllUsed();
   return modelProto(
     'facedrop core/faces/age/build-onnx.ts from @vladmandic/face-api age_gender_model',
     'age_gender',
-    nodes,
-    inits,
+    g.nodes,
+    g.inits,
     [valueInfo('input', ['N', 3, INPUT, INPUT])],
     [valueInfo('age', ['N', 1]), valueInfo('gender', ['N', 2])],
   );

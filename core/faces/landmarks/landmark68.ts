@@ -2,7 +2,7 @@
 // weights by build-onnx.ts): the same input preparation, network and output mapping as face-api's
 // FaceLandmark68Net.detectLandmarks on a crop, without tfjs. All faces of a photo go in one run.
 import * as ort from 'onnxruntime-node';
-import { disableOrtTelemetry } from '../arcface/ort-env.ts';
+import { cpuSession } from '../arcface/ort-env.ts';
 import { LANDMARK_INPUT } from './build-onnx.ts';
 
 /** A whole-pixel rectangle in the (padded) image. */
@@ -35,13 +35,7 @@ export interface LandmarkModel {
 const MEAN_RGB = [122.782, 117.001, 104.298] as const;
 
 export async function loadLandmarkModel(modelPath: string, threads = 1): Promise<LandmarkModel> {
-  disableOrtTelemetry();
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
+  const session = await cpuSession(modelPath, threads);
   return {
     async detect(source, crops, input = prepareCrops(source, crops)) {
       if (crops.length === 0) return [];
