@@ -171,7 +171,7 @@ export function registerShareCommand(program: Command): void {
           } else earlier.push({ file: d.filename, name: d.name, outcome: d.outcome.kind });
         }
         if (!o.json) for (const e of earlier) process.stdout.write(`✓ ${e.file} (an earlier photo of this event): ${e.name} (${e.outcome})\n`);
-        if (bar || late.length > 0) for (const r of out) if (bar || r.deliveries?.some((d) => d.late)) process.stdout.write(`${line(r)}\n`);
+        if (!o.json && (bar || late.length > 0)) for (const r of out) if (bar || r.deliveries?.some((d) => d.late)) process.stdout.write(`${line(r)}\n`);
         return { out, earlier };
       });
       const { out: results, earlier } = ran;
