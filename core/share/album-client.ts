@@ -101,8 +101,9 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
       body: form,
       headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-      // Untrusted addresses: a redirect could point anywhere, so it is an answer, not followed.
-      ...(dispatcher ? { dispatcher, redirect: 'manual' } : {}),
+      // Never followed, whoever gave the address: a redirect would re-send the photo somewhere unchecked.
+      redirect: 'manual',
+      ...(dispatcher ? { dispatcher } : {}),
     } as RequestInit);
   } catch (error) {
     void dispatcher?.close();
@@ -119,6 +120,7 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   } finally {
     void dispatcher?.close();
   }
+  refuseRedirect(response, packet.album);
   if (response.status === 200 || response.status === 201) {
     const status = body.status === 'duplicate' ? 'duplicate' : 'stored';
     return { status, id: String(body.id ?? '') };
@@ -136,13 +138,25 @@ export interface AccountCreated {
   albumUrl: string;
 }
 
+/** A 3xx is a final answer (redirect_refused): following it would send the photo or the token elsewhere. */
+function refuseRedirect(response: Response, album: string): void {
+  if (response.status < 300 || response.status > 399) return;
+  if (!response.bodyUsed) response.body?.cancel().catch(() => {});
+  throw new AlbumApiError(
+    response.status,
+    'redirect_refused',
+    `Album server ${new URL(album).origin} answered with a redirect (${response.status}); facedrop never follows redirects for albums, so nothing was sent on. Give the album's final address.`,
+  );
+}
+
 async function call(url: string, init: RequestInit, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new AlbumHttpError(`Album server at ${new URL(url).origin} could not be reached`, { cause: error });
   }
+  refuseRedirect(response, url);
   let body: Record<string, unknown> = {};
   try {
     body = (await response.json()) as Record<string, unknown>;
