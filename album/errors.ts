@@ -14,6 +14,7 @@ export const ALBUM_ERRORS = {
   invalid_photo_id: [400, 'That is not a photo id.'],
   // 401: the optional signed-upload gate (UPLOAD_HMAC_SECRET)
   bad_signature: [401, 'This server accepts only uploads signed by a trusted terminal; the signature is missing, wrong or stale.'],
+  bad_deletion_key: [401, 'The deletion key is missing or wrong for this account.'],
   // 404
   not_found: [404, 'Nothing here.'],
   unknown_account: [404, 'No account has that username.'],

@@ -6,7 +6,7 @@ import type { AlbumLink } from './records/index.ts';
 import { DESCRIPTOR_MODEL, SelfieError, type Face } from './faces/index.ts';
 import { isolateFace, selfieCandidates } from './faces/selfie-pick.ts';
 import { assertAlbumAddressAllowed } from './share/album-address.ts';
-import { addAlbumFaces, AlbumApiError, createAccount, deleteAlbum, deleteAlbumFaces } from './share/index.ts';
+import { addAlbumFaces, AlbumApiError, createAccount, deleteAccountByKey, deleteAccountFacesByKey, deleteAlbum, deleteAlbumFaces } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
 export type { AlbumLink } from './records/index.ts';
@@ -141,7 +141,13 @@ export class Members {
       const username = deriveUsername(hint, attempt === 0 ? '' : `-${attempt + 1}`);
       try {
         const created = await createAccount(this.builtInAlbum, username, selfies);
-        return { album: this.builtInAlbum, username: created.username, token: created.token, albumUrl: created.albumUrl };
+        return {
+          album: this.builtInAlbum,
+          username: created.username,
+          token: created.token,
+          albumUrl: created.albumUrl,
+          ...(created.deletionKey ? { deletionKey: created.deletionKey } : {}),
+        };
       } catch (error) {
         if (error instanceof AlbumApiError && error.status === 409) continue; // name taken: next suffix
         throw error;
@@ -169,14 +175,17 @@ export class Members {
   /**
    * Deletes the reference faces of the user's album on the built-in server (its photos stay): after
    * /forget no descriptor of theirs is left, and the album accepts nothing new. False without such an album.
+   * Throws when the album could not confirm it (see deleteAlbum): a failure is never reported as done.
    */
   async forgetAlbumFaces(userKey: string): Promise<boolean> {
     const link = await this.link(userKey);
     if (!link?.token) return false;
     try {
-      await deleteAlbumFaces(link.album, link.token);
+      if (link.deletionKey) await deleteAccountFacesByKey(link.album, link.username, link.deletionKey);
+      else await deleteAlbumFaces(link.album, link.token);
     } catch (error) {
-      if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
+      const failure = albumGoneOrFailed(error, link);
+      if (failure) throw failure;
     }
     return true;
   }
@@ -198,15 +207,20 @@ export class Members {
     return removed;
   }
 
-  /** Deletes the member's album on the built-in server, with every photo in it. */
+  /**
+   * Deletes the member's album on the built-in server, with every photo in it, through the account's deletion
+   * key (a link the owner rotated on the album page does not stop it). Throws AlbumApiError/AlbumHttpError
+   * when the album did not confirm the deletion; the link is kept then, so it can be tried again.
+   */
   async deleteAlbum(userKey: string): Promise<boolean> {
     const link = await this.link(userKey);
     if (!link?.token) return false;
     try {
-      await deleteAlbum(link.album, link.token);
+      if (link.deletionKey) await deleteAccountByKey(link.album, link.username, link.deletionKey);
+      else await deleteAlbum(link.album, link.token);
     } catch (error) {
-      // Already gone on the album side: forget the dead link all the same.
-      if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
+      const failure = albumGoneOrFailed(error, link);
+      if (failure) throw failure;
     }
     await this.terminal.records.members.deleteLink(userKey);
     return true;
@@ -226,4 +240,19 @@ export class Members {
   list(group: string): Promise<Contact[]> {
     return this.terminal.contacts.list(group);
   }
+}
+
+/**
+ * Which album errors mean "nothing left to delete": only a 404 unknown_account to the deletion key (the name
+ * is gone). A 404 to a link token may only mean the owner made a new link, so it is a failure (link_changed).
+ */
+function albumGoneOrFailed(error: unknown, link: AlbumLink): unknown {
+  if (!(error instanceof AlbumApiError && error.status === 404)) return error;
+  if (link.deletionKey && error.code === 'unknown_account') return undefined;
+  if (link.deletionKey) return error;
+  return new AlbumApiError(
+    404,
+    'link_changed',
+    'The album no longer opens with the link I hold (a new link was made on the album page, or it was deleted), so I could not delete it from here. Open your album page and delete it there.',
+  );
 }

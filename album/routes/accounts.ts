@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { FaceEngine } from '../../core/faces/index.ts';
 import { MAX_SELFIES_PER_REQUEST, type AlbumContext } from '../app.ts';
 import { inspectImage, mimeOfExt, parseUsername } from '../checks.ts';
@@ -39,6 +39,12 @@ async function readSelfies(engine: FaceEngine, files: Buffer[]): Promise<Selfie[
   return selfies;
 }
 
+const usernameParamsSchema = {
+  type: 'object',
+  required: ['username'],
+  properties: { username: { type: 'string', maxLength: 64 } },
+} as const;
+
 /** The owner may ask to keep the selfie images ("keepSelfies=true"); by default only descriptors are kept. */
 const wantsSelfiesKept = (value: string | undefined) => value !== undefined && /^(1|true|yes|on)$/i.test(value);
 
@@ -53,10 +59,13 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
     const selfies = await readSelfies(ctx.engine, files);
     const keep = wantsSelfiesKept(fields.keepSelfies);
     const token = newToken();
+    // Held by the terminal alone: /forget deletes through it even after the owner made a new link.
+    const deletionKey = newToken();
     const account: Account = {
       username,
       createdAt: new Date().toISOString(),
       tokenHash: hashToken(token),
+      deletionKeyHash: hashToken(deletionKey),
       descriptorModel: selfies[0]!.descriptorModel,
       references: selfies.map((s) => withoutKeptImage(s.reference, keep)),
     };
@@ -65,7 +74,7 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
     if (!(await ctx.records.createAccount(account))) throw new AlbumError('username_taken');
     if (keep) for (const s of selfies) await ctx.storage.storeSelfie(username, s.reference.sha256, s.reference.keptImageExt!, s.bytes);
     request.log.info({ references: selfies.length }, 'account created');
-    return reply.code(201).send({ username, token, albumUrl: albumUrl(ctx, token) });
+    return reply.code(201).send({ username, token, albumUrl: albumUrl(ctx, token), deletionKey });
   });
 
   // Owner actions: the album token is the only key.
@@ -107,13 +116,38 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
 
   // The owner withdrew their face (facedrop's /forget): the album keeps its photos but no face, so it accepts
   // nothing until faces are added again.
-  app.delete<{ Params: TokenParams }>('/api/albums/:token/faces', { schema: { params: tokenParamsSchema } }, async (request) => {
-    const account = await requireAlbum(ctx, request.params.token);
+  const deleteFaces = async (account: Account, log: FastifyBaseLogger) => {
     await ctx.records.deleteReferences(account.username);
     for (const r of account.references) if (r.keptImageExt) await ctx.storage.deleteSelfie(account.username, r.sha256, r.keptImageExt);
-    request.log.info({ references: account.references.length }, 'account faces deleted');
+    log.info({ references: account.references.length }, 'account faces deleted');
     return { status: 'deleted', references: account.references.length };
-  });
+  };
+  const deleteAccount = async (account: Account, log: FastifyBaseLogger) => {
+    await ctx.records.deleteAccount(account);
+    await ctx.storage.deleteAlbum(account.username);
+    log.info('account deleted');
+    return { status: 'deleted' };
+  };
+  /** The account a deletion key (`Authorization: Bearer <key>`) opens; 404 when it is gone, 401 for a wrong key. */
+  const requireDeletionKey = async (request: FastifyRequest<{ Params: { username: string } }>): Promise<Account> => {
+    const username = parseUsername(request.params.username);
+    const bearer = /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(request.headers.authorization ?? '')?.[1];
+    const found = await ctx.records.accountForDeletionKey(username, bearer);
+    if (found === 'unknown') throw new AlbumError('unknown_account');
+    if (found === 'refused') throw new AlbumError('bad_deletion_key');
+    return found;
+  };
+
+  app.delete<{ Params: TokenParams }>('/api/albums/:token/faces', { schema: { params: tokenParamsSchema } }, async (request) =>
+    deleteFaces(await requireAlbum(ctx, request.params.token), request.log),
+  );
+  // The same deletions through the deletion key the account was created with (a new link leaves it).
+  app.delete<{ Params: { username: string } }>('/api/accounts/:username/faces', { schema: { params: usernameParamsSchema }, config: rateLimited(ctx) }, async (request) =>
+    deleteFaces(await requireDeletionKey(request), request.log),
+  );
+  app.delete<{ Params: { username: string } }>('/api/accounts/:username', { schema: { params: usernameParamsSchema }, config: rateLimited(ctx) }, async (request) =>
+    deleteAccount(await requireDeletionKey(request), request.log),
+  );
 
   app.post<{ Params: TokenParams }>('/api/albums/:token/token', { schema: { params: tokenParamsSchema } }, async (request) => {
     const account = await requireAlbum(ctx, request.params.token);
@@ -123,13 +157,9 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
     return { username: updated.username, token, albumUrl: albumUrl(ctx, token) };
   });
 
-  app.delete<{ Params: TokenParams }>('/api/albums/:token', { schema: { params: tokenParamsSchema } }, async (request) => {
-    const account = await requireAlbum(ctx, request.params.token);
-    await ctx.records.deleteAccount(account);
-    await ctx.storage.deleteAlbum(account.username);
-    request.log.info('account deleted');
-    return { status: 'deleted' };
-  });
+  app.delete<{ Params: TokenParams }>('/api/albums/:token', { schema: { params: tokenParamsSchema } }, async (request) =>
+    deleteAccount(await requireAlbum(ctx, request.params.token), request.log),
+  );
 };
 
 function withoutKeptImage(reference: Reference, keep: boolean): Reference {

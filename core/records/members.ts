@@ -6,6 +6,8 @@ export interface AlbumLink {
   /** Present only for accounts this terminal created: the private album link. */
   token?: string;
   albumUrl?: string;
+  /** The account's deletion key (albums that give one): deletes it whatever link its owner holds now. */
+  deletionKey?: string;
 }
 
 interface LinkRow {
@@ -13,6 +15,7 @@ interface LinkRow {
   username: string;
   token: string | null;
   album_url: string | null;
+  deletion_key: string | null;
 }
 
 /** Per chat user: the album account this terminal made for them; and which reminders were said once. */
@@ -20,20 +23,27 @@ export class MemberRepository {
   constructor(private readonly db: Db) {}
 
   async link(userKey: string): Promise<AlbumLink | undefined> {
-    const row = await this.db.get<LinkRow>('SELECT album, username, token, album_url FROM member_links WHERE user_key = ?', userKey);
+    const row = await this.db.get<LinkRow>('SELECT album, username, token, album_url, deletion_key FROM member_links WHERE user_key = ?', userKey);
     if (!row) return undefined;
-    return { album: row.album, username: row.username, ...(row.token !== null ? { token: row.token } : {}), ...(row.album_url !== null ? { albumUrl: row.album_url } : {}) };
+    return {
+      album: row.album,
+      username: row.username,
+      ...(row.token !== null ? { token: row.token } : {}),
+      ...(row.album_url !== null ? { albumUrl: row.album_url } : {}),
+      ...(row.deletion_key !== null ? { deletionKey: row.deletion_key } : {}),
+    };
   }
 
   async setLink(userKey: string, link: AlbumLink): Promise<void> {
     await this.db.run(
-      `INSERT INTO member_links (user_key, album, username, token, album_url) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (user_key) DO UPDATE SET album = excluded.album, username = excluded.username, token = excluded.token, album_url = excluded.album_url`,
+      `INSERT INTO member_links (user_key, album, username, token, album_url, deletion_key) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user_key) DO UPDATE SET album = excluded.album, username = excluded.username, token = excluded.token, album_url = excluded.album_url, deletion_key = excluded.deletion_key`,
       userKey,
       link.album,
       link.username,
       link.token ?? null,
       link.albumUrl ?? null,
+      link.deletionKey ?? null,
     );
   }
 

@@ -234,6 +234,17 @@ CREATE TABLE account_rejections (
 ALTER TABLE album_photos ADD COLUMN group_name TEXT;
 `,
   },
+  {
+    // Numbered after its issue, apart from main's next steps (each version is applied once, in order).
+    version: 23,
+    name: 'issue 23: per-account deletion keys',
+    // Album side: only the key's SHA-256 (rotating the link leaves it); terminal side: the key, so /forget
+    // deletes the album whatever link its owner holds now. NULL for accounts made before this step.
+    sql: `
+ALTER TABLE accounts ADD COLUMN deletion_key_hash TEXT;
+ALTER TABLE member_links ADD COLUMN deletion_key TEXT;
+`,
+  },
 ];
 
 /**

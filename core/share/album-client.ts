@@ -136,6 +136,8 @@ export interface AccountCreated {
   username: string;
   token: string;
   albumUrl: string;
+  /** From albums that give one: deletes the account whatever link its owner holds now. */
+  deletionKey?: string;
 }
 
 /** A 3xx is a final answer (redirect_refused): following it would send the photo or the token elsewhere. */
@@ -179,7 +181,27 @@ export async function createAccount(album: string, username: string, selfies: Ui
   form.set('username', username);
   selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
   const body = await call(`${album.replace(/\/+$/, '')}/api/accounts`, { method: 'POST', body: form });
-  return { username: String(body.username), token: String(body.token), albumUrl: String(body.albumUrl) };
+  return {
+    username: String(body.username),
+    token: String(body.token),
+    albumUrl: String(body.albumUrl),
+    ...(typeof body.deletionKey === 'string' ? { deletionKey: body.deletionKey } : {}),
+  };
+}
+
+const byKey = (album: string, username: string, deletionKey: string, suffix = ''): [string, RequestInit] => [
+  `${album.replace(/\/+$/, '')}/api/accounts/${encodeURIComponent(username)}${suffix}`,
+  { method: 'DELETE', headers: { authorization: `Bearer ${deletionKey}` } },
+];
+
+/** Deletes an account through its deletion key (DELETE /api/accounts/:username); 404 unknown_account means it is gone. */
+export async function deleteAccountByKey(album: string, username: string, deletionKey: string): Promise<void> {
+  await call(...byKey(album, username, deletionKey));
+}
+
+/** Deletes an account's reference faces through its deletion key (DELETE /api/accounts/:username/faces). */
+export async function deleteAccountFacesByKey(album: string, username: string, deletionKey: string): Promise<void> {
+  await call(...byKey(album, username, deletionKey, '/faces'));
 }
 
 /** Deletes an album and everything in it (DELETE /api/albums/:token). */
