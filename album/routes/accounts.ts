@@ -17,11 +17,11 @@ interface Selfie {
 }
 
 /** Each file must be an image holding exactly one clear face; its descriptor becomes a reference. */
-async function readSelfies(engine: FaceEngine, files: Buffer[]): Promise<Selfie[]> {
+async function readSelfies(engine: FaceEngine, files: Buffer[], maxPixels: number | undefined): Promise<Selfie[]> {
   if (files.length === 0) throw new AlbumError('missing_face');
   const selfies: Selfie[] = [];
   for (const bytes of files) {
-    const image = await inspectImage(bytes);
+    const image = await inspectImage(bytes, maxPixels);
     const { face, analysis } = await engine.selfie(bytes).catch(toAlbumError);
     selfies.push({
       bytes,
@@ -50,13 +50,15 @@ const wantsSelfiesKept = (value: string | undefined) => value !== undefined && /
 
 export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
   const maxFileBytes = ctx.config.MAX_UPLOAD_BYTES;
+  const takeSlot = concurrencyCap(ACCOUNT_CONCURRENCY);
 
-  app.post('/api/accounts', { config: rateLimited(ctx), onRequest: concurrencyCap(ACCOUNT_CONCURRENCY) }, async (request, reply) => {
+  app.post('/api/accounts', { config: rateLimited(ctx) }, async (request, reply) => {
     const { fields, files } = await readMultipart(request, { fileField: 'face', maxFiles: MAX_SELFIES_PER_REQUEST, maxFileBytes });
+    takeSlot(request, reply);
     const username = parseUsername(fields.username);
     // Cheap before costly: a taken name is refused before any face work.
     if (await ctx.records.getAccount(username)) throw new AlbumError('username_taken');
-    const selfies = await readSelfies(ctx.engine, files);
+    const selfies = await readSelfies(ctx.engine, files, ctx.config.MAX_UPLOAD_PIXELS);
     const keep = wantsSelfiesKept(fields.keepSelfies);
     const token = newToken();
     // Held by the terminal alone: /forget deletes through it even after the owner made a new link.
@@ -81,7 +83,7 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
   app.post<{ Params: TokenParams }>('/api/albums/:token/faces', { schema: { params: tokenParamsSchema }, config: rateLimited(ctx) }, async (request, reply) => {
     const account = await requireAlbum(ctx, request.params.token);
     const { fields, files } = await readMultipart(request, { fileField: 'face', maxFiles: MAX_SELFIES_PER_REQUEST, maxFileBytes });
-    const selfies = await readSelfies(ctx.engine, files);
+    const selfies = await readSelfies(ctx.engine, files, ctx.config.MAX_UPLOAD_PIXELS);
     if (selfies.some((s) => s.descriptorModel !== account.descriptorModel)) {
       throw new AlbumError('bad_request', 'The face model changed since this account was made; delete the account and register again.');
     }

@@ -25,15 +25,17 @@ const metadataText = (value: string | undefined) =>
  *   5. original bytes + thumbnail written atomically, then the metadata (201 stored).
  */
 export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
-  app.post('/api/upload', { config: rateLimited(ctx), onRequest: concurrencyCap(UPLOAD_CONCURRENCY) }, async (request, reply) => {
+  const takeSlot = concurrencyCap(UPLOAD_CONCURRENCY);
+  app.post('/api/upload', { config: rateLimited(ctx) }, async (request, reply) => {
     const { fields, files } = await readMultipart(request, { fileField: 'picture', maxFiles: 1, maxFileBytes: ctx.config.MAX_UPLOAD_BYTES });
+    takeSlot(request, reply);
     const picture = files[0];
     if (!picture) throw new AlbumError('missing_picture');
     const sha256 = createHash('sha256').update(picture).digest('hex');
     const secret = ctx.config.UPLOAD_HMAC_SECRET;
     if (secret && !verifyUploadSignature(secret, request.headers, fields.username ?? '', sha256)) throw new AlbumError('bad_signature');
     const username = parseUsername(fields.username);
-    const image = await inspectImage(picture);
+    const image = await inspectImage(picture, ctx.config.MAX_UPLOAD_PIXELS);
 
     const account = await ctx.records.getAccount(username);
     if (!account) throw new AlbumError('unknown_account');
