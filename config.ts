@@ -38,6 +38,8 @@ const schema = z.object({
   NOTICE_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(180_000),
   NOTICE_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  // Album: decoded pixels per picture (decompression bombs); below core/faces' own 80 MP bound.
+  MAX_UPLOAD_PIXELS: z.coerce.number().int().min(1_000_000).max(80_000_000).default(50_000_000),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
