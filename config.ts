@@ -41,6 +41,8 @@ const schema = z.object({
   // Album: decoded pixels per picture (decompression bombs); below core/faces' own 80 MP bound.
   MAX_UPLOAD_PIXELS: z.coerce.number().int().min(1_000_000).max(80_000_000).default(50_000_000),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  // Terminal: a packet its album has not taken for this long is given up, its picture dropped, its member told.
+  OUTBOX_GIVE_UP_DAYS: z.coerce.number().positive().max(3650).default(7),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   // Album addresses typed by chat users: public addresses only, unless allowed here (core/share/album-address.ts).

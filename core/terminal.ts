@@ -24,7 +24,7 @@ export type TerminalConfig = Pick<
   Config,
   'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET' | 'PUBLIC_URL' | 'ALBUM_ALLOW_PRIVATE' | 'ALBUM_ALLOWED_HOSTS'
 > &
-  Partial<Pick<Config, 'ALBUM_VERIFY_THRESHOLD' | 'NOTICE_DELAY_MS' | 'NOTICE_DIGEST_INTERVAL_MS'>>;
+  Partial<Pick<Config, 'ALBUM_VERIFY_THRESHOLD' | 'NOTICE_DELAY_MS' | 'NOTICE_DIGEST_INTERVAL_MS' | 'OUTBOX_GIVE_UP_DAYS'>>;
 
 export async function openTerminal(
   config: TerminalConfig,
@@ -43,6 +43,7 @@ export async function openTerminal(
     ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
     afterFinal: (packet, outcome) => notices!.afterFinal(packet, outcome),
     groupName: (group) => records.notices.groupName(group),
+    ...(config.OUTBOX_GIVE_UP_DAYS !== undefined ? { giveUpAfterMs: config.OUTBOX_GIVE_UP_DAYS * 86_400_000 } : {}),
   });
   notices = new MemberNotices({
     records,

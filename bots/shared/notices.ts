@@ -5,7 +5,7 @@
 import type { Job } from '../../core/jobs/queue.ts';
 import { JobWorker } from '../../core/jobs/worker.ts';
 import { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode } from '../../core/records/index.ts';
-import { contactSheet } from '../../core/share/index.ts';
+import { contactSheet, GAVE_UP_NOTICE } from '../../core/share/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
 
 export interface NoticeButton {
@@ -48,6 +48,8 @@ export const noticeTexts = {
       daily: 'I tell you about new photos of you at most once a day.',
       off: 'I no longer tell you about new photos, and I ask you nothing. Your photos still reach your album.',
     })[mode],
+  gaveUp: (group: string) =>
+    `😕 This photo of you from ${group} could not reach your album: your album server did not take it for days, so I gave up and deleted my copy. Ask the person who posted it to send it again once your album works.`,
   notifyUsage: (mode: NoticeMode) => `Now: ${mode}. Send /notify instant, /notify digest, /notify daily or /notify off.`,
   notMe: {
     removed: 'Removed from your album. I will not send you that face again.',
@@ -134,8 +136,10 @@ export async function composeNotice(terminal: Terminal, userKey: string, items: 
  * sends the same batch), composed and sent privately. A member who never opened a private chat is skipped:
  * nothing is retried, nothing fails.
  */
+type NoticeJob = { userKey: string; batch: number } | { userKey: string; sighting: number };
+
 export class NoticeSender {
-  readonly #worker: JobWorker<{ userKey: string; batch: number }>;
+  readonly #worker: JobWorker<NoticeJob>;
 
   constructor(
     private readonly o: {
@@ -166,7 +170,9 @@ export class NoticeSender {
     return this.#worker.stop(graceMs);
   }
 
-  async #run(job: Job<{ userKey: string; batch: number }>): Promise<void> {
+  async #run(job: Job<NoticeJob>): Promise<void> {
+    if (job.kind === GAVE_UP_NOTICE && 'sighting' in job.payload) return this.#gaveUp(job.payload);
+    if (!('batch' in job.payload)) return;
     const { userKey, batch } = job.payload;
     const { terminal, platform } = this.o;
     const items = await terminal.records.notices.takeBatch(userKey, batch);
@@ -182,5 +188,16 @@ export class NoticeSender {
       }
     }
     await terminal.records.notices.dropBatch(userKey, batch);
+  }
+
+  /** A packet was given up (OUTBOX_GIVE_UP_DAYS): the member hears of it once, whatever their /notify mode. */
+  async #gaveUp({ userKey, sighting: seq }: { userKey: string; sighting: number }): Promise<void> {
+    const { terminal, platform } = this.o;
+    const sighting = await terminal.records.notices.sighting(seq);
+    if (!sighting || sighting.memberId !== userKey) return; // forgotten meanwhile
+    const [group = 'your group'] = await groupNames(terminal, [{ sighting } as NoticeItem]);
+    if ((await platform.send(userKey, { image: sighting.thumb, imageName: 'not-delivered.jpg', text: noticeTexts.gaveUp(group), buttons: [] })) === 'unreachable') {
+      this.o.onUnreachable?.(userKey);
+    }
   }
 }

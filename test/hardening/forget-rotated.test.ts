@@ -12,6 +12,7 @@ import { Members } from '../../core/members.ts';
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import { loadPlumbingFixture } from '../helpers.ts';
+import { newTo, privateChat, registerPrivately } from './telegram-flow.ts';
 
 const read = (p: string) => new Uint8Array(fs.readFileSync(p));
 
@@ -25,28 +26,7 @@ describe('/forget after the owner made a new album link', () => {
   let bot: TelegramBot;
   let nextUser = 8101;
   const newUser = (first: string): TgUser => ({ id: nextUser++, is_bot: false, first_name: first, username: first.toLowerCase() });
-  const privateChat = (u: TgUser): TgChat => ({ id: u.id, type: 'private' });
-  const newTo = (chatId: number, seen: number, pattern: RegExp) => () => fake.sentTo(chatId).slice(seen).find((m) => pattern.test(m.text));
-  const buttons = (params: Record<string, unknown>) =>
-    ((typeof params.reply_markup === 'string' ? JSON.parse(params.reply_markup) : params.reply_markup) as { inline_keyboard: Array<Array<{ callback_data?: string; url?: string }>> }).inline_keyboard.flat();
-
-  /** The consent-first registration a member goes through; returns the album token the bot sent in private. */
-  const register = async (chat: TgChat, u: TgUser, selfie: Uint8Array): Promise<string> => {
-    const command = fake.pushMessage(chat, u, { text: '/register' });
-    const answer = await fake.waitFor(() => fake.sentTo(chat.id).find((m) => m.replyTo === command.message_id), 'the /register answer');
-    const payload = new URL(buttons(answer.params).find((b) => b.url)!.url!).searchParams.get('start')!;
-    fake.openedBy.add(u.id);
-    let seen = fake.sentTo(u.id).length;
-    fake.pushMessage(privateChat(u), u, { text: `/start ${payload}` });
-    const consent = await fake.waitFor(newTo(u.id, seen, /^Before I learn/), 'the consent question');
-    seen = fake.sentTo(u.id).length;
-    fake.pushCallback(u, { message_id: consent.messageId, date: 0, chat: privateChat(u), text: consent.text }, buttons(consent.params).find((b) => b.callback_data?.startsWith('consent:'))!.callback_data!);
-    await fake.waitFor(newTo(u.id, seen, /Now send me/), 'the selfie prompt');
-    seen = fake.sentTo(u.id).length;
-    fake.pushMessage(privateChat(u), u, { photo: { original: selfie } });
-    const withLink = await fake.waitFor(newTo(u.id, seen, /\/a\/[A-Za-z0-9_-]{32}/), 'the album link in private', 60_000);
-    return /\/a\/([A-Za-z0-9_-]{32})/.exec(withLink.text)![1]!;
-  };
+  const register = (chat: TgChat, u: TgUser, selfie: Uint8Array) => registerPrivately(fake, chat, u, selfie);
   /** The owner presses "new link" on the album page. */
   const rotate = async (token: string): Promise<string> => {
     const response = await fetch(`${album.url}/api/albums/${token}/token`, { method: 'POST' });
@@ -56,7 +36,7 @@ describe('/forget after the owner made a new album link', () => {
   const say = async (u: TgUser, text: string, answer: RegExp) => {
     const seen = fake.sentTo(u.id).length;
     fake.pushMessage(privateChat(u), u, { text });
-    const reply = await fake.waitFor(newTo(u.id, seen, answer), `the answer to ${text}`, 30_000);
+    const reply = await fake.waitFor(newTo(fake, u.id, seen, answer), `the answer to ${text}`, 30_000);
     await bot.idle();
     return reply;
   };
