@@ -41,6 +41,11 @@ const schema = z.object({
   // Album: decoded pixels per picture (decompression bombs); below core/faces' own 80 MP bound.
   MAX_UPLOAD_PIXELS: z.coerce.number().int().min(1_000_000).max(80_000_000).default(50_000_000),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  // Terminal: seals the album links it holds (base64 of 32 bytes; default: DATA_DIR/link.key, made once).
+  MEMBER_LINK_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+    .optional(),
   // Terminal: a packet its album has not taken for this long is given up, its picture dropped, its member told.
   OUTBOX_GIVE_UP_DAYS: z.coerce.number().positive().max(3650).default(7),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),

@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { isSealed, type LinkSealer } from './link-seal.ts';
 
 export interface AlbumLink {
   album: string;
@@ -18,19 +19,40 @@ interface LinkRow {
   deletion_key: string | null;
 }
 
-/** Per chat user: the album account this terminal made for them; and which reminders were said once. */
+/**
+ * Per chat user: the album account this terminal made for them; and which reminders were said once. The link's
+ * token, URL and deletion key are stored sealed (link-seal.ts): a copy of the database opens no album.
+ */
 export class MemberRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sealer: LinkSealer,
+  ) {}
+
+  /** Seals what an older version stored in clear. Run once at open; safe to run again. */
+  async sealStored(): Promise<number> {
+    const rows = await this.db.all<LinkRow & { user_key: string }>('SELECT user_key, album, username, token, album_url, deletion_key FROM member_links');
+    let sealed = 0;
+    for (const row of rows) {
+      const clear = [row.token, row.album_url, row.deletion_key].some((v) => v !== null && !isSealed(v));
+      if (!clear) continue;
+      const seal = (v: string | null) => (v === null || isSealed(v) ? v : this.sealer.seal(v));
+      await this.db.run('UPDATE member_links SET token = ?, album_url = ?, deletion_key = ? WHERE user_key = ?', seal(row.token), seal(row.album_url), seal(row.deletion_key), row.user_key);
+      sealed++;
+    }
+    return sealed;
+  }
 
   async link(userKey: string): Promise<AlbumLink | undefined> {
     const row = await this.db.get<LinkRow>('SELECT album, username, token, album_url, deletion_key FROM member_links WHERE user_key = ?', userKey);
     if (!row) return undefined;
+    const open = (v: string) => this.sealer.open(v);
     return {
       album: row.album,
       username: row.username,
-      ...(row.token !== null ? { token: row.token } : {}),
-      ...(row.album_url !== null ? { albumUrl: row.album_url } : {}),
-      ...(row.deletion_key !== null ? { deletionKey: row.deletion_key } : {}),
+      ...(row.token !== null ? { token: open(row.token) } : {}),
+      ...(row.album_url !== null ? { albumUrl: open(row.album_url) } : {}),
+      ...(row.deletion_key !== null ? { deletionKey: open(row.deletion_key) } : {}),
     };
   }
 
@@ -41,9 +63,9 @@ export class MemberRepository {
       userKey,
       link.album,
       link.username,
-      link.token ?? null,
-      link.albumUrl ?? null,
-      link.deletionKey ?? null,
+      link.token !== undefined ? this.sealer.seal(link.token) : null,
+      link.albumUrl !== undefined ? this.sealer.seal(link.albumUrl) : null,
+      link.deletionKey !== undefined ? this.sealer.seal(link.deletionKey) : null,
     );
   }
 
