@@ -34,6 +34,11 @@ export class AlbumRecords {
     return timingSafeEqual(given, Buffer.from(account.deletionKeyHash, 'hex')) ? account : 'refused';
   }
 
+  /** False when this signed upload's key was seen before its expiry (a replay). */
+  rememberNonce(nonce: string, expiresAt: number): Promise<boolean> {
+    return this.albums.rememberNonce(nonce, expiresAt);
+  }
+
   /** Creates the account unless the name is taken; returns false when taken. */
   createAccount(account: Account): Promise<boolean> {
     return this.albums.createAccount(account);

@@ -7,7 +7,7 @@ import { concurrencyCap, UPLOAD_CONCURRENCY } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
 import { readMultipart } from '../multipart.ts';
 import type { PhotoRecord } from '../records.ts';
-import { verifyUploadSignature } from '../signature.ts';
+import { checkUploadSignature } from '../signature.ts';
 import { rateLimited, toAlbumError } from './common.ts';
 
 /** Optional sender metadata: short printable text, or dropped. */
@@ -33,7 +33,12 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
     if (!picture) throw new AlbumError('missing_picture');
     const sha256 = createHash('sha256').update(picture).digest('hex');
     const secret = ctx.config.UPLOAD_HMAC_SECRET;
-    if (secret && !verifyUploadSignature(secret, request.headers, fields.username ?? '', sha256)) throw new AlbumError('bad_signature');
+    if (secret) {
+      const signature = checkUploadSignature(secret, request.headers, { username: fields.username ?? '', sha256, group: fields.group, groupName: fields.groupName, terminal: fields.terminal });
+      if (signature.kind === 'bad') throw new AlbumError('bad_signature');
+      // A captured packet replayed within its window (after the owner deleted the photo, say) is refused.
+      if (!(await ctx.records.rememberNonce(signature.replayKey, signature.expiresAt))) throw new AlbumError('bad_signature', 'This signed upload was already received once; a terminal signs each attempt anew.');
+    }
     const username = parseUsername(fields.username);
     const image = await inspectImage(picture, ctx.config.MAX_UPLOAD_PIXELS);
 

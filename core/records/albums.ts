@@ -149,6 +149,12 @@ export class AlbumRepository {
     );
   }
 
+  /** Records a signed upload's one-time key; false when it was seen before (a replay). Drops expired keys. */
+  async rememberNonce(nonce: string, expiresAt: number, now = Date.now()): Promise<boolean> {
+    await this.db.run('DELETE FROM upload_nonces WHERE expires_at < ?', now);
+    return (await this.db.run('INSERT INTO upload_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING', nonce, expiresAt)) > 0;
+  }
+
   /** Newest first (ties by id), from after `cursor`; at most `limit` (all when absent). */
   async listPhotos(username: string, page: { cursor?: PhotoCursor; limit?: number } = {}): Promise<PhotoRecord[]> {
     const key = accountKey(username);

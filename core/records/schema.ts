@@ -237,12 +237,15 @@ ALTER TABLE album_photos ADD COLUMN group_name TEXT;
   {
     // Numbered after its issue, apart from main's next steps (each version is applied once, in order).
     version: 23,
-    name: 'issue 23: per-account deletion keys',
+    name: 'issue 23: per-account deletion keys, signed-upload nonces',
     // Album side: only the key's SHA-256 (rotating the link leaves it); terminal side: the key, so /forget
     // deletes the album whatever link its owner holds now. NULL for accounts made before this step.
+    // upload_nonces: signatures of signed uploads seen within their 5-minute window (replays are refused).
     sql: `
 ALTER TABLE accounts ADD COLUMN deletion_key_hash TEXT;
 ALTER TABLE member_links ADD COLUMN deletion_key TEXT;
+CREATE TABLE upload_nonces (nonce TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+CREATE INDEX upload_nonces_expiry ON upload_nonces (expires_at);
 `,
   },
 ];

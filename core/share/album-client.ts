@@ -1,5 +1,5 @@
 // The terminal's only way to an album server: its public HTTP upload interface (ARCHITECTURE.md).
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { AlbumAddressError, assertAlbumAddressAllowed, guardedDispatcher, isTrustedAlbum, type AlbumAddressPolicy } from './album-address.ts';
@@ -82,16 +82,34 @@ export function signPacket(secret: string, username: string, picture: Uint8Array
   return `t=${timestamp},v1=${mac}`;
 }
 
+/**
+ * Signature v2 (album/README.md): HMAC-SHA256 over the picture's hash and every field sent, with a fresh nonce,
+ * which the album remembers for the 5-minute window, so a captured packet cannot be replayed or re-labelled.
+ */
+export function signPacketV2(
+  secret: string,
+  fields: { username: string; group?: string | undefined; groupName?: string | undefined; terminal?: string | undefined },
+  picture: Uint8Array,
+  timestamp = Math.floor(Date.now() / 1000),
+  nonce = randomBytes(18).toString('base64url'),
+): string {
+  const digest = createHash('sha256').update(picture).digest('hex');
+  const text = ['facedrop-upload-v2', fields.username, digest, String(timestamp), nonce, fields.group ?? '', fields.groupName ?? '', fields.terminal ?? ''].join('\n');
+  return `t=${timestamp},n=${nonce},v2=${createHmac('sha256', secret).update(text).digest('hex')}`;
+}
+
 /** POSTs a packet to `${album}/api/upload`. Throws AlbumApiError or AlbumHttpError. */
 export async function uploadPicture(packet: UploadPacket, options: AlbumClientOptions = {}): Promise<UploadResult> {
   const form = new FormData();
   form.set('username', packet.username);
   if (packet.group) form.set('group', packet.group);
   if (packet.terminal) form.set('terminal', packet.terminal);
-  if (packet.groupName) form.set('groupName', packet.groupName.slice(0, 200));
+  const groupName = packet.groupName ? packet.groupName.slice(0, 200) : undefined;
+  if (groupName) form.set('groupName', groupName);
   form.set('picture', new Blob([packet.picture as Uint8Array<ArrayBuffer>]), packet.filename ?? 'photo.jpg');
   const headers: Record<string, string> = {};
-  if (options.hmacSecret) headers['x-facedrop-signature'] = signPacket(options.hmacSecret, packet.username, packet.picture);
+  // Signed anew on each attempt: the album refuses a signature it has seen.
+  if (options.hmacSecret) headers['x-facedrop-signature'] = signPacketV2(options.hmacSecret, { username: packet.username, group: packet.group || undefined, groupName, terminal: packet.terminal || undefined }, packet.picture);
   let response: Response;
   let dispatcher: Dispatcher | undefined;
   try {
