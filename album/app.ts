@@ -67,10 +67,19 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
   const swept = await storage.sweepTemporaryFiles();
   if (swept.length > 0) app.log.warn({ count: swept.length }, 'removed temp files left by an interrupted write');
 
+  // Ids a record names, per account folder: photos and kept selfies (undefined: no such account).
+  const albumRecords = new AlbumRecords(deps.records.albums);
+  const orphans = await storage.sweepOrphans(async (key) => {
+    const account = await albumRecords.getAccount(key);
+    if (!account) return undefined;
+    return new Set([...(await albumRecords.listPhotos(account.username)).map((p) => p.id), ...account.references.map((r) => r.sha256)]);
+  });
+  if (orphans.length > 0) app.log.warn({ count: orphans.length }, 'removed files no record names (a failed write or an interrupted deletion)');
+
   const ctx: AlbumContext = {
     config,
     engine,
-    records: new AlbumRecords(deps.records.albums),
+    records: albumRecords,
     storage,
     rejections: deps.records.notices,
     health: { ready: false },

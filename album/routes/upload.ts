@@ -62,7 +62,13 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       throw new AlbumError('no_matching_face');
     }
 
-    await ctx.storage.storePhoto(username, sha256, image.ext, picture);
+    try {
+      await ctx.storage.storePhoto(username, sha256, image.ext, picture);
+    } catch (error) {
+      // A failed write (a full disk) leaves no file without a record: the original may be written already.
+      if (!(await ctx.records.getPhoto(username, sha256))) await ctx.storage.deletePhoto(username, sha256, image.ext).catch(() => {});
+      throw error;
+    }
     const group = metadataText(fields.group);
     const terminal = metadataText(fields.terminal);
     const groupName = metadataText(fields.groupName);
@@ -80,7 +86,10 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       faceBox: verdict.box,
       distance: round(verdict.distance),
     };
-    const { outcome } = await ctx.records.addPhoto(username, record);
+    const { outcome } = await ctx.records.addPhoto(username, record).catch(async (error: unknown) => {
+      await ctx.storage.deletePhoto(username, sha256, image.ext).catch(() => {});
+      throw error;
+    });
     if (outcome === 'gone') {
       // The owner deleted the account while this photo was being checked: leave nothing behind.
       await ctx.storage.deleteAlbum(username);

@@ -54,7 +54,7 @@ export interface OpenOptions {
    * file; a fresh key for memory://; for PostgreSQL a file in the temp folder named after the URL (tests; a
    * configuration passes DATA_DIR/link.key or MEMBER_LINK_KEY, see openConfiguredRecords).
    */
-  linkKey?: Buffer;
+  linkKey?: Buffer | (() => Buffer);
 }
 
 /**
@@ -71,8 +71,7 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
   } else if (scheme === 'memory' || scheme === 'sqlite') {
     db = new SqliteDb(scheme === 'memory' ? ':memory:' : url.slice('sqlite://'.length) || ':memory:');
   } else throw new Error(`Unsupported DATABASE_URL scheme "${scheme}": use sqlite://<file> or postgres://…`);
-  const linkKey = options.linkKey ?? defaultLinkKey(scheme, url);
-  const members = new MemberRepository(db, new LinkSealer(linkKey));
+  const members = new MemberRepository(db, new LinkSealer(() => (typeof options.linkKey === 'function' ? options.linkKey() : (options.linkKey ?? defaultLinkKey(scheme, url)))));
   let jobs: JobQueue;
   try {
     await db.migrate();
@@ -110,7 +109,7 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
  */
 export function openConfiguredRecords(config: Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL'> & Partial<Pick<Config, 'MEMBER_LINK_KEY'>>): Promise<Records> {
   const legacyFile = config.STORE_URL.startsWith('sqlite://') ? config.STORE_URL.slice('sqlite://'.length) : undefined;
-  const linkKey = loadLinkKey(path.join(config.DATA_DIR, 'link.key'), config.MEMBER_LINK_KEY);
+  const linkKey = () => loadLinkKey(path.join(config.DATA_DIR, 'link.key'), config.MEMBER_LINK_KEY);
   return openRecords(config.DATABASE_URL, { linkKey, ...(legacyFile ? { legacy: { storeFile: legacyFile, outboxDir: path.join(config.DATA_DIR, 'outbox') } } : {}) });
 }
 

@@ -7,13 +7,20 @@ import path from 'node:path';
 const PREFIX = 'sealed:v1:';
 
 export class LinkSealer {
-  constructor(private readonly key: Buffer) {
-    if (key.length !== 32) throw new Error('The member link key must be 32 bytes');
+  #key: Buffer | undefined;
+
+  /** `key` is read on first use, so a process that never holds a link never makes a key file. */
+  constructor(private readonly loadKey: () => Buffer) {}
+
+  get #k(): Buffer {
+    this.#key ??= this.loadKey();
+    if (this.#key.length !== 32) throw new Error('The member link key must be 32 bytes');
+    return this.#key;
   }
 
   seal(text: string): string {
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.#k, iv);
     const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
     return `${PREFIX}${[iv, body, cipher.getAuthTag()].map((b) => b.toString('base64url')).join('.')}`;
   }
@@ -23,7 +30,7 @@ export class LinkSealer {
     if (!isSealed(value)) return value;
     const [iv, body, tag] = value.slice(PREFIX.length).split('.').map((p) => Buffer.from(p, 'base64url'));
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, iv!);
+      const decipher = createDecipheriv('aes-256-gcm', this.#k, iv!);
       decipher.setAuthTag(tag!);
       return Buffer.concat([decipher.update(body!), decipher.final()]).toString('utf8');
     } catch (error) {
