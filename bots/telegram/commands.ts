@@ -1,7 +1,7 @@
 // The bot's commands: parsing (text or photo caption) and what each one does.
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { ContactError } from '../../core/contacts/index.ts';
-import { ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
+import { AlbumDeletionPending, ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
 import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { FileTooBigError, isForbidden } from './api.ts';
@@ -266,6 +266,7 @@ async function deleteAlbumEverywhere(ctx: BotContext, userId: number): Promise<s
     return deleted ? 'Your album and every photo in it are deleted, and your face data is removed from every group.' : 'You have no album here to delete (your face data is removed from every group).';
   } catch (error) {
     // Members.deleteAlbum says "gone" only when the album confirmed it; anything else is a failure, said as one.
+    if (error instanceof AlbumDeletionPending) return `${error.message} (Your face data is removed from every group.)`;
     if (error instanceof AlbumApiError || error instanceof AlbumHttpError) {
       ctx.log.warn({ user: key, err: ctx.api.describe(error) }, 'Telegram: album deletion failed');
       if (error instanceof AlbumApiError && error.code === 'link_changed') return `Your album is NOT deleted: ${error.message} Your face data is removed from every group.`;
