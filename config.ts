@@ -49,6 +49,8 @@ const schema = z.object({
   // Terminal: a packet its album has not taken for this long is given up, its picture dropped, its member told.
   OUTBOX_GIVE_UP_DAYS: z.coerce.number().positive().max(3650).default(7),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),
+  // Album: POST /api/accounts must be signed with UPLOAD_HMAC_SECRET too (album/README.md).
+  ACCOUNT_SIGNATURE_REQUIRED: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   // Album addresses typed by chat users: public addresses only, unless allowed here (core/share/album-address.ts).
   ALBUM_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
@@ -93,6 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { dotenv = true
   const c = result.data;
   if (c.TELEGRAM_WEBHOOK_URL && !c.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError(['TELEGRAM_WEBHOOK_SECRET'], 'Invalid environment:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
+  }
+  if (c.ACCOUNT_SIGNATURE_REQUIRED && !c.UPLOAD_HMAC_SECRET) {
+    throw new ConfigError(['UPLOAD_HMAC_SECRET'], 'Invalid environment:\n  UPLOAD_HMAC_SECRET: required when ACCOUNT_SIGNATURE_REQUIRED=true');
   }
   if (c.STORE_URL && /^rediss?:/.test(c.STORE_URL)) {
     // Records and jobs need transactions across rows: PostgreSQL for several machines, SQLite on one.

@@ -20,7 +20,7 @@ export type AlbumConfig = Pick<
   Config,
   'DATA_DIR' | 'PUBLIC_URL' | 'ALBUM_VERIFY_THRESHOLD' | 'MAX_UPLOAD_BYTES' | 'UPLOAD_RATE_LIMIT' | 'UPLOAD_HMAC_SECRET'
 > &
-  Partial<Pick<Config, 'TRUST_PROXY' | 'MAX_UPLOAD_PIXELS'>>;
+  Partial<Pick<Config, 'TRUST_PROXY' | 'MAX_UPLOAD_PIXELS' | 'ACCOUNT_SIGNATURE_REQUIRED'>>;
 
 export interface AlbumDeps {
   config: AlbumConfig;

@@ -70,3 +70,28 @@ export function checkUploadSignature(secret: string, headers: Record<string, str
   // v1 has no nonce: the signature itself is the one-time key.
   return { kind: 'ok', replayKey: `v1:${createHash('sha256').update(given).digest('hex')}`, expiresAt };
 }
+
+/** What an account request's signature covers: the name, each selfie's SHA-256 in order, keepSelfies. */
+export const signedAccountText = (username: string, faceSha256s: string[], keepSelfies: string | undefined, timestamp: number, nonce: string) =>
+  ['facedrop-account-v2', username, faceSha256s.join(','), keepSelfies ?? '', String(timestamp), nonce].join('\n');
+
+/** Checks `t=…,n=…,v2=…` over signedAccountText (ACCOUNT_SIGNATURE_REQUIRED); the caller remembers replayKey. */
+export function checkAccountSignature(
+  secret: string,
+  headers: Record<string, string | string[] | undefined>,
+  request: { username: string; faceSha256s: string[]; keepSelfies: string | undefined },
+  now = Date.now(),
+): SignatureCheck {
+  const header = headers[SIGNATURE_HEADER];
+  if (typeof header !== 'string' || header.length > 512) return { kind: 'bad' };
+  const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]));
+  const t = parts.get('t');
+  const nonce = parts.get('n');
+  const v2 = parts.get('v2');
+  if (!t || !/^\d{1,12}$/.test(t) || !nonce || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce) || !v2 || !/^[0-9a-f]{64}$/.test(v2)) return { kind: 'bad' };
+  const timestamp = Number(t);
+  if (Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) return { kind: 'bad' };
+  const expected = createHmac('sha256', secret).update(signedAccountText(request.username, request.faceSha256s, request.keepSelfies, timestamp, nonce)).digest('hex');
+  if (!timingSafeEqual(Buffer.from(v2, 'hex'), Buffer.from(expected, 'hex'))) return { kind: 'bad' };
+  return { kind: 'ok', replayKey: `a2:${nonce}`, expiresAt: (timestamp + MAX_SKEW_SECONDS + 1) * 1000 };
+}

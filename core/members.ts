@@ -142,7 +142,7 @@ export class Members {
     for (let attempt = 0; attempt < 20; attempt++) {
       const username = deriveUsername(hint, attempt === 0 ? '' : `-${attempt + 1}`);
       try {
-        const created = await createAccount(this.builtInAlbum, username, selfies);
+        const created = await createAccount(this.builtInAlbum, username, selfies, { hmacSecret: this.terminal.albumSecret });
         return {
           album: this.builtInAlbum,
           username: created.username,

@@ -17,6 +17,8 @@ export interface Terminal {
   notices: MemberNotices;
   /** Which album addresses typed by chat users may be used (ALBUM_ALLOW_PRIVATE, ALBUM_ALLOWED_HOSTS, PUBLIC_URL). */
   albumPolicy: AlbumAddressPolicy;
+  /** UPLOAD_HMAC_SECRET: signs packets and account requests for albums that require it. */
+  albumSecret?: string;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function openTerminal(
     sharer,
     notices: memberNotices,
     albumPolicy,
+    ...(hmacSecret ? { albumSecret: hmacSecret } : {}),
     async close() {
       await outbox.stop();
       if (!deps.records) await records.close();

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { FaceEngine } from '../../core/faces/index.ts';
@@ -7,6 +7,7 @@ import { inspectImage, mimeOfExt, parseUsername } from '../checks.ts';
 import { ACCOUNT_CONCURRENCY, concurrencyCap } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
 import { readMultipart } from '../multipart.ts';
+import { checkAccountSignature } from '../signature.ts';
 import { hashToken, newToken, type Account, type Reference } from '../records.ts';
 import { albumUrl, rateLimited, requireAlbum, toAlbumError, tokenParamsSchema, type TokenParams } from './common.ts';
 
@@ -55,6 +56,14 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
   app.post('/api/accounts', { config: rateLimited(ctx) }, async (request, reply) => {
     const { fields, files } = await readMultipart(request, { fileField: 'face', maxFiles: MAX_SELFIES_PER_REQUEST, maxFileBytes });
     takeSlot(request, reply);
+    const secret = ctx.config.UPLOAD_HMAC_SECRET;
+    if (ctx.config.ACCOUNT_SIGNATURE_REQUIRED && secret) {
+      const faceSha256s = files.map((f) => createHash('sha256').update(f).digest('hex'));
+      const signature = checkAccountSignature(secret, request.headers, { username: fields.username ?? '', faceSha256s, keepSelfies: fields.keepSelfies });
+      if (signature.kind === 'bad' || !(await ctx.records.rememberNonce(signature.replayKey, signature.expiresAt))) {
+        throw new AlbumError('bad_signature', 'This server creates accounts only for trusted terminals; the signature is missing, wrong, stale or used before.');
+      }
+    }
     const username = parseUsername(fields.username);
     // Cheap before costly: a taken name is refused before any face work.
     if (await ctx.records.getAccount(username)) throw new AlbumError('username_taken');

@@ -193,12 +193,20 @@ async function call(url: string, init: RequestInit, timeoutMs = 60_000): Promise
   return body;
 }
 
-/** Creates an account on an album server (POST /api/accounts) with one or more reference selfies. */
-export async function createAccount(album: string, username: string, selfies: Uint8Array[]): Promise<AccountCreated> {
+/** The signature of an account request (albums with ACCOUNT_SIGNATURE_REQUIRED): name, selfies' hashes, a nonce. */
+export function signAccount(secret: string, username: string, selfies: Uint8Array[], timestamp = Math.floor(Date.now() / 1000), nonce = randomBytes(18).toString('base64url')): string {
+  const hashes = selfies.map((s) => createHash('sha256').update(s).digest('hex')).join(',');
+  const text = ['facedrop-account-v2', username, hashes, '', String(timestamp), nonce].join('\n');
+  return `t=${timestamp},n=${nonce},v2=${createHmac('sha256', secret).update(text).digest('hex')}`;
+}
+
+/** Creates an account on an album server (POST /api/accounts) with one or more reference selfies; signed when given `hmacSecret`. */
+export async function createAccount(album: string, username: string, selfies: Uint8Array[], options: { hmacSecret?: string | undefined } = {}): Promise<AccountCreated> {
   const form = new FormData();
   form.set('username', username);
   selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
-  const body = await call(`${album.replace(/\/+$/, '')}/api/accounts`, { method: 'POST', body: form });
+  const headers: Record<string, string> = options.hmacSecret ? { 'x-facedrop-signature': signAccount(options.hmacSecret, username, selfies) } : {};
+  const body = await call(`${album.replace(/\/+$/, '')}/api/accounts`, { method: 'POST', body: form, headers });
   return {
     username: String(body.username),
     token: String(body.token),
