@@ -18,8 +18,9 @@ export const ACCOUNT_CONCURRENCY: ConcurrencyLimit = { perAddress: 4, total: 16,
 /** A terminal delivers a photo to each matched member at once, from one address: room for a big group photo. */
 export const UPLOAD_CONCURRENCY: ConcurrencyLimit = { perAddress: 16, total: 64, retryAfterS: 1 };
 
-/** Bodies being received at once from one address (any route): bounds what slow senders hold open. */
-export const BODIES_PER_ADDRESS = 64;
+/** Bodies being received at once, from one address and in all (any route): bounds what senders hold open. */
+export const BODIES_PER_ADDRESS = 32;
+export const BODIES_TOTAL = 256;
 
 /**
  * How long a client may take (README, "Limits"): the request line and headers within `headersMs`; a body
@@ -64,23 +65,26 @@ export function concurrencyCap(limit: ConcurrencyLimit) {
 }
 
 /**
- * An onRequest hook for requests with a body: at most BODIES_PER_ADDRESS at once per address, and a body
+ * An onRequest hook for requests with a body: at most BODIES_PER_ADDRESS at once per address (BODIES_TOTAL in
+ * all), and a body
  * slower than CLIENT_TIMEOUTS.minBodyBytesPerS (after the grace time) is answered 408 and its socket closed.
  * Bytes are counted on the socket, so the body stream is left untouched for the route.
  */
 export function bodyGuard(timeouts: typeof CLIENT_TIMEOUTS = CLIENT_TIMEOUTS) {
   const receiving = new Map<string, number>();
+  let total = 0;
   return async function guardBody(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const raw = request.raw;
     if (raw.headers['content-length'] === undefined && raw.headers['transfer-encoding'] === undefined) return;
     if (raw.readableEnded || raw.complete) return;
     const address = request.ip;
     const mine = receiving.get(address) ?? 0;
-    if (mine >= BODIES_PER_ADDRESS) {
+    if (mine >= BODIES_PER_ADDRESS || total >= BODIES_TOTAL) {
       void reply.header('retry-after', '1');
-      throw new AlbumError('rate_limited', 'Too many uploads under way from this address. Try again in 1 s.');
+      throw new AlbumError('rate_limited', `Too many uploads under way${mine >= BODIES_PER_ADDRESS ? ' from this address' : ''}. Try again in 1 s.`);
     }
     receiving.set(address, mine + 1);
+    total++;
     const socket = raw.socket;
     const start = Date.now();
     const startBytes = socket.bytesRead;
@@ -89,6 +93,7 @@ export function bodyGuard(timeouts: typeof CLIENT_TIMEOUTS = CLIENT_TIMEOUTS) {
       if (done) return;
       done = true;
       clearInterval(timer);
+      total--;
       const left = (receiving.get(address) ?? 1) - 1;
       if (left > 0) receiving.set(address, left);
       else receiving.delete(address);
