@@ -22,6 +22,7 @@ export const ALBUM_ERRORS = {
   unknown_photo: [404, 'No such photo in this album.'],
   // 409
   username_taken: [409, 'That username is taken. Choose another one.'],
+  deletion_key_exists: [409, 'This account has a deletion key already; only the terminal that holds it can use it.'],
   // 413: past a limit
   payload_too_large: [413, 'The file is larger than this server accepts.'],
   too_many_files: [413, 'Too many files in one request.'],

@@ -34,6 +34,11 @@ export class AlbumRecords {
     return timingSafeEqual(given, Buffer.from(account.deletionKeyHash, 'hex')) ? account : 'refused';
   }
 
+  /** A deletion key for an account made before they existed; false when it has one. */
+  setDeletionKeyHash(username: string, hash: string): Promise<boolean> {
+    return this.albums.setDeletionKeyHash(username, hash);
+  }
+
   /** False when this signed upload's key was seen before its expiry (a replay). */
   rememberNonce(nonce: string, expiresAt: number): Promise<boolean> {
     return this.albums.rememberNonce(nonce, expiresAt);

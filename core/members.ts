@@ -8,7 +8,7 @@ import { isolateFace, selfieCandidates } from './faces/selfie-pick.ts';
 import { assertAlbumAddressAllowed } from './share/album-address.ts';
 import type { NewJob } from './jobs/queue.ts';
 import { noticeQueue, type Records } from './records/index.ts';
-import { addAlbumFaces, AlbumApiError, createAccount, deleteAccountByKey, deleteAccountFacesByKey, deleteAlbum, deleteAlbumFaces, isRetryable } from './share/index.ts';
+import { addAlbumFaces, AlbumApiError, createAccount, deleteAccountByKey, deleteAccountFacesByKey, deleteAlbum, deleteAlbumFaces, isRetryable, requestDeletionKey } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
 export type { AlbumLink } from './records/index.ts';
@@ -190,6 +190,27 @@ export class Members {
       if (failure) throw failure;
     }
     return true;
+  }
+
+  /**
+   * Gets a deletion key for each built-in album made before deletion keys (while its link still works), so
+   * /forget no longer depends on the link the owner holds. Returns how many links got one. Run at start.
+   */
+  async addMissingDeletionKeys(): Promise<number> {
+    const { members } = this.terminal.records;
+    let added = 0;
+    for (const userKey of await members.withoutDeletionKey()) {
+      const link = await members.link(userKey);
+      if (!link?.token || link.album !== this.builtInAlbum) continue;
+      try {
+        await members.addDeletionKey(userKey, await requestDeletionKey(link.album, link.token));
+        added++;
+      } catch (error) {
+        // Link renewed by its owner (404) or a key given to another process (409): deletions say so when asked.
+        if (!(error instanceof AlbumApiError)) throw error;
+      }
+    }
+    return added;
   }
 
   /** Another reference selfie for a registered member (better recall). */

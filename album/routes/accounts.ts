@@ -160,6 +160,14 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
     deleteAccount(await requireDeletionKey(request), request.log),
   );
 
+  // Accounts made before deletion keys: the link's holder (the terminal that made it) gets one, once.
+  app.post<{ Params: TokenParams }>('/api/albums/:token/deletion-key', { schema: { params: tokenParamsSchema } }, async (request) => {
+    const account = await requireAlbum(ctx, request.params.token);
+    const deletionKey = newToken();
+    if (!(await ctx.records.setDeletionKeyHash(account.username, hashToken(deletionKey)))) throw new AlbumError('deletion_key_exists');
+    return { username: account.username, deletionKey };
+  });
+
   app.post<{ Params: TokenParams }>('/api/albums/:token/token', { schema: { params: tokenParamsSchema } }, async (request) => {
     const account = await requireAlbum(ctx, request.params.token);
     const token = newToken();

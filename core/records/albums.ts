@@ -130,6 +130,11 @@ export class AlbumRepository {
     return this.account(username);
   }
 
+  /** Gives an account made before deletion keys its key; false when it has one already (or is gone). */
+  async setDeletionKeyHash(username: string, hash: string): Promise<boolean> {
+    return (await this.db.run('UPDATE accounts SET deletion_key_hash = ? WHERE username_key = ? AND deletion_key_hash IS NULL', hash, accountKey(username))) > 0;
+  }
+
   async deleteReferences(username: string): Promise<void> {
     await this.db.run('DELETE FROM account_references WHERE username_key = ?', accountKey(username));
   }

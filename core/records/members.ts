@@ -69,6 +69,16 @@ export class MemberRepository {
     );
   }
 
+  /** Users whose link has a token but no deletion key (made before deletion keys). */
+  async withoutDeletionKey(): Promise<string[]> {
+    return (await this.db.all<{ user_key: string }>('SELECT user_key FROM member_links WHERE token IS NOT NULL AND deletion_key IS NULL')).map((r) => r.user_key);
+  }
+
+  /** Adds a deletion key to a link that has none (one statement: a link changed meanwhile is left as it is). */
+  async addDeletionKey(userKey: string, deletionKey: string): Promise<void> {
+    await this.db.run('UPDATE member_links SET deletion_key = ? WHERE user_key = ? AND deletion_key IS NULL', this.sealer.seal(deletionKey), userKey);
+  }
+
   async deleteLink(userKey: string): Promise<void> {
     await this.db.run('DELETE FROM member_links WHERE user_key = ?', userKey);
   }

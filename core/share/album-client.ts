@@ -220,6 +220,12 @@ const byKey = (album: string, username: string, deletionKey: string, suffix = ''
   { method: 'DELETE', headers: { authorization: `Bearer ${deletionKey}` } },
 ];
 
+/** A deletion key for an account made before they existed (POST /api/albums/:token/deletion-key); 409 when it has one. */
+export async function requestDeletionKey(album: string, token: string): Promise<string> {
+  const body = await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/deletion-key`, { method: 'POST' });
+  return String(body.deletionKey);
+}
+
 /** Deletes an account through its deletion key (DELETE /api/accounts/:username); 404 unknown_account means it is gone. */
 export async function deleteAccountByKey(album: string, username: string, deletionKey: string): Promise<void> {
   await call(...byKey(album, username, deletionKey));

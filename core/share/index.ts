@@ -1,4 +1,4 @@
-export { addAlbumFaces, AlbumApiError, AlbumHttpError, createAccount, deleteAccountByKey, deleteAccountFacesByKey, deleteAlbum, deleteAlbumFaces, getAlbum, isRetryable, reportNotMe, signAccount, signPacket, signPacketV2, uploadPicture, type AccountCreated, type UploadPacket, type UploadResult } from './album-client.ts';
+export { addAlbumFaces, AlbumApiError, AlbumHttpError, createAccount, deleteAccountByKey, deleteAccountFacesByKey, deleteAlbum, deleteAlbumFaces, getAlbum, isRetryable, reportNotMe, requestDeletionKey, signAccount, signPacket, signPacketV2, uploadPicture, type AccountCreated, type UploadPacket, type UploadResult } from './album-client.ts';
 export { AlbumAddressError, type AlbumAddressPolicy } from './album-address.ts';
 export { Outbox, defaultBackoff, type DeliveryOutcome, type OutboxOptions, type Packet } from './outbox.ts';
 export { Sharer, type Delivery, type ShareReport, type SharerOptions, type UnsureDelivery } from './pipeline.ts';
