@@ -39,8 +39,19 @@ const schema = z.object({
   EVENT_WINDOW_MINUTES: z.coerce.number().min(0).max(1440).default(30),
   NOTICE_DIGEST_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
   MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  // Album: decoded pixels per picture (decompression bombs); below core/faces' own 80 MP bound.
+  MAX_UPLOAD_PIXELS: z.coerce.number().int().min(1_000_000).max(80_000_000).default(50_000_000),
   UPLOAD_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  // Terminal: seals the album links it holds (base64 of 32 bytes; default: DATA_DIR/link.key, made once).
+  MEMBER_LINK_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  // Terminal: a packet its album has not taken for this long is given up, its picture dropped, its member told.
+  OUTBOX_GIVE_UP_DAYS: z.coerce.number().positive().max(3650).default(7),
   UPLOAD_HMAC_SECRET: z.string().min(16).optional(),
+  // Album: POST /api/accounts must be signed with UPLOAD_HMAC_SECRET too (album/README.md).
+  ACCOUNT_SIGNATURE_REQUIRED: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   // Album addresses typed by chat users: public addresses only, unless allowed here (core/share/album-address.ts).
   ALBUM_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
@@ -85,6 +96,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { dotenv = true
   const c = result.data;
   if (c.TELEGRAM_WEBHOOK_URL && !c.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError(['TELEGRAM_WEBHOOK_SECRET'], 'Invalid environment:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
+  }
+  if (c.ACCOUNT_SIGNATURE_REQUIRED && !c.UPLOAD_HMAC_SECRET) {
+    throw new ConfigError(['UPLOAD_HMAC_SECRET'], 'Invalid environment:\n  UPLOAD_HMAC_SECRET: required when ACCOUNT_SIGNATURE_REQUIRED=true');
   }
   if (c.STORE_URL && /^rediss?:/.test(c.STORE_URL)) {
     // Records and jobs need transactions across rows: PostgreSQL for several machines, SQLite on one.

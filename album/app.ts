@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { FaceEngine } from '../core/faces/index.ts';
 import type { Records } from '../core/records/index.ts';
 import { AlbumError, installErrorHandler } from './errors.ts';
+import { bodyGuard, CLIENT_TIMEOUTS } from './concurrency.ts';
 import { AlbumRecords } from './records.ts';
 import { notMeRoutes } from './routes/not-me.ts';
 import { accountRoutes } from './routes/accounts.ts';
@@ -19,7 +20,7 @@ export type AlbumConfig = Pick<
   Config,
   'DATA_DIR' | 'PUBLIC_URL' | 'ALBUM_VERIFY_THRESHOLD' | 'MAX_UPLOAD_BYTES' | 'UPLOAD_RATE_LIMIT' | 'UPLOAD_HMAC_SECRET'
 > &
-  Partial<Pick<Config, 'TRUST_PROXY'>>;
+  Partial<Pick<Config, 'TRUST_PROXY' | 'MAX_UPLOAD_PIXELS' | 'ACCOUNT_SIGNATURE_REQUIRED'>>;
 
 export interface AlbumDeps {
   config: AlbumConfig;
@@ -52,17 +53,33 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Behind a reverse proxy, the client address (for the rate limit) comes from X-Forwarded-For.
     trustProxy: config.TRUST_PROXY ?? false,
+    // No client may hold a connection open for free (README, "Limits"): Fastify's own defaults are no timeout.
+    connectionTimeout: CLIENT_TIMEOUTS.idleMs,
+    requestTimeout: CLIENT_TIMEOUTS.requestMs,
+    http: { headersTimeout: CLIENT_TIMEOUTS.headersMs, connectionsCheckingInterval: CLIENT_TIMEOUTS.checkEveryMs },
   });
+  // A client that half-closes its socket after sending still gets its answer (Node aborts it by default).
+  (app.server as typeof app.server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  app.addHook('onRequest', bodyGuard());
   installErrorHandler(app);
 
   const storage = new PhotoStorage(config.DATA_DIR);
   const swept = await storage.sweepTemporaryFiles();
   if (swept.length > 0) app.log.warn({ count: swept.length }, 'removed temp files left by an interrupted write');
 
+  // Ids a record names, per account folder: photos and kept selfies (undefined: no such account).
+  const albumRecords = new AlbumRecords(deps.records.albums);
+  const orphans = await storage.sweepOrphans(async (key) => {
+    const account = await albumRecords.getAccount(key);
+    if (!account) return undefined;
+    return new Set([...(await albumRecords.listPhotos(account.username)).map((p) => p.id), ...account.references.map((r) => r.sha256)]);
+  });
+  if (orphans.length > 0) app.log.warn({ count: orphans.length }, 'removed files no record names (a failed write or an interrupted deletion)');
+
   const ctx: AlbumContext = {
     config,
     engine,
-    records: new AlbumRecords(deps.records.albums),
+    records: albumRecords,
     storage,
     rejections: deps.records.notices,
     health: { ready: false },

@@ -41,12 +41,24 @@ const FORMATS: Record<string, { ext: string; mime: string }> = {
 
 export const mimeOfExt = (ext: string) => Object.values(FORMATS).find((f) => f.ext === ext)?.mime ?? 'application/octet-stream';
 
+/** Album default for MAX_UPLOAD_PIXELS: room for a 48 MP phone photo, well below core/faces' 80 MP. */
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/**
+ * Above this many pixels a picture must carry at least one byte per BOMB_PIXELS_PER_BYTE pixels: a camera's
+ * JPEG of 16 MP or more is megabytes, an all-zero PNG of 79 MP is 226 KiB (a decompression bomb: seconds of
+ * a face worker and hundreds of MB to decode nothing).
+ */
+const BOMB_CHECK_PIXELS = 16_000_000;
+const BOMB_PIXELS_PER_BYTE = 256;
+
 /**
  * What the bytes are, from their header alone (the name and the declared type are ignored).
  * Cheap: no pixel is decoded. Refuses empty files, non-images, formats a photo never comes in
- * (SVG, PDF: renderers, not pictures) and pixel bombs (more than core/faces' MAX_INPUT_PIXELS).
+ * (SVG, PDF: renderers, not pictures) and pixel bombs: more than `maxPixels` (MAX_UPLOAD_PIXELS), or a
+ * large picture compressed far beyond what a photo compresses to.
  */
-export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
+export async function inspectImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<ImageInfo> {
   if (bytes.byteLength === 0) throw new AlbumError('not_an_image', 'The file is empty.');
   let meta: Metadata;
   try {
@@ -59,8 +71,12 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
   if (format === 'heif') format = meta.compression === 'av1' ? 'avif' : 'heic';
   const known = FORMATS[format];
   if (!known || !meta.width || !meta.height) throw new AlbumError('not_an_image');
-  if (meta.width * meta.height > MAX_INPUT_PIXELS) {
-    throw new AlbumError('image_too_large', `The image claims ${meta.width}x${meta.height} pixels; the limit is ${MAX_INPUT_PIXELS / 1e6} megapixels.`);
+  const pixels = meta.width * meta.height;
+  if (pixels > Math.min(maxPixels, MAX_INPUT_PIXELS)) {
+    throw new AlbumError('image_too_large', `The image claims ${meta.width}x${meta.height} pixels; the limit is ${Math.min(maxPixels, MAX_INPUT_PIXELS) / 1e6} megapixels.`);
+  }
+  if (pixels > BOMB_CHECK_PIXELS && bytes.byteLength * BOMB_PIXELS_PER_BYTE < pixels) {
+    throw new AlbumError('image_too_large', `The image claims ${meta.width}x${meta.height} pixels in only ${bytes.byteLength} bytes: no photo compresses that far, so it is not decoded.`);
   }
   return { format, ...known, width: meta.width, height: meta.height };
 }

@@ -14,6 +14,7 @@ export const ALBUM_ERRORS = {
   invalid_photo_id: [400, 'That is not a photo id.'],
   // 401: the optional signed-upload gate (UPLOAD_HMAC_SECRET)
   bad_signature: [401, 'This server accepts only uploads signed by a trusted terminal; the signature is missing, wrong or stale.'],
+  bad_deletion_key: [401, 'The deletion key is missing or wrong for this account.'],
   // 404
   not_found: [404, 'Nothing here.'],
   unknown_account: [404, 'No account has that username.'],
@@ -21,6 +22,7 @@ export const ALBUM_ERRORS = {
   unknown_photo: [404, 'No such photo in this album.'],
   // 409
   username_taken: [409, 'That username is taken. Choose another one.'],
+  deletion_key_exists: [409, 'This account has a deletion key already; only the terminal that holds it can use it.'],
   // 413: past a limit
   payload_too_large: [413, 'The file is larger than this server accepts.'],
   too_many_files: [413, 'Too many files in one request.'],

@@ -41,6 +41,51 @@ async function readFilePart(file: AsyncIterable<Buffer>, maxBytes: number): Prom
   return Buffer.concat(chunks);
 }
 
+/** A part's header block (content-disposition, content-type) is a few hundred bytes; past this it is refused. */
+export const MAX_PART_HEADER_BYTES = 8 * 1024;
+
+/**
+ * Watches the body as busboy reads it (an extra 'data' listener sees the same chunks) and notes a part header
+ * longer than MAX_PART_HEADER_BYTES: busboy keeps only its first 80 KiB and would accept the part regardless.
+ */
+function watchPartHeaders(request: FastifyRequest): () => boolean {
+  const boundary = /boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(request.headers['content-type'] ?? '');
+  const delimiter = boundary ? `--${boundary[1] ?? boundary[2]}` : undefined;
+  if (!delimiter) return () => false;
+  let tooLong = false;
+  let inHeader = false;
+  let headerBytes = 0;
+  let tail = '';
+  const onData = (chunk: Buffer) => {
+    // latin1 keeps one character per byte, so lengths are byte counts.
+    const text = tail + chunk.toString('latin1');
+    let at = 0;
+    while (at < text.length && !tooLong) {
+      if (!inHeader) {
+        const found = text.indexOf(delimiter, at);
+        if (found === -1) break;
+        inHeader = true;
+        headerBytes = 0;
+        at = found + delimiter.length;
+      } else {
+        const end = text.indexOf('\r\n\r\n', at);
+        headerBytes += (end === -1 ? text.length : end) - at;
+        if (headerBytes > MAX_PART_HEADER_BYTES) tooLong = true;
+        if (end === -1) break;
+        inHeader = false;
+        at = end + 4;
+      }
+    }
+    // Enough to find a delimiter or a blank line cut between two chunks (counted twice at most: a few bytes).
+    tail = text.slice(-(delimiter.length + 4));
+    if (inHeader) headerBytes -= Math.min(headerBytes, tail.length);
+    if (tooLong) request.raw.off('data', onData);
+  };
+  request.raw.on('data', onData);
+  request.raw.once('end', () => request.raw.off('data', onData));
+  return () => tooLong;
+}
+
 async function bufferParts(request: FastifyRequest, limits: MultipartLimits): Promise<MultipartBody> {
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   const files: Buffer[] = [];
@@ -48,7 +93,13 @@ async function bufferParts(request: FastifyRequest, limits: MultipartLimits): Pr
     // fileSize one byte over: busboy would truncate at the limit and wait for the part's end; readFilePart refuses at once.
     limits: { files: limits.maxFiles, fileSize: limits.maxFileBytes + 1, fields: 10, parts: limits.maxFiles + 10, fieldSize: 1024, fieldNameSize: 64 },
   });
+  // Attached in the tick in which the loop below pipes the body into busboy: no chunk has flowed yet.
+  const headerTooLong = watchPartHeaders(request);
+  const refuseLongHeader = () => {
+    if (headerTooLong()) throw new AlbumError('too_many_parts', `A part's header is longer than ${MAX_PART_HEADER_BYTES / 1024} KiB.`);
+  };
   for await (const part of parts) {
+    refuseLongHeader();
     if (part.type === 'file') {
       // Checked on the part's header, before its bytes are read.
       if (part.fieldname !== limits.fileField) throw new AlbumError('bad_request', `Unexpected file field "${part.fieldname}"; send "${limits.fileField}".`);
@@ -59,5 +110,6 @@ async function bufferParts(request: FastifyRequest, limits: MultipartLimits): Pr
       if (!(part.fieldname in fields)) fields[part.fieldname] = part.value;
     }
   }
+  refuseLongHeader();
   return { fields, files };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Account, PhotoCursor, PhotoRecord, Records, Reference } from '../core/records/index.ts';
 
 export { accountKey, type Account, type PhotoCursor, type PhotoRecord, type Reference } from '../core/records/index.ts';
@@ -20,6 +20,28 @@ export class AlbumRecords {
   async accountForToken(token: string): Promise<Account | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined;
     return this.albums.accountByTokenHash(hashToken(token));
+  }
+
+  /**
+   * The account a deletion key opens: 'unknown' when no account has the name (it is gone), 'refused' when the
+   * key is missing or wrong (or the account has none). Rotating the album link leaves the key as it was.
+   */
+  async accountForDeletionKey(username: string, key: string | undefined): Promise<Account | 'unknown' | 'refused'> {
+    const account = await this.albums.account(username);
+    if (!account) return 'unknown';
+    if (!key || !TOKEN_PATTERN.test(key) || !account.deletionKeyHash) return 'refused';
+    const given = Buffer.from(hashToken(key), 'hex');
+    return timingSafeEqual(given, Buffer.from(account.deletionKeyHash, 'hex')) ? account : 'refused';
+  }
+
+  /** A deletion key for an account made before they existed; false when it has one. */
+  setDeletionKeyHash(username: string, hash: string): Promise<boolean> {
+    return this.albums.setDeletionKeyHash(username, hash);
+  }
+
+  /** False when this signed upload's key was seen before its expiry (a replay). */
+  rememberNonce(nonce: string, expiresAt: number): Promise<boolean> {
+    return this.albums.rememberNonce(nonce, expiresAt);
   }
 
   /** Creates the account unless the name is taken; returns false when taken. */

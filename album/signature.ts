@@ -1,17 +1,30 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Optional signed uploads (UPLOAD_HMAC_SECRET), the format core/share/album-client.ts `signPacket` sends:
- *   X-Facedrop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<username>\n<sha256 hex of picture>\n<t>")>
+ * Optional signed uploads (UPLOAD_HMAC_SECRET), the formats core/share/album-client.ts sends:
+ *   v1: X-Facedrop-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<username>\n<sha256 of picture>\n<t>")>
+ *   v2: X-Facedrop-Signature: t=<unix s>,n=<nonce>,v2=<hex HMAC-SHA256(secret, signedText)> (every field: signedTextV2)
  * The picture's hash binds the signature to the bytes without signing the multipart framing (clients build
- * it differently). A timestamp more than MAX_SKEW_SECONDS from the server's clock is refused, so a captured
- * packet cannot be replayed later (and a replay within the window is a harmless duplicate).
+ * it differently). A timestamp more than MAX_SKEW_SECONDS from the server's clock is refused, and a signature
+ * seen once is refused again within that window (the route remembers it: a captured packet cannot be replayed).
  */
 export const SIGNATURE_HEADER = 'x-facedrop-signature';
 export const MAX_SKEW_SECONDS = 300;
 
 const mac = (secret: string, username: string, sha256: string, timestamp: number) =>
   createHmac('sha256', secret).update(`${username}\n${sha256}\n${timestamp}`).digest('hex');
+
+/** What v2 signs: the picture's hash and every field the upload carries (absent fields as empty lines). */
+export interface SignedUpload {
+  username: string;
+  sha256: string;
+  group?: string | undefined;
+  groupName?: string | undefined;
+  terminal?: string | undefined;
+}
+
+export const signedTextV2 = (u: SignedUpload, timestamp: number, nonce: string) =>
+  ['facedrop-upload-v2', u.username, u.sha256, String(timestamp), nonce, u.group ?? '', u.groupName ?? '', u.terminal ?? ''].join('\n');
 
 /** The header value a trusted terminal sends (same as core/share's signPacket, given the picture's hash). */
 export function signUpload(secret: string, username: string, sha256: string, timestamp = Math.floor(Date.now() / 1000)): string {
@@ -25,13 +38,60 @@ export function verifyUploadSignature(
   sha256: string,
   now = Date.now(),
 ): boolean {
+  return checkUploadSignature(secret, headers, { username, sha256 }, now).kind === 'ok';
+}
+
+export type SignatureCheck = { kind: 'ok'; replayKey: string; expiresAt: number } | { kind: 'bad' };
+
+/**
+ * Checks a v1 or v2 signature. `replayKey` names this signature: the caller refuses it when seen before
+ * `expiresAt` (ms), past which the timestamp check refuses it anyway.
+ */
+export function checkUploadSignature(secret: string, headers: Record<string, string | string[] | undefined>, upload: SignedUpload, now = Date.now()): SignatureCheck {
   const header = headers[SIGNATURE_HEADER];
-  if (typeof header !== 'string') return false;
+  if (typeof header !== 'string' || header.length > 512) return { kind: 'bad' };
   const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]));
   const t = parts.get('t');
-  const given = parts.get('v1');
-  if (!t || !/^\d{1,12}$/.test(t) || !given || !/^[0-9a-f]{64}$/.test(given)) return false;
+  if (!t || !/^\d{1,12}$/.test(t)) return { kind: 'bad' };
   const timestamp = Number(t);
-  if (Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) return false;
-  return timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(mac(secret, username, sha256, timestamp), 'hex'));
+  if (Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) return { kind: 'bad' };
+  const expiresAt = (timestamp + MAX_SKEW_SECONDS + 1) * 1000;
+  const v2 = parts.get('v2');
+  const nonce = parts.get('n');
+  if (v2 !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(v2) || !nonce || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce)) return { kind: 'bad' };
+    const expected = createHmac('sha256', secret).update(signedTextV2(upload, timestamp, nonce)).digest('hex');
+    if (!timingSafeEqual(Buffer.from(v2, 'hex'), Buffer.from(expected, 'hex'))) return { kind: 'bad' };
+    return { kind: 'ok', replayKey: `v2:${nonce}`, expiresAt };
+  }
+  const given = parts.get('v1');
+  if (!given || !/^[0-9a-f]{64}$/.test(given)) return { kind: 'bad' };
+  if (!timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(mac(secret, upload.username, upload.sha256, timestamp), 'hex'))) return { kind: 'bad' };
+  // v1 has no nonce: the signature itself is the one-time key.
+  return { kind: 'ok', replayKey: `v1:${createHash('sha256').update(given).digest('hex')}`, expiresAt };
+}
+
+/** What an account request's signature covers: the name, each selfie's SHA-256 in order, keepSelfies. */
+export const signedAccountText = (username: string, faceSha256s: string[], keepSelfies: string | undefined, timestamp: number, nonce: string) =>
+  ['facedrop-account-v2', username, faceSha256s.join(','), keepSelfies ?? '', String(timestamp), nonce].join('\n');
+
+/** Checks `t=…,n=…,v2=…` over signedAccountText (ACCOUNT_SIGNATURE_REQUIRED); the caller remembers replayKey. */
+export function checkAccountSignature(
+  secret: string,
+  headers: Record<string, string | string[] | undefined>,
+  request: { username: string; faceSha256s: string[]; keepSelfies: string | undefined },
+  now = Date.now(),
+): SignatureCheck {
+  const header = headers[SIGNATURE_HEADER];
+  if (typeof header !== 'string' || header.length > 512) return { kind: 'bad' };
+  const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]));
+  const t = parts.get('t');
+  const nonce = parts.get('n');
+  const v2 = parts.get('v2');
+  if (!t || !/^\d{1,12}$/.test(t) || !nonce || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce) || !v2 || !/^[0-9a-f]{64}$/.test(v2)) return { kind: 'bad' };
+  const timestamp = Number(t);
+  if (Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) return { kind: 'bad' };
+  const expected = createHmac('sha256', secret).update(signedAccountText(request.username, request.faceSha256s, request.keepSelfies, timestamp, nonce)).digest('hex');
+  if (!timingSafeEqual(Buffer.from(v2, 'hex'), Buffer.from(expected, 'hex'))) return { kind: 'bad' };
+  return { kind: 'ok', replayKey: `a2:${nonce}`, expiresAt: (timestamp + MAX_SKEW_SECONDS + 1) * 1000 };
 }

@@ -77,6 +77,32 @@ export class PhotoStorage {
     return stale;
   }
 
+  /**
+   * Removes files no record names (a write that failed half way, a deletion a crash interrupted): originals,
+   * thumbnails and kept selfies, and whole folders of accounts that no longer exist. Only files older than
+   * `minAgeMs`, so an upload another process is finishing right now keeps its files. Run at start.
+   */
+  async sweepOrphans(known: (usernameKey: string) => Promise<Set<string> | undefined>, minAgeMs = 10 * 60_000): Promise<string[]> {
+    if (!fs.existsSync(this.root)) return [];
+    const removed: string[] = [];
+    const cutoff = Date.now() - minAgeMs;
+    for (const entry of await fsp.readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !USERNAME_PATTERN.test(entry.name)) continue;
+      const dir = path.join(this.root, entry.name);
+      const names = await known(entry.name);
+      for (const file of (await fsp.readdir(dir, { recursive: true })) as string[]) {
+        const full = path.join(dir, file);
+        const stat = await fsp.stat(full).catch(() => undefined);
+        if (!stat?.isFile() || stat.mtimeMs > cutoff) continue;
+        const id = path.basename(file).split('.')[0] ?? '';
+        if (names?.has(id)) continue;
+        await fsp.rm(full, { force: true });
+        removed.push(path.join(entry.name, file));
+      }
+    }
+    return removed;
+  }
+
   #inside(p: string): string {
     const resolved = path.resolve(p);
     if (!resolved.startsWith(this.root + path.sep)) throw new Error('storage: path escapes the albums folder');

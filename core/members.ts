@@ -6,7 +6,9 @@ import type { AlbumLink } from './records/index.ts';
 import { DESCRIPTOR_MODEL, SelfieError, type Face } from './faces/index.ts';
 import { isolateFace, selfieCandidates } from './faces/selfie-pick.ts';
 import { assertAlbumAddressAllowed } from './share/album-address.ts';
-import { addAlbumFaces, AlbumApiError, createAccount, deleteAlbum, deleteAlbumFaces } from './share/index.ts';
+import type { NewJob } from './jobs/queue.ts';
+import { noticeQueue, type Records } from './records/index.ts';
+import { addAlbumFaces, AlbumApiError, createAccount, deleteAccountByKey, deleteAccountFacesByKey, deleteAlbum, deleteAlbumFaces, isRetryable, requestDeletionKey } from './share/index.ts';
 import type { Terminal } from './terminal.ts';
 
 export type { AlbumLink } from './records/index.ts';
@@ -146,8 +148,14 @@ export class Members {
     for (let attempt = 0; attempt < 20; attempt++) {
       const username = deriveUsername(hint, attempt === 0 ? '' : `-${attempt + 1}`);
       try {
-        const created = await createAccount(this.builtInAlbum, username, selfies);
-        return { album: this.builtInAlbum, username: created.username, token: created.token, albumUrl: created.albumUrl };
+        const created = await createAccount(this.builtInAlbum, username, selfies, { hmacSecret: this.terminal.albumSecret });
+        return {
+          album: this.builtInAlbum,
+          username: created.username,
+          token: created.token,
+          albumUrl: created.albumUrl,
+          ...(created.deletionKey ? { deletionKey: created.deletionKey } : {}),
+        };
       } catch (error) {
         if (error instanceof AlbumApiError && error.status === 409) continue; // name taken: next suffix
         throw error;
@@ -175,16 +183,40 @@ export class Members {
   /**
    * Deletes the reference faces of the user's album on the built-in server (its photos stay): after
    * /forget no descriptor of theirs is left, and the album accepts nothing new. False without such an album.
+   * Throws when the album could not confirm it (see deleteAlbum): a failure is never reported as done.
    */
   async forgetAlbumFaces(userKey: string): Promise<boolean> {
     const link = await this.link(userKey);
     if (!link?.token) return false;
     try {
-      await deleteAlbumFaces(link.album, link.token);
+      if (link.deletionKey) await deleteAccountFacesByKey(link.album, link.username, link.deletionKey);
+      else await deleteAlbumFaces(link.album, link.token);
     } catch (error) {
-      if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
+      const failure = albumGoneOrFailed(error, link);
+      if (failure) throw failure;
     }
     return true;
+  }
+
+  /**
+   * Gets a deletion key for each built-in album made before deletion keys (while its link still works), so
+   * /forget no longer depends on the link the owner holds. Returns how many links got one. Run at start.
+   */
+  async addMissingDeletionKeys(): Promise<number> {
+    const { members } = this.terminal.records;
+    let added = 0;
+    for (const userKey of await members.withoutDeletionKey()) {
+      const link = await members.link(userKey);
+      if (!link?.token || link.album !== this.builtInAlbum) continue;
+      try {
+        await members.addDeletionKey(userKey, await requestDeletionKey(link.album, link.token));
+        added++;
+      } catch (error) {
+        // Link renewed by its owner (404) or a key given to another process (409): deletions say so when asked.
+        if (!(error instanceof AlbumApiError)) throw error;
+      }
+    }
+    return added;
   }
 
   /** Another reference selfie for a registered member (better recall). */
@@ -204,18 +236,19 @@ export class Members {
     return removed;
   }
 
-  /** Deletes the member's album on the built-in server, with every photo in it. */
+  /**
+   * Deletes the member's album on the built-in server, with every photo in it, through the account's deletion
+   * key (a link the owner rotated on the album page does not stop it). False without such an album. Throws
+   * AlbumApiError when the album refused (the link is kept), or AlbumDeletionPending when it did not answer:
+   * then a durable job tries again and the member is told how it ended (bots/shared/notices.ts).
+   */
   async deleteAlbum(userKey: string): Promise<boolean> {
-    const link = await this.link(userKey);
-    if (!link?.token) return false;
-    try {
-      await deleteAlbum(link.album, link.token);
-    } catch (error) {
-      // Already gone on the album side: forget the dead link all the same.
-      if (!(error instanceof AlbumApiError && error.status === 404)) throw error;
-    }
-    await this.terminal.records.members.deleteLink(userKey);
-    return true;
+    const outcome = await deleteAlbumOfLink(this.terminal.records, userKey);
+    if (outcome.kind === 'none') return false;
+    if (outcome.kind === 'deleted') return true;
+    if (outcome.kind === 'failed') throw outcome.error;
+    await this.terminal.records.jobs.enqueue(albumDeletionJob(userKey, 1, Date.now()));
+    throw new AlbumDeletionPending({ cause: outcome.error });
   }
 
   /**
@@ -232,4 +265,69 @@ export class Members {
   list(group: string): Promise<Contact[]> {
     return this.terminal.contacts.list(group);
   }
+}
+
+/**
+ * Which album errors mean "nothing left to delete": only a 404 unknown_account to the deletion key (the name
+ * is gone). A 404 to a link token may only mean the owner made a new link, so it is a failure (link_changed).
+ */
+function albumGoneOrFailed(error: unknown, link: AlbumLink): unknown {
+  if (!(error instanceof AlbumApiError && error.status === 404)) return error;
+  if (link.deletionKey && error.code === 'unknown_account') return undefined;
+  if (link.deletionKey) return error;
+  return new AlbumApiError(
+    404,
+    'link_changed',
+    'The album no longer opens with the link I hold (a new link was made on the album page, or it was deleted), so I could not delete it from here. Open your album page and delete it there.',
+  );
+}
+
+/** The album server did not answer a deletion; a durable job tries again (ALBUM_DELETION) and tells the member. */
+export class AlbumDeletionPending extends Error {
+  constructor(options: { cause: unknown }) {
+    super('Your album is not deleted yet: the album server did not answer. I keep trying, and I will tell you when it is done.', options);
+    this.name = 'AlbumDeletionPending';
+  }
+}
+
+/** The job kind, in the member's platform notice queue, that tries an album deletion again. */
+export const ALBUM_DELETION = 'album-deletion';
+/** How long a deletion is tried again before the member is told it failed. */
+export const ALBUM_DELETION_GIVE_UP_MS = 7 * 86_400_000;
+
+export interface AlbumDeletionPayload {
+  userKey: string;
+  attempt: number;
+  since: number;
+}
+
+/** The next try of a deletion: 5 s, doubling to 30 minutes (then every 30 minutes for a week). */
+export function albumDeletionJob(userKey: string, attempt: number, since: number, now = Date.now()): NewJob<AlbumDeletionPayload> & { runAt: number } {
+  return {
+    id: `${ALBUM_DELETION}:${userKey}:${since}:${attempt}`,
+    queue: noticeQueue(userKey),
+    kind: ALBUM_DELETION,
+    payload: { userKey, attempt, since },
+    runAt: now + Math.min(30 * 60_000, 5_000 * 2 ** (attempt - 1)),
+  };
+}
+
+export type AlbumDeletionOutcome = { kind: 'none' } | { kind: 'deleted' } | { kind: 'failed'; error: unknown } | { kind: 'retry'; error: unknown };
+
+/**
+ * Deletes the album of the link the terminal holds for `userKey` (through its deletion key, else its token)
+ * and then the link. 'retry' when the album did not answer (transport, 5xx, 429), 'failed' when it refused.
+ */
+export async function deleteAlbumOfLink(records: Pick<Records, 'members'>, userKey: string): Promise<AlbumDeletionOutcome> {
+  const link = await records.members.link(userKey);
+  if (!link?.token) return { kind: 'none' };
+  try {
+    if (link.deletionKey) await deleteAccountByKey(link.album, link.username, link.deletionKey);
+    else await deleteAlbum(link.album, link.token);
+  } catch (error) {
+    const failure = albumGoneOrFailed(error, link);
+    if (failure) return isRetryable(failure) ? { kind: 'retry', error: failure } : { kind: 'failed', error: failure };
+  }
+  await records.members.deleteLink(userKey);
+  return { kind: 'deleted' };
 }

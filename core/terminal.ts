@@ -18,6 +18,8 @@ export interface Terminal {
   notices: MemberNotices;
   /** Which album addresses typed by chat users may be used (ALBUM_ALLOW_PRIVATE, ALBUM_ALLOWED_HOSTS, PUBLIC_URL). */
   albumPolicy: AlbumAddressPolicy;
+  /** UPLOAD_HMAC_SECRET: signs packets and account requests for albums that require it. */
+  albumSecret?: string;
   close(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export type TerminalConfig = Pick<
   Config,
   'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL' | 'FACE_THREADS' | 'MATCH_FALSE_MATCH_RATE' | 'MATCH_MARGIN' | 'MATCH_MIN_FACE_PX' | 'UPLOAD_HMAC_SECRET' | 'PUBLIC_URL' | 'ALBUM_ALLOW_PRIVATE' | 'ALBUM_ALLOWED_HOSTS'
 > &
-  Partial<Pick<Config, 'ALBUM_VERIFY_THRESHOLD' | 'NOTICE_DELAY_MS' | 'NOTICE_DIGEST_INTERVAL_MS' | 'EVENT_WINDOW_MINUTES'>>;
+  Partial<Pick<Config, 'ALBUM_VERIFY_THRESHOLD' | 'NOTICE_DELAY_MS' | 'NOTICE_DIGEST_INTERVAL_MS' | 'EVENT_WINDOW_MINUTES' | 'OUTBOX_GIVE_UP_DAYS'>>;
 
 export async function openTerminal(
   config: TerminalConfig,
@@ -44,6 +46,7 @@ export async function openTerminal(
     ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
     afterFinal: (packet, outcome) => notices!.afterFinal(packet, outcome),
     groupName: (group) => records.notices.groupName(group),
+    ...(config.OUTBOX_GIVE_UP_DAYS !== undefined ? { giveUpAfterMs: config.OUTBOX_GIVE_UP_DAYS * 86_400_000 } : {}),
   });
   // Sharer and notices need each other: a confirmed face teaches the sharer, which looks at the event again.
   let sharerRef: Sharer | undefined;
@@ -84,6 +87,7 @@ export async function openTerminal(
     sharer,
     notices: memberNotices,
     albumPolicy,
+    ...(hmacSecret ? { albumSecret: hmacSecret } : {}),
     async close() {
       await outbox.stop();
       if (!deps.records) await records.close();

@@ -77,8 +77,9 @@ async function requirePhoto(ctx: AlbumContext, params: PhotoParams): Promise<{ a
 
 function sendFile(reply: FastifyReply, file: string, mime: string): FastifyReply {
   const stream = fs.createReadStream(file);
-  // Content-addressed, so a URL's bytes never change; private because the URL holds the token.
-  return reply.header('cache-control', 'private, max-age=31536000, immutable').header('x-content-type-options', 'nosniff').type(mime).send(stream);
+  // no-store: a deleted, "not me" or old-link photo must not outlive its deletion in a browser's cache
+  // (a year, with the old immutable header); the cost is a thumbnail fetched again on each visit.
+  return reply.header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff').type(mime).send(stream);
 }
 
 export const albumRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {

@@ -7,7 +7,7 @@ import { concurrencyCap, UPLOAD_CONCURRENCY } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
 import { readMultipart } from '../multipart.ts';
 import type { PhotoRecord } from '../records.ts';
-import { verifyUploadSignature } from '../signature.ts';
+import { checkUploadSignature } from '../signature.ts';
 import { rateLimited, toAlbumError } from './common.ts';
 
 /** Optional sender metadata: short printable text, or dropped. */
@@ -25,15 +25,22 @@ const metadataText = (value: string | undefined) =>
  *   5. original bytes + thumbnail written atomically, then the metadata (201 stored).
  */
 export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
-  app.post('/api/upload', { config: rateLimited(ctx), onRequest: concurrencyCap(UPLOAD_CONCURRENCY) }, async (request, reply) => {
+  const takeSlot = concurrencyCap(UPLOAD_CONCURRENCY);
+  app.post('/api/upload', { config: rateLimited(ctx) }, async (request, reply) => {
     const { fields, files } = await readMultipart(request, { fileField: 'picture', maxFiles: 1, maxFileBytes: ctx.config.MAX_UPLOAD_BYTES });
+    takeSlot(request, reply);
     const picture = files[0];
     if (!picture) throw new AlbumError('missing_picture');
     const sha256 = createHash('sha256').update(picture).digest('hex');
     const secret = ctx.config.UPLOAD_HMAC_SECRET;
-    if (secret && !verifyUploadSignature(secret, request.headers, fields.username ?? '', sha256)) throw new AlbumError('bad_signature');
+    if (secret) {
+      const signature = checkUploadSignature(secret, request.headers, { username: fields.username ?? '', sha256, group: fields.group, groupName: fields.groupName, terminal: fields.terminal });
+      if (signature.kind === 'bad') throw new AlbumError('bad_signature');
+      // A captured packet replayed within its window (after the owner deleted the photo, say) is refused.
+      if (!(await ctx.records.rememberNonce(signature.replayKey, signature.expiresAt))) throw new AlbumError('bad_signature', 'This signed upload was already received once; a terminal signs each attempt anew.');
+    }
     const username = parseUsername(fields.username);
-    const image = await inspectImage(picture);
+    const image = await inspectImage(picture, ctx.config.MAX_UPLOAD_PIXELS);
 
     const account = await ctx.records.getAccount(username);
     if (!account) throw new AlbumError('unknown_account');
@@ -55,7 +62,13 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       throw new AlbumError('no_matching_face');
     }
 
-    await ctx.storage.storePhoto(username, sha256, image.ext, picture);
+    try {
+      await ctx.storage.storePhoto(username, sha256, image.ext, picture);
+    } catch (error) {
+      // A failed write (a full disk) leaves no file without a record: the original may be written already.
+      if (!(await ctx.records.getPhoto(username, sha256))) await ctx.storage.deletePhoto(username, sha256, image.ext).catch(() => {});
+      throw error;
+    }
     const group = metadataText(fields.group);
     const terminal = metadataText(fields.terminal);
     const groupName = metadataText(fields.groupName);
@@ -73,7 +86,10 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       faceBox: verdict.box,
       distance: round(verdict.distance),
     };
-    const { outcome } = await ctx.records.addPhoto(username, record);
+    const { outcome } = await ctx.records.addPhoto(username, record).catch(async (error: unknown) => {
+      await ctx.storage.deletePhoto(username, sha256, image.ext).catch(() => {});
+      throw error;
+    });
     if (outcome === 'gone') {
       // The owner deleted the account while this photo was being checked: leave nothing behind.
       await ctx.storage.deleteAlbum(username);

@@ -12,7 +12,7 @@ import {
 } from 'discord.js';
 import { ContactError } from '../../core/contacts/index.ts';
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
-import { ANOTHER_SELFIE_ADVICE, type AlbumLink } from '../../core/members.ts';
+import { AlbumDeletionPending, ANOTHER_SELFIE_ADVICE, type AlbumLink } from '../../core/members.ts';
 import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import { groupOfChannel, type BotContext } from './context.ts';
 import { DownloadError, downloadAttachment } from './download.ts';
@@ -175,6 +175,7 @@ export function explain(error: unknown): string | undefined {
     return error.message;
   }
   if (error instanceof DownloadError) return 'Your picture could not be fetched from Discord. Please try again.';
+  if (error instanceof AlbumDeletionPending) return error.message;
   if (error instanceof AlbumApiError) return `The album server refused: ${error.message}`;
   if (error instanceof AlbumHttpError) return 'The album server could not be reached. Please try again in a minute.';
   return undefined;

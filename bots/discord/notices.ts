@@ -16,7 +16,7 @@ export function discordNoticePlatform(client: () => Client): NoticePlatform {
         const dm = await client().users.createDM(key.slice('dc:'.length));
         await dm.send({
           content: message.text,
-          files: [{ attachment: message.image, name: message.imageName }],
+          files: message.image ? [{ attachment: message.image, name: message.imageName }] : [],
           components: message.buttons.map((row) =>
             new ActionRowBuilder<ButtonBuilder>().addComponents(row.map((b) => new ButtonBuilder().setCustomId(b.data).setLabel(b.label).setStyle(b.data.startsWith('yes:') ? ButtonStyle.Success : ButtonStyle.Secondary))),
           ),

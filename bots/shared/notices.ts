@@ -5,7 +5,9 @@
 import type { Job } from '../../core/jobs/queue.ts';
 import { JobWorker } from '../../core/jobs/worker.ts';
 import { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode } from '../../core/records/index.ts';
-import { contactSheet } from '../../core/share/index.ts';
+import { contactSheet, GAVE_UP_NOTICE } from '../../core/share/index.ts';
+import { ALBUM_DELETION, ALBUM_DELETION_GIVE_UP_MS, albumDeletionJob, deleteAlbumOfLink, type AlbumDeletionPayload } from '../../core/members.ts';
+import { AlbumApiError } from '../../core/share/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
 
 export interface NoticeButton {
@@ -14,9 +16,9 @@ export interface NoticeButton {
   data: string;
 }
 
-/** One private message: a picture, its text, rows of buttons. */
+/** One private message: a picture (or, for a plain message, none), its text, rows of buttons. */
 export interface PrivateMessage {
-  image: Buffer;
+  image?: Buffer;
   imageName: string;
   text: string;
   buttons: NoticeButton[][];
@@ -52,6 +54,10 @@ export const noticeTexts = {
       daily: 'I tell you about new photos of you at most once a day.',
       off: 'I no longer tell you about new photos, and I ask you nothing. Your photos still reach your album.',
     })[mode],
+  albumDeleted: 'Your album is deleted now, with every photo in it (the album server answers again).',
+  albumNotDeleted: (why: string) => `Your album could NOT be deleted: ${why}`,
+  gaveUp: (group: string) =>
+    `😕 This photo of you from ${group} could not reach your album: your album server did not take it for days, so I gave up and deleted my copy. Ask the person who posted it to send it again once your album works.`,
   notifyUsage: (mode: NoticeMode) => `Now: ${mode}. Send /notify instant, /notify digest, /notify daily or /notify off.`,
   notMe: {
     removed: 'Removed from your album. I will not send you that face again.',
@@ -140,8 +146,10 @@ export async function composeNotice(terminal: Terminal, userKey: string, items: 
  * sends the same batch), composed and sent privately. A member who never opened a private chat is skipped:
  * nothing is retried, nothing fails.
  */
+type NoticeJob = { userKey: string; batch: number } | { userKey: string; sighting: number } | AlbumDeletionPayload;
+
 export class NoticeSender {
-  readonly #worker: JobWorker<{ userKey: string; batch: number }>;
+  readonly #worker: JobWorker<NoticeJob>;
 
   constructor(
     private readonly o: {
@@ -172,7 +180,10 @@ export class NoticeSender {
     return this.#worker.stop(graceMs);
   }
 
-  async #run(job: Job<{ userKey: string; batch: number }>): Promise<void> {
+  async #run(job: Job<NoticeJob>): Promise<void> {
+    if (job.kind === GAVE_UP_NOTICE && 'sighting' in job.payload) return this.#gaveUp(job.payload);
+    if (job.kind === ALBUM_DELETION && 'since' in job.payload) return this.#retryAlbumDeletion(job.payload);
+    if (!('batch' in job.payload)) return;
     const { userKey, batch } = job.payload;
     const { terminal, platform } = this.o;
     const items = await terminal.records.notices.takeBatch(userKey, batch);
@@ -188,5 +199,33 @@ export class NoticeSender {
       }
     }
     await terminal.records.notices.dropBatch(userKey, batch);
+  }
+
+  /** A packet was given up (OUTBOX_GIVE_UP_DAYS): the member hears of it once, whatever their /notify mode. */
+  async #gaveUp({ userKey, sighting: seq }: { userKey: string; sighting: number }): Promise<void> {
+    const { terminal, platform } = this.o;
+    const sighting = await terminal.records.notices.sighting(seq);
+    if (!sighting || sighting.memberId !== userKey) return; // forgotten meanwhile
+    const [group = 'your group'] = await groupNames(terminal, [{ sighting } as NoticeItem]);
+    if ((await platform.send(userKey, { image: sighting.thumb, imageName: 'not-delivered.jpg', text: noticeTexts.gaveUp(group), buttons: [] })) === 'unreachable') {
+      this.o.onUnreachable?.(userKey);
+    }
+  }
+
+  /** /forget album when the album did not answer: tried again (a new job each time) until done, refused or given up. */
+  async #retryAlbumDeletion(job: AlbumDeletionPayload): Promise<void> {
+    const { terminal, platform } = this.o;
+    const outcome = await deleteAlbumOfLink(terminal.records, job.userKey);
+    let text: string;
+    if (outcome.kind === 'none') return; // deleted meanwhile (another /forget album)
+    if (outcome.kind === 'deleted') text = noticeTexts.albumDeleted;
+    else if (outcome.kind === 'failed' || Date.now() - job.since > ALBUM_DELETION_GIVE_UP_MS) {
+      const why = outcome.error instanceof AlbumApiError ? outcome.error.message : 'the album server has not answered for a week. Open your album page and delete it there.';
+      text = noticeTexts.albumNotDeleted(why);
+    } else {
+      await terminal.records.jobs.enqueue(albumDeletionJob(job.userKey, job.attempt + 1, job.since));
+      return;
+    }
+    if ((await platform.send(job.userKey, { imageName: 'album.txt', text, buttons: [] })) === 'unreachable') this.o.onUnreachable?.(job.userKey);
   }
 }

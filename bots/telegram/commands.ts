@@ -1,7 +1,7 @@
 // The bot's commands: parsing (text or photo caption) and what each one does.
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { ContactError } from '../../core/contacts/index.ts';
-import { ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
+import { AlbumDeletionPending, ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
 import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { FileTooBigError, isForbidden } from './api.ts';
@@ -265,12 +265,12 @@ async function deleteAlbumEverywhere(ctx: BotContext, userId: number): Promise<s
     ctx.log.info({ user: key, deleted }, 'Telegram: album deletion');
     return deleted ? 'Your album and every photo in it are deleted, and your face data is removed from every group.' : 'You have no album here to delete (your face data is removed from every group).';
   } catch (error) {
-    if (error instanceof AlbumApiError && error.status === 404) {
-      return 'Your album was already gone; your face data is removed from every group.';
-    }
+    // Members.deleteAlbum says "gone" only when the album confirmed it; anything else is a failure, said as one.
+    if (error instanceof AlbumDeletionPending) return `${error.message} (Your face data is removed from every group.)`;
     if (error instanceof AlbumApiError || error instanceof AlbumHttpError) {
       ctx.log.warn({ user: key, err: ctx.api.describe(error) }, 'Telegram: album deletion failed');
-      return 'The album server did not answer, so your album is not deleted yet. Please try /forget album again later.';
+      if (error instanceof AlbumApiError && error.code === 'link_changed') return `Your album is NOT deleted: ${error.message} Your face data is removed from every group.`;
+      return 'Your album is NOT deleted yet: the album server did not confirm it. Please try /forget album again later (your face data is removed from every group).';
     }
     throw error;
   }

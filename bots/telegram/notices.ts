@@ -11,12 +11,10 @@ export function telegramNoticePlatform(api: BotApi): NoticePlatform {
     async send(key, message) {
       const chatId = Number(key.slice('tg:'.length));
       try {
-        await api.call('sendPhoto', (tg) =>
-          tg.sendPhoto(chatId, { source: message.image, filename: message.imageName }, {
-            caption: message.text.slice(0, 1024),
-            reply_markup: { inline_keyboard: message.buttons.map((row) => row.map((b) => ({ text: b.label, callback_data: b.data }))) },
-          }),
-        );
+        const reply_markup = { inline_keyboard: message.buttons.map((row) => row.map((b) => ({ text: b.label, callback_data: b.data }))) };
+        const image = message.image;
+        if (!image) await api.call('sendMessage', (tg) => tg.sendMessage(chatId, message.text, { reply_markup }));
+        else await api.call('sendPhoto', (tg) => tg.sendPhoto(chatId, { source: image, filename: message.imageName }, { caption: message.text.slice(0, 1024), reply_markup }));
         return 'sent';
       } catch (error) {
         // 403: the member never opened a private chat with the bot (or blocked it).

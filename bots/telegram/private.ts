@@ -545,7 +545,13 @@ async function forget(ctx: BotContext, message: Message, from: User, args: strin
 export async function releaseAlbumFacesIfUnused(ctx: BotContext, key: string): Promise<void> {
   if (!/^tg:\d+$/.test(key)) return;
   if ((await ctx.membership.groupsOf(key, '')).length > 0 || (await ctx.membership.dependentsOf(key)).length > 0) return;
-  if (await ctx.members.forgetAlbumFaces(key)) ctx.log.info({ user: key }, 'Telegram: album faces deleted');
+  try {
+    if (await ctx.members.forgetAlbumFaces(key)) ctx.log.info({ user: key }, 'Telegram: album faces deleted');
+  } catch (error) {
+    // The terminal's own copy is gone already; tell the member the album still holds their face.
+    ctx.log.warn({ user: key, err: ctx.api.describe(error) }, 'Telegram: album faces not deleted');
+    await sendText(ctx, chatIdOfUser(key), 'Your album server did not confirm deleting your face from your album, so it may still hold it. Send /forget again later, or delete the album with /forget album.').catch(() => {});
+  }
 }
 
 /** `/join <code>`: a second guardian of a dependent; consent, then a photo of the dependent that must match. */

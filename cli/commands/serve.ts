@@ -36,6 +36,11 @@ export function registerServeCommand(program: Command): void {
       const terminal = await openTerminal(config, { records: album.records, engine: album.engine, terminalName: 'facedrop-serve' });
       terminal.outbox.start();
       const members = new Members(terminal, config.PUBLIC_URL);
+      // Albums made before deletion keys get one now, so /forget survives a link renewed on the album page.
+      void members.addMissingDeletionKeys().then(
+        (added) => added > 0 && log.info({ added }, 'album deletion keys added to older member links'),
+        (error: unknown) => log.warn({ err: error }, 'could not add album deletion keys to older member links'),
+      );
       const stops: Array<() => Promise<void>> = [];
       // A bot that cannot start (token refused, platform unreachable) is logged; the album keeps serving.
       const bots = [

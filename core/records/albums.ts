@@ -19,6 +19,8 @@ export interface Account {
   createdAt: string;
   /** SHA-256 of the album token: the token itself is never stored, so a leaked database opens no album. */
   tokenHash: string;
+  /** SHA-256 of the deletion key the terminal that made the account holds (absent on older accounts). */
+  deletionKeyHash?: string;
   /** Which model made the descriptors: a model change makes them incomparable. */
   descriptorModel: string;
   references: Reference[];
@@ -55,6 +57,7 @@ interface AccountRow {
   created_at: string;
   token_hash: string;
   descriptor_model: string;
+  deletion_key_hash?: string | null;
 }
 
 interface ReferenceRow {
@@ -95,12 +98,13 @@ export class AlbumRepository {
       async (q) => {
         const created =
           (await q.run(
-            'INSERT INTO accounts (username_key, username, created_at, token_hash, descriptor_model) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username_key) DO NOTHING',
+            'INSERT INTO accounts (username_key, username, created_at, token_hash, descriptor_model, deletion_key_hash) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username_key) DO NOTHING',
             accountKey(account.username),
             account.username,
             account.createdAt,
             account.tokenHash,
             account.descriptorModel,
+            account.deletionKeyHash ?? null,
           )) > 0;
         if (created) await this.#insertReferences(q, account.username, account.references);
         return created;
@@ -126,11 +130,16 @@ export class AlbumRepository {
     return this.account(username);
   }
 
+  /** Gives an account made before deletion keys its key; false when it has one already (or is gone). */
+  async setDeletionKeyHash(username: string, hash: string): Promise<boolean> {
+    return (await this.db.run('UPDATE accounts SET deletion_key_hash = ? WHERE username_key = ? AND deletion_key_hash IS NULL', hash, accountKey(username))) > 0;
+  }
+
   async deleteReferences(username: string): Promise<void> {
     await this.db.run('DELETE FROM account_references WHERE username_key = ?', accountKey(username));
   }
 
-  /** The account, its references and its photo records go in one transaction. */
+  /** The account, its references, its photo records and the faces its owner rejected go in one transaction. */
   async deleteAccount(username: string): Promise<void> {
     const key = accountKey(username);
     await this.db.tx(
@@ -138,9 +147,17 @@ export class AlbumRepository {
         await q.run('DELETE FROM accounts WHERE username_key = ?', key);
         await q.run('DELETE FROM account_references WHERE username_key = ?', key);
         await q.run('DELETE FROM album_photos WHERE username_key = ?', key);
+        // A new account under the same name must not inherit a stranger's "not me" faces.
+        await q.run('DELETE FROM account_rejections WHERE username_key = ?', key);
       },
       { locks: [lockKey(username)] },
     );
+  }
+
+  /** Records a signed upload's one-time key; false when it was seen before (a replay). Drops expired keys. */
+  async rememberNonce(nonce: string, expiresAt: number, now = Date.now()): Promise<boolean> {
+    await this.db.run('DELETE FROM upload_nonces WHERE expires_at < ?', now);
+    return (await this.db.run('INSERT INTO upload_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING', nonce, expiresAt)) > 0;
   }
 
   /** Newest first (ties by id), from after `cursor`; at most `limit` (all when absent). */
@@ -238,7 +255,14 @@ export class AlbumRepository {
       addedAt: r.added_at,
       ...(r.kept_image_ext !== null ? { keptImageExt: r.kept_image_ext } : {}),
     }));
-    return { username: row.username, createdAt: row.created_at, tokenHash: row.token_hash, descriptorModel: row.descriptor_model, references };
+    return {
+      username: row.username,
+      createdAt: row.created_at,
+      tokenHash: row.token_hash,
+      ...(row.deletion_key_hash ? { deletionKeyHash: row.deletion_key_hash } : {}),
+      descriptorModel: row.descriptor_model,
+      references,
+    };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from './db.ts';
+import { forgetFaceTraces } from './notices.ts';
 
 /** One member of a group [contact entry]: where their album is and what their face looks like. */
 export interface Contact {
@@ -136,6 +137,8 @@ export class ContactRepository {
         await q.run('DELETE FROM contacts WHERE grp = ? AND id = ?', group, id);
         await q.run('DELETE FROM contact_faces WHERE grp = ? AND contact_id = ?', group, id);
         await q.run('DELETE FROM guardians WHERE grp = ? AND contact_id = ?', group, id);
+        // Every removal path (the CLI's `contacts remove`, /forget, an admin, retention) leaves no face behind.
+        await forgetFaceTraces(q, group, id);
         await this.#bump(q, group);
         return removed;
       },

@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { SqliteJobQueue, type JobQueue } from '../jobs/queue.ts';
@@ -7,6 +9,7 @@ import { ContactRepository } from './contacts.ts';
 import { SqliteDb, type Db } from './db.ts';
 import { KvRepository } from './kv.ts';
 import { importLegacyStore, type LegacyImport } from './legacy.ts';
+import { LinkSealer, loadLinkKey } from './link-seal.ts';
 import { MemberRepository } from './members.ts';
 import { EventRepository } from './events.ts';
 import { NoticeRepository } from './notices.ts';
@@ -51,6 +54,12 @@ export interface OpenOptions {
   maintenanceSeconds?: number;
   /** PostgreSQL: connections in the pool. */
   poolSize?: number;
+  /**
+   * Seals the album links the terminal holds (core/records/link-seal.ts). Default: `link.key` beside an SQLite
+   * file; a fresh key for memory://; for PostgreSQL a file in the temp folder named after the URL (tests; a
+   * configuration passes DATA_DIR/link.key or MEMBER_LINK_KEY, see openConfiguredRecords).
+   */
+  linkKey?: Buffer | (() => Buffer);
 }
 
 /**
@@ -67,10 +76,12 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
   } else if (scheme === 'memory' || scheme === 'sqlite') {
     db = new SqliteDb(scheme === 'memory' ? ':memory:' : url.slice('sqlite://'.length) || ':memory:');
   } else throw new Error(`Unsupported DATABASE_URL scheme "${scheme}": use sqlite://<file> or postgres://…`);
+  const members = new MemberRepository(db, new LinkSealer(() => (typeof options.linkKey === 'function' ? options.linkKey() : (options.linkKey ?? defaultLinkKey(scheme, url)))));
   let jobs: JobQueue;
   try {
     await db.migrate();
     if (options.legacy && !(db instanceof SqliteDb && db.raw.memory)) await importLegacyStore(db, options.legacy);
+    await members.sealStored();
     if (db instanceof SqliteDb) jobs = new SqliteJobQueue(db, options.now);
     else {
       const { PgBossJobQueue } = await import('../jobs/pg-boss-queue.ts');
@@ -83,7 +94,7 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
   return {
     packets: new PacketRepository(db, jobs),
     contacts: new ContactRepository(db),
-    members: new MemberRepository(db),
+    members,
     albums: new AlbumRepository(db),
     kv: new KvRepository(db),
     consents: new ConsentRepository(db),
@@ -102,7 +113,14 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
  * Opens the records database of a configuration (DATABASE_URL), importing a keyv-era data folder
  * (the STORE_URL SQLite file and DATA_DIR/outbox) the first time.
  */
-export function openConfiguredRecords(config: Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL'>): Promise<Records> {
+export function openConfiguredRecords(config: Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL'> & Partial<Pick<Config, 'MEMBER_LINK_KEY'>>): Promise<Records> {
   const legacyFile = config.STORE_URL.startsWith('sqlite://') ? config.STORE_URL.slice('sqlite://'.length) : undefined;
-  return openRecords(config.DATABASE_URL, legacyFile ? { legacy: { storeFile: legacyFile, outboxDir: path.join(config.DATA_DIR, 'outbox') } } : {});
+  const linkKey = () => loadLinkKey(path.join(config.DATA_DIR, 'link.key'), config.MEMBER_LINK_KEY);
+  return openRecords(config.DATABASE_URL, { linkKey, ...(legacyFile ? { legacy: { storeFile: legacyFile, outboxDir: path.join(config.DATA_DIR, 'outbox') } } : {}) });
+}
+
+function defaultLinkKey(scheme: string, url: string): Buffer {
+  if (scheme === 'sqlite' && url.length > 'sqlite://'.length) return loadLinkKey(path.join(path.dirname(path.resolve(url.slice('sqlite://'.length))), 'link.key'));
+  if (scheme === 'memory' || scheme === 'sqlite') return randomBytes(32);
+  return loadLinkKey(path.join(os.tmpdir(), `facedrop-link-${createHash('sha256').update(url).digest('hex').slice(0, 16)}.key`));
 }

@@ -184,13 +184,7 @@ export class NoticeRepository {
 
   /** A member left a group: what was seen of them there (descriptors, thumbnails, open questions) goes. */
   async forgetMember(group: string, memberId: string): Promise<void> {
-    await this.db.tx(async (q) => {
-      await q.run('DELETE FROM notice_items WHERE user_key = ? AND sighting IN (SELECT seq FROM sightings WHERE grp = ? AND member_id = ?)', memberId, group, memberId);
-      await q.run('DELETE FROM sightings WHERE grp = ? AND member_id = ?', group, memberId);
-      await q.run("DELETE FROM unsure_pictures WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.sha256 = unsure_pictures.sha256 AND s.kind = 'unsure' AND s.state = 'open')");
-      // The faces they rejected matter only while they are in some group.
-      if (!(await q.get('SELECT 1 FROM contacts WHERE id = ?', memberId))) await q.run('DELETE FROM member_negatives WHERE member_id = ?', memberId);
-    });
+    await this.db.tx((q) => forgetFaceTraces(q, group, memberId));
   }
 
   /** Negative examples per member: the faces they said are not them. */
@@ -286,4 +280,17 @@ function insertSighting(q: Queryable, s: Omit<Sighting, 'seq' | 'state'>): Promi
     s.thumb,
     s.createdAt,
   );
+}
+
+/**
+ * What the terminal kept of a member's face in a group besides their entry: sightings (descriptor and crop),
+ * their notice items, unsure photos nobody is asked about any more, and, once they are in no group, the
+ * faces they said were not them. Run in the transaction that removes the entry, by every removal path.
+ */
+export async function forgetFaceTraces(q: Queryable, group: string, memberId: string): Promise<void> {
+  await q.run('DELETE FROM notice_items WHERE user_key = ? AND sighting IN (SELECT seq FROM sightings WHERE grp = ? AND member_id = ?)', memberId, group, memberId);
+  await q.run('DELETE FROM sightings WHERE grp = ? AND member_id = ?', group, memberId);
+  await q.run("DELETE FROM unsure_pictures WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.sha256 = unsure_pictures.sha256 AND s.kind = 'unsure' AND s.state = 'open')");
+  // The faces they rejected matter only while they are in some group.
+  if (!(await q.get('SELECT 1 FROM contacts WHERE id = ?', memberId))) await q.run('DELETE FROM member_negatives WHERE member_id = ?', memberId);
 }

@@ -256,6 +256,19 @@ CREATE TABLE event_photos (
 CREATE INDEX event_photos_at ON event_photos (grp, created_at);
 `,
   },
+  {
+    version: 6,
+    name: 'per-account deletion keys, signed-upload nonces',
+    // Album side: only the key's SHA-256 (rotating the link leaves it); terminal side: the key, so /forget
+    // deletes the album whatever link its owner holds now. NULL for accounts made before this step.
+    // upload_nonces: signatures of signed uploads seen within their 5-minute window (replays are refused).
+    sql: `
+ALTER TABLE accounts ADD COLUMN deletion_key_hash TEXT;
+ALTER TABLE member_links ADD COLUMN deletion_key TEXT;
+CREATE TABLE upload_nonces (nonce TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
+CREATE INDEX upload_nonces_expiry ON upload_nonces (expires_at);
+`,
+  },
 ];
 
 /**

@@ -47,6 +47,9 @@ export function blockedRange(ip: string): string | undefined {
   let address = ipaddr.parse(ip);
   // ::ffff:127.0.0.1 reaches 127.0.0.1.
   if (address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress()) address = address.toIPv4Address();
+  // IPv4-compatible ::a.b.c.d (deprecated, RFC 4291; URLs write [::127.0.0.1] as [::7f00:1]), which ipaddr.js
+  // calls unicast: an IPv4 address in IPv6 clothing, never a public IPv6 album.
+  if (address instanceof ipaddr.IPv6 && address.parts.slice(0, 6).every((p) => p === 0) && address.range() === 'unicast') return 'an IPv4-compatible IPv6 address';
   const range = address.range();
   // Only ordinary unicast passes; NAT64, 6to4, Teredo, documentation and other reserved ranges do not.
   return range === 'unicast' ? undefined : (RANGE_NAMES[range] ?? 'a reserved address');

@@ -1,5 +1,5 @@
 // The terminal's only way to an album server: its public HTTP upload interface (ARCHITECTURE.md).
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { AlbumAddressError, assertAlbumAddressAllowed, guardedDispatcher, isTrustedAlbum, type AlbumAddressPolicy } from './album-address.ts';
@@ -82,16 +82,34 @@ export function signPacket(secret: string, username: string, picture: Uint8Array
   return `t=${timestamp},v1=${mac}`;
 }
 
+/**
+ * Signature v2 (album/README.md): HMAC-SHA256 over the picture's hash and every field sent, with a fresh nonce,
+ * which the album remembers for the 5-minute window, so a captured packet cannot be replayed or re-labelled.
+ */
+export function signPacketV2(
+  secret: string,
+  fields: { username: string; group?: string | undefined; groupName?: string | undefined; terminal?: string | undefined },
+  picture: Uint8Array,
+  timestamp = Math.floor(Date.now() / 1000),
+  nonce = randomBytes(18).toString('base64url'),
+): string {
+  const digest = createHash('sha256').update(picture).digest('hex');
+  const text = ['facedrop-upload-v2', fields.username, digest, String(timestamp), nonce, fields.group ?? '', fields.groupName ?? '', fields.terminal ?? ''].join('\n');
+  return `t=${timestamp},n=${nonce},v2=${createHmac('sha256', secret).update(text).digest('hex')}`;
+}
+
 /** POSTs a packet to `${album}/api/upload`. Throws AlbumApiError or AlbumHttpError. */
 export async function uploadPicture(packet: UploadPacket, options: AlbumClientOptions = {}): Promise<UploadResult> {
   const form = new FormData();
   form.set('username', packet.username);
   if (packet.group) form.set('group', packet.group);
   if (packet.terminal) form.set('terminal', packet.terminal);
-  if (packet.groupName) form.set('groupName', packet.groupName.slice(0, 200));
+  const groupName = packet.groupName ? packet.groupName.slice(0, 200) : undefined;
+  if (groupName) form.set('groupName', groupName);
   form.set('picture', new Blob([packet.picture as Uint8Array<ArrayBuffer>]), packet.filename ?? 'photo.jpg');
   const headers: Record<string, string> = {};
-  if (options.hmacSecret) headers['x-facedrop-signature'] = signPacket(options.hmacSecret, packet.username, packet.picture);
+  // Signed anew on each attempt: the album refuses a signature it has seen.
+  if (options.hmacSecret) headers['x-facedrop-signature'] = signPacketV2(options.hmacSecret, { username: packet.username, group: packet.group || undefined, groupName, terminal: packet.terminal || undefined }, packet.picture);
   let response: Response;
   let dispatcher: Dispatcher | undefined;
   try {
@@ -101,8 +119,9 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
       body: form,
       headers,
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-      // Untrusted addresses: a redirect could point anywhere, so it is an answer, not followed.
-      ...(dispatcher ? { dispatcher, redirect: 'manual' } : {}),
+      // Never followed, whoever gave the address: a redirect would re-send the photo somewhere unchecked.
+      redirect: 'manual',
+      ...(dispatcher ? { dispatcher } : {}),
     } as RequestInit);
   } catch (error) {
     void dispatcher?.close();
@@ -119,6 +138,7 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   } finally {
     void dispatcher?.close();
   }
+  refuseRedirect(response, packet.album);
   if (response.status === 200 || response.status === 201) {
     const status = body.status === 'duplicate' ? 'duplicate' : 'stored';
     return { status, id: String(body.id ?? '') };
@@ -134,15 +154,29 @@ export interface AccountCreated {
   username: string;
   token: string;
   albumUrl: string;
+  /** From albums that give one: deletes the account whatever link its owner holds now. */
+  deletionKey?: string;
+}
+
+/** A 3xx is a final answer (redirect_refused): following it would send the photo or the token elsewhere. */
+function refuseRedirect(response: Response, album: string): void {
+  if (response.status < 300 || response.status > 399) return;
+  if (!response.bodyUsed) response.body?.cancel().catch(() => {});
+  throw new AlbumApiError(
+    response.status,
+    'redirect_refused',
+    `Album server ${new URL(album).origin} answered with a redirect (${response.status}); facedrop never follows redirects for albums, so nothing was sent on. Give the album's final address.`,
+  );
 }
 
 async function call(url: string, init: RequestInit, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new AlbumHttpError(`Album server at ${new URL(url).origin} could not be reached`, { cause: error });
   }
+  refuseRedirect(response, url);
   let body: Record<string, unknown> = {};
   try {
     body = (await response.json()) as Record<string, unknown>;
@@ -159,13 +193,47 @@ async function call(url: string, init: RequestInit, timeoutMs = 60_000): Promise
   return body;
 }
 
-/** Creates an account on an album server (POST /api/accounts) with one or more reference selfies. */
-export async function createAccount(album: string, username: string, selfies: Uint8Array[]): Promise<AccountCreated> {
+/** The signature of an account request (albums with ACCOUNT_SIGNATURE_REQUIRED): name, selfies' hashes, a nonce. */
+export function signAccount(secret: string, username: string, selfies: Uint8Array[], timestamp = Math.floor(Date.now() / 1000), nonce = randomBytes(18).toString('base64url')): string {
+  const hashes = selfies.map((s) => createHash('sha256').update(s).digest('hex')).join(',');
+  const text = ['facedrop-account-v2', username, hashes, '', String(timestamp), nonce].join('\n');
+  return `t=${timestamp},n=${nonce},v2=${createHmac('sha256', secret).update(text).digest('hex')}`;
+}
+
+/** Creates an account on an album server (POST /api/accounts) with one or more reference selfies; signed when given `hmacSecret`. */
+export async function createAccount(album: string, username: string, selfies: Uint8Array[], options: { hmacSecret?: string | undefined } = {}): Promise<AccountCreated> {
   const form = new FormData();
   form.set('username', username);
   selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
-  const body = await call(`${album.replace(/\/+$/, '')}/api/accounts`, { method: 'POST', body: form });
-  return { username: String(body.username), token: String(body.token), albumUrl: String(body.albumUrl) };
+  const headers: Record<string, string> = options.hmacSecret ? { 'x-facedrop-signature': signAccount(options.hmacSecret, username, selfies) } : {};
+  const body = await call(`${album.replace(/\/+$/, '')}/api/accounts`, { method: 'POST', body: form, headers });
+  return {
+    username: String(body.username),
+    token: String(body.token),
+    albumUrl: String(body.albumUrl),
+    ...(typeof body.deletionKey === 'string' ? { deletionKey: body.deletionKey } : {}),
+  };
+}
+
+const byKey = (album: string, username: string, deletionKey: string, suffix = ''): [string, RequestInit] => [
+  `${album.replace(/\/+$/, '')}/api/accounts/${encodeURIComponent(username)}${suffix}`,
+  { method: 'DELETE', headers: { authorization: `Bearer ${deletionKey}` } },
+];
+
+/** A deletion key for an account made before they existed (POST /api/albums/:token/deletion-key); 409 when it has one. */
+export async function requestDeletionKey(album: string, token: string): Promise<string> {
+  const body = await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/deletion-key`, { method: 'POST' });
+  return String(body.deletionKey);
+}
+
+/** Deletes an account through its deletion key (DELETE /api/accounts/:username); 404 unknown_account means it is gone. */
+export async function deleteAccountByKey(album: string, username: string, deletionKey: string): Promise<void> {
+  await call(...byKey(album, username, deletionKey));
+}
+
+/** Deletes an account's reference faces through its deletion key (DELETE /api/accounts/:username/faces). */
+export async function deleteAccountFacesByKey(album: string, username: string, deletionKey: string): Promise<void> {
+  await call(...byKey(album, username, deletionKey, '/faces'));
 }
 
 /** Deletes an album and everything in it (DELETE /api/albums/:token). */

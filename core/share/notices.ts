@@ -1,15 +1,18 @@
 // Members hear about their photos and answer back: batched private notices, "not me", "is this you?".
 // Chat-agnostic: the bots send what is queued here (bots/shared/notices.ts) and bring the answers back.
 import type { ContactBook } from '../contacts/index.ts';
-import type { FinalOutcome, NoticeTiming, Packet, Records } from '../records/index.ts';
+import { noticeQueue, type FinalOutcome, type NoticeTiming, type Packet, type Records } from '../records/index.ts';
 import { AlbumApiError, AlbumHttpError, reportNotMe } from './album-client.ts';
-import type { DeliveryOutcome, Outbox } from './outbox.ts';
+import { GAVE_UP, type DeliveryOutcome, type Outbox } from './outbox.ts';
 
 /** The album's answer to a face its owner said is not them (album/README.md). */
 export const REJECTED_BY_OWNER = 'rejected_by_owner';
 
 /** Defaults: one notice a few minutes after the first new photo, then at most one an hour. */
 export const DEFAULT_NOTICE_TIMING = { delayMs: 3 * 60_000, digestIntervalMs: 3_600_000 } as const satisfies NoticeTiming;
+
+/** The notice job that tells a member a photo of them was given up (OUTBOX_GIVE_UP_DAYS). */
+export const GAVE_UP_NOTICE = 'gave-up';
 
 /** Chat users have platform-qualified keys ("tg:123", "dc:456"): they can be told and asked privately. */
 export const isChatMember = (memberId: string) => /^[a-z]+:[^:]/.test(memberId);
@@ -49,6 +52,10 @@ export class MemberNotices {
     if (outcome.kind === 'refused' && outcome.code === REJECTED_BY_OWNER) {
       await notices.answer(sighting.seq, 'not_me', 'album', this.#now);
       await this.o.records.contacts.forgetLearned(packet.group, packet.memberId, packet.sha256);
+    }
+    // Told privately by the bot's notice worker (bots/shared/notices.ts), with the photo's thumbnail.
+    if (outcome.kind === 'refused' && outcome.code === GAVE_UP && isChatMember(packet.memberId)) {
+      await this.o.records.jobs.enqueue({ id: `gave-up:${packet.id}`, queue: noticeQueue(packet.memberId), kind: GAVE_UP_NOTICE, payload: { userKey: packet.memberId, sighting: sighting.seq } });
     }
   }
 

@@ -22,7 +22,15 @@ export interface OutboxOptions {
   terminal?: string;
   /** How long a delivery may run before another process may take it over (ms). */
   leaseMs?: number;
+  /** A packet still failing this long after it was queued is given up (`gave_up`), its picture dropped (ms; OUTBOX_GIVE_UP_DAYS). */
+  giveUpAfterMs?: number;
 }
+
+/** OUTBOX_GIVE_UP_DAYS' default: a week of retries (every 5 minutes once the backoff is at its cap). */
+export const DEFAULT_GIVE_UP_MS = 7 * 86_400_000;
+
+/** The refusal a packet ends with when its album never took it (the bots tell its member). */
+export const GAVE_UP = 'gave_up';
 
 export const defaultBackoff = (attempts: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempts, 20)) * (0.75 + Math.random() * 0.5);
 
@@ -46,7 +54,7 @@ export class Outbox {
   #worker: JobWorker<{ packetId: string }> | undefined;
 
   constructor(options: OutboxOptions) {
-    this.#o = { send: uploadPicture, backoff: defaultBackoff, now: Date.now, leaseMs: DEFAULT_LEASE_MS, ...options };
+    this.#o = { send: uploadPicture, backoff: defaultBackoff, now: Date.now, leaseMs: DEFAULT_LEASE_MS, giveUpAfterMs: DEFAULT_GIVE_UP_MS, ...options };
   }
 
   /** Queues a picture for one album account (idempotent). Returns the packet as stored. */
@@ -184,6 +192,11 @@ export class Outbox {
         return this.#finish(packet, { kind: 'refused', status: error.status, code: error.code, message: error.message }, owner);
       }
       const lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (this.#o.now() - packet.createdAt >= this.#o.giveUpAfterMs) {
+        const days = Math.round((this.#o.now() - packet.createdAt) / 86_400_000);
+        const message = `The album did not take this photo in ${days >= 1 ? `${days} day${days > 1 ? 's' : ''}` : 'the time allowed'} of retries (last: ${lastError}); it was given up and its picture dropped.`;
+        return this.#finish(packet, { kind: 'refused', status: 0, code: GAVE_UP, message }, owner);
+      }
       const nextAttemptAt = this.#o.now() + this.#o.backoff(packet.attempts + 1);
       const updated = await packets.retry(id, lastError, nextAttemptAt, owner);
       return { kind: 'queued', attempts: updated?.attempts ?? packet.attempts + 1, lastError, nextAttemptAt };
