@@ -183,19 +183,16 @@ export class Members {
   /**
    * Deletes the reference faces of the user's album on the built-in server (its photos stay): after
    * /forget no descriptor of theirs is left, and the album accepts nothing new. False without such an album.
-   * Throws when the album could not confirm it (see deleteAlbum): a failure is never reported as done.
+   * Throws when the album did not confirm it: AlbumApiError when it refused, AlbumDeletionPending when it did
+   * not answer (a durable job tries again and tells the member). A failure is never reported as done.
    */
   async forgetAlbumFaces(userKey: string): Promise<boolean> {
-    const link = await this.link(userKey);
-    if (!link?.token) return false;
-    try {
-      if (link.deletionKey) await deleteAccountFacesByKey(link.album, link.username, link.deletionKey);
-      else await deleteAlbumFaces(link.album, link.token);
-    } catch (error) {
-      const failure = albumGoneOrFailed(error, link);
-      if (failure) throw failure;
-    }
-    return true;
+    const outcome = await deleteAlbumOfLink(this.terminal.records, userKey, 'faces');
+    if (outcome.kind === 'none') return false;
+    if (outcome.kind === 'deleted') return true;
+    if (outcome.kind === 'failed') throw outcome.error;
+    await this.terminal.records.jobs.enqueue(albumDeletionJob(userKey, 1, Date.now(), Date.now(), 'faces'));
+    throw new AlbumDeletionPending({ cause: outcome.error }, 'faces');
   }
 
   /**
@@ -284,8 +281,13 @@ function albumGoneOrFailed(error: unknown, link: AlbumLink): unknown {
 
 /** The album server did not answer a deletion; a durable job tries again (ALBUM_DELETION) and tells the member. */
 export class AlbumDeletionPending extends Error {
-  constructor(options: { cause: unknown }) {
-    super('Your album is not deleted yet: the album server did not answer. I keep trying, and I will tell you when it is done.', options);
+  constructor(options: { cause: unknown }, what: 'album' | 'faces' = 'album') {
+    super(
+      what === 'album'
+        ? 'Your album is not deleted yet: the album server did not answer. I keep trying, and I will tell you when it is done.'
+        : 'Your face is not deleted from your album yet: the album server did not answer. I keep trying, and I will tell you when it is done.',
+      options,
+    );
     this.name = 'AlbumDeletionPending';
   }
 }
@@ -299,15 +301,17 @@ export interface AlbumDeletionPayload {
   userKey: string;
   attempt: number;
   since: number;
+  /** The whole album (/forget album) or only its reference faces (the last /forget); absent: the album. */
+  what?: 'album' | 'faces';
 }
 
 /** The next try of a deletion: 5 s, doubling to 30 minutes (then every 30 minutes for a week). */
-export function albumDeletionJob(userKey: string, attempt: number, since: number, now = Date.now()): NewJob<AlbumDeletionPayload> & { runAt: number } {
+export function albumDeletionJob(userKey: string, attempt: number, since: number, now = Date.now(), what: 'album' | 'faces' = 'album'): NewJob<AlbumDeletionPayload> & { runAt: number } {
   return {
-    id: `${ALBUM_DELETION}:${userKey}:${since}:${attempt}`,
+    id: `${ALBUM_DELETION}:${what}:${userKey}:${since}:${attempt}`,
     queue: noticeQueue(userKey),
     kind: ALBUM_DELETION,
-    payload: { userKey, attempt, since },
+    payload: { userKey, attempt, since, what },
     runAt: now + Math.min(30 * 60_000, 5_000 * 2 ** (attempt - 1)),
   };
 }
@@ -318,16 +322,20 @@ export type AlbumDeletionOutcome = { kind: 'none' } | { kind: 'deleted' } | { ki
  * Deletes the album of the link the terminal holds for `userKey` (through its deletion key, else its token)
  * and then the link. 'retry' when the album did not answer (transport, 5xx, 429), 'failed' when it refused.
  */
-export async function deleteAlbumOfLink(records: Pick<Records, 'members'>, userKey: string): Promise<AlbumDeletionOutcome> {
+export async function deleteAlbumOfLink(records: Pick<Records, 'members'>, userKey: string, what: 'album' | 'faces' = 'album'): Promise<AlbumDeletionOutcome> {
   const link = await records.members.link(userKey);
   if (!link?.token) return { kind: 'none' };
   try {
-    if (link.deletionKey) await deleteAccountByKey(link.album, link.username, link.deletionKey);
+    if (what === 'faces') {
+      if (link.deletionKey) await deleteAccountFacesByKey(link.album, link.username, link.deletionKey);
+      else await deleteAlbumFaces(link.album, link.token);
+    } else if (link.deletionKey) await deleteAccountByKey(link.album, link.username, link.deletionKey);
     else await deleteAlbum(link.album, link.token);
   } catch (error) {
     const failure = albumGoneOrFailed(error, link);
     if (failure) return isRetryable(failure) ? { kind: 'retry', error: failure } : { kind: 'failed', error: failure };
   }
-  await records.members.deleteLink(userKey);
+  // The link stays with the album; only a deleted album takes it along.
+  if (what === 'album') await records.members.deleteLink(userKey);
   return { kind: 'deleted' };
 }

@@ -56,6 +56,8 @@ export const noticeTexts = {
     })[mode],
   albumDeleted: 'Your album is deleted now, with every photo in it (the album server answers again).',
   albumNotDeleted: (why: string) => `Your album could NOT be deleted: ${why}`,
+  facesDeleted: 'Your face is deleted from your album now (the album server answers again); its photos stay.',
+  facesNotDeleted: (why: string) => `Your face could NOT be deleted from your album: ${why}`,
   gaveUp: (group: string) =>
     `😕 This photo of you from ${group} could not reach your album: your album server did not take it for days, so I gave up and deleted my copy. Ask the person who posted it to send it again once your album works.`,
   notifyUsage: (mode: NoticeMode) => `Now: ${mode}. Send /notify instant, /notify digest, /notify daily or /notify off.`,
@@ -215,15 +217,16 @@ export class NoticeSender {
   /** /forget album when the album did not answer: tried again (a new job each time) until done, refused or given up. */
   async #retryAlbumDeletion(job: AlbumDeletionPayload): Promise<void> {
     const { terminal, platform } = this.o;
-    const outcome = await deleteAlbumOfLink(terminal.records, job.userKey);
+    const what = job.what ?? 'album';
+    const outcome = await deleteAlbumOfLink(terminal.records, job.userKey, what);
     let text: string;
     if (outcome.kind === 'none') return; // deleted meanwhile (another /forget album)
-    if (outcome.kind === 'deleted') text = noticeTexts.albumDeleted;
+    if (outcome.kind === 'deleted') text = what === 'album' ? noticeTexts.albumDeleted : noticeTexts.facesDeleted;
     else if (outcome.kind === 'failed' || Date.now() - job.since > ALBUM_DELETION_GIVE_UP_MS) {
       const why = outcome.error instanceof AlbumApiError ? outcome.error.message : 'the album server has not answered for a week. Open your album page and delete it there.';
-      text = noticeTexts.albumNotDeleted(why);
+      text = what === 'album' ? noticeTexts.albumNotDeleted(why) : noticeTexts.facesNotDeleted(why);
     } else {
-      await terminal.records.jobs.enqueue(albumDeletionJob(job.userKey, job.attempt + 1, job.since));
+      await terminal.records.jobs.enqueue(albumDeletionJob(job.userKey, job.attempt + 1, job.since, Date.now(), what));
       return;
     }
     if ((await platform.send(job.userKey, { imageName: 'album.txt', text, buttons: [] })) === 'unreachable') this.o.onUnreachable?.(job.userKey);

@@ -10,7 +10,7 @@ import { ImageError, SelfieError, type Box } from '../../core/faces/index.ts';
 import { drawFacePreview } from '../../core/faces/preview.ts';
 import { drawNumberedFaces, selfieCandidates } from '../../core/faces/selfie-pick.ts';
 import { cosineDistance, normalize } from '../../core/match/vectors.ts';
-import { ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
+import { AlbumDeletionPending, ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
 import type { PendingRegistration } from '../../core/records/index.ts';
 import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import { AGREE, consentText, leftText, privacyText, retentionForgotten, retentionWarning } from '../shared/consent.ts';
@@ -550,7 +550,8 @@ export async function releaseAlbumFacesIfUnused(ctx: BotContext, key: string): P
   } catch (error) {
     // The terminal's own copy is gone already; tell the member the album still holds their face.
     ctx.log.warn({ user: key, err: ctx.api.describe(error) }, 'Telegram: album faces not deleted');
-    await sendText(ctx, chatIdOfUser(key), 'Your album server did not confirm deleting your face from your album, so it may still hold it. Send /forget again later, or delete the album with /forget album.').catch(() => {});
+    const text = error instanceof AlbumDeletionPending ? error.message : `Your album server refused to delete your face from your album, so it may still hold it${error instanceof AlbumApiError ? `: ${error.message}` : '.'} You can delete the whole album with /forget album.`;
+    await sendText(ctx, chatIdOfUser(key), text).catch(() => {});
   }
 }
 

@@ -73,4 +73,24 @@ describe('a deletion the album did not confirm', () => {
     expect(done.text).toContain('every photo');
     expect((await fetch(`${album.url}/api/albums/${token}`)).status).toBe(404);
   }, 120_000);
+
+  it('the last /forget while the album is down: the album’s faces are deleted by the job once it is back, and the member hears it', async () => {
+    const chat: TgChat = { id: -233102, type: 'supergroup', title: 'Down again' };
+    const raj: TgUser = { id: 8402, is_bot: false, first_name: 'Raj', username: 'raj' };
+    const token = await registerPrivately(fake, chat, raj, new Uint8Array(fs.readFileSync(bbt.selfies.raj![0]!)));
+    await album.app.close();
+
+    let seen = fake.sentTo(raj.id).length;
+    fake.pushMessage(privateChat(raj), raj, { text: '/forget' });
+    const pending = await fake.waitFor(newTo(fake, raj.id, seen, /not deleted from your album yet/), 'the pending notice', 30_000);
+    expect(pending.text).toMatch(/I keep trying/);
+
+    seen = fake.sentTo(raj.id).length;
+    album = await startAlbumServer(config, { engine, records });
+    const before = (await (await fetch(`${album.url}/api/albums/${token}/faces`)).json()) as { references: unknown[] };
+    expect(before.references.length).toBeGreaterThan(0); // still there, as he was told
+    await fake.waitFor(newTo(fake, raj.id, seen, /face is deleted from your album now/), 'the message that the faces are deleted', 60_000);
+    const after = (await (await fetch(`${album.url}/api/albums/${token}/faces`)).json()) as { references: unknown[] };
+    expect(after.references).toEqual([]);
+  }, 120_000);
 });
