@@ -12,6 +12,12 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+
+  /** The message on one line, for start-up errors: `invalid environment: PORT: ...; HOST: ...`. */
+  get oneLine(): string {
+    const [head = '', ...problems] = this.message.split('\n');
+    return problems.length ? `${head.replace(/:$/, '').replace(/^Invalid/, 'invalid')}: ${problems.map((p) => p.trim()).join('; ')}` : head;
+  }
 }
 
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();

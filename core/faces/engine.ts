@@ -50,6 +50,7 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
     return { sha256, width: result.width, height: result.height, faces: result.faces, descriptorModel: DESCRIPTOR_MODEL, timings: result.timings };
   }
 
+  let closing: Promise<void> | undefined;
   const engine: FaceEngine = {
     threads,
     analyze(bytes, mode = 'photo') {
@@ -71,13 +72,18 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
       if (picked.kind !== 'one') throw new SelfieError(picked.kind, analysis.faces.length);
       return { face: picked.face, analysis };
     },
-    async close() {
-      cache.clear();
-      const workers = await pool;
-      // Terminating a worker while it still loads its native models aborts the whole process: an empty
-      // task per thread returns (as a decode error) only once every worker has loaded.
-      await Promise.allSettled(Array.from({ length: threads }, () => workers.run({ bytes: new Uint8Array(0), mode: 'photo' })));
-      await workers.destroy();
+    close() {
+      // Once: a second close racing the first had piscina answer tasks it had already dropped
+      // ("Unexpected message from Worker") and the process exit under loading workers (Napi::Error, 134).
+      closing ??= (async () => {
+        cache.clear();
+        const workers = await pool;
+        // Terminating a worker while it still loads its native models aborts the whole process: an empty
+        // task per thread returns (as a decode error) only once every worker has loaded.
+        await Promise.allSettled(Array.from({ length: threads }, () => workers.run({ bytes: new Uint8Array(0), mode: 'photo' })));
+        await workers.destroy();
+      })();
+      return closing;
     },
   };
   return engine;
