@@ -31,16 +31,19 @@ describe('the CLI after an error (issue 26)', () => {
     // Two workers: a selfie keeps one busy while the other may still be loading its models.
     const env = { DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', FACE_THREADS: '2' };
     const album = 'http://127.0.0.1:9';
-    const added = await runCli(['contacts', 'add', '--name', 'leonard', '--album', album, '--username', 'leonard', '--photo', fx.selfies.leonard![0]!], env);
+    const added = await runCli(['contacts', 'add', '--name', 'leonard', '--album', album, '--no-check', '--username', 'leonard', '--photo', fx.selfies.leonard![0]!], env);
     expect(added.code, added.stderr).toBe(0);
     const groupPhoto = Object.keys(fx.photos).find((p) => p.endsWith('bbt1.jpg'))!;
     const notAnImage = path.join(dir, 'notes.jpg');
     fs.writeFileSync(notAnImage, 'a text file with a .jpg name');
     const refusals: Array<{ what: string; args: string[]; message: RegExp }> = [
-      { what: 'a face already in the group', args: ['contacts', 'add', '--name', 'leo2', '--album', album, '--username', 'leo2', '--photo', fx.selfies.leonard![1]!], message: /already registered to leonard/ },
-      { what: 'no such file', args: ['contacts', 'add', '--name', 'x', '--album', album, '--username', 'x', '--photo', path.join(dir, 'nosuch.jpg')], message: /no such file/ },
+      { what: 'a face already in the group', args: ['contacts', 'add', '--name', 'leo2', '--album', album, '--no-check', '--username', 'leo2', '--photo', fx.selfies.leonard![1]!], message: /already registered to leonard/ },
+      { what: 'no such file', args: ['contacts', 'add', '--name', 'x', '--album', album, '--no-check', '--username', 'x', '--photo', path.join(dir, 'nosuch.jpg')], message: /no such file/ },
       { what: 'an ftp:// album address', args: ['contacts', 'add', '--name', 'x', '--album', 'ftp://example.org', '--username', 'x', '--photo', fx.selfies.penny![0]!], message: /http or https/ },
-      { what: 'several faces', args: ['contacts', 'add', '--name', 'x', '--album', album, '--username', 'x', '--photo', groupPhoto], message: /faces of similar size/ },
+      { what: 'several faces', args: ['contacts', 'add', '--name', 'x', '--album', album, '--no-check', '--username', 'x', '--photo', groupPhoto], message: /faces of similar size/ },
+      { what: 'an album name with spaces', args: ['contacts', 'add', '--name', 'x', '--album', album, '--username', 'bad name!', '--photo', fx.selfies.penny![0]!], message: /not an album account name/ },
+      { what: 'an album address that leads nowhere', args: ['contacts', 'add', '--name', 'x', '--album', 'not-a-url.invalid', '--username', 'x', '--photo', fx.selfies.penny![0]!], message: /could not be reached/ },
+      { what: 'an unknown group', args: ['share', '--group', 'nosuch', groupPhoto], message: /no members in group "nosuch"/ },
       { what: 'an unknown option of share (its workers start first)', args: ['share', '--bogus', groupPhoto], message: /unknown option/ },
       { what: 'a file share cannot read', args: ['share', notAnImage], message: /not_an_image|not an image|unreadable/i },
     ];
