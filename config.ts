@@ -8,8 +8,8 @@ import { parseAllowedHosts } from './core/share/album-address.ts';
 
 /** Thrown when the environment is invalid; names the keys, never their values (they may be secrets). */
 export class ConfigError extends Error {
-  constructor(readonly keys: string[], message: string) {
-    super(message);
+  constructor(readonly keys: string[], message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ConfigError';
   }
 

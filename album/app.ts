@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import sharp from 'sharp';
 import type { Config } from '../config.ts';
-import type { FaceEngine } from '../core/faces/index.ts';
+import { EngineClosedError, type FaceEngine } from '../core/faces/index.ts';
 import type { Records } from '../core/records/index.ts';
 import { AlbumError, installErrorHandler } from './errors.ts';
 import { AlbumRecords } from './records.ts';
@@ -101,6 +101,7 @@ function warmUp(engine: FaceEngine, health: AlbumContext['health'], app: Fastify
         health.ready = true;
       },
       (error: unknown) => {
+        if (error instanceof EngineClosedError) return; // the process stopped before the warm-up ran
         health.problem = error instanceof Error ? error.message : String(error);
         app.log.error({ err: error }, 'face engine failed to start');
       },

@@ -5,16 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlumbingFixture, tempDir } from '../helpers.ts';
 import { runCli, type Finished } from '../processes.ts';
-
-/** Signs of a crash rather than a clean refusal: a stack frame, a native abort, piscina's trace. */
-export function crashSigns(r: Finished): string[] {
-  const signs: string[] = [];
-  if (r.code === null || r.code > 2) signs.push(`exit ${r.code}`);
-  for (const pattern of [/^\s+at /m, /terminate called/, /Napi::Error/, /Unexpected message from Worker/, /node:internal/]) {
-    if (pattern.test(r.stderr) || pattern.test(r.stdout)) signs.push(String(pattern));
-  }
-  return signs;
-}
+import { crashSigns } from './crash-signs.ts';
 
 /** Runs `count` times, two at a time (the machine is shared), and returns each run. */
 async function repeat(count: number, once: () => Promise<Finished>): Promise<Finished[]> {
