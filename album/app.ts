@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import sharp from 'sharp';
 import type { Config } from '../config.ts';
 import { EngineClosedError, type FaceEngine } from '../core/faces/index.ts';
+import { carriesLocalTerminalKey, existingLocalTerminalKey, LOCAL_TERMINAL_HEADER } from '../core/share/local-terminal.ts';
 import type { Records } from '../core/records/index.ts';
 import { AlbumError, installErrorHandler } from './errors.ts';
 import { AlbumRecords } from './records.ts';
@@ -13,6 +14,7 @@ import { albumRoutes } from './routes/albums.ts';
 import { pageRoutes } from './routes/page.ts';
 import { uploadRoutes } from './routes/upload.ts';
 import { PhotoStorage } from './storage.ts';
+import { MAX_SKEW_SECONDS, SIGNATURE_HEADER } from './signature.ts';
 
 /** The slice of the configuration the album server reads. */
 export type AlbumConfig = Pick<
@@ -38,6 +40,8 @@ export interface AlbumContext {
   /** Faces each owner said are not them ("not me"): refused from then on. */
   rejections: Pick<Records['notices'], 'addRejection' | 'rejections'>;
   health: { ready: boolean; problem?: string };
+  /** Terminals not rate-limited like strangers: the ones sharing this database, and signed uploads. */
+  isTrustedTerminal: (headers: Record<string, string | string[] | undefined>) => Promise<boolean>;
 }
 
 /** Most selfies one account request may carry. */
@@ -66,6 +70,7 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
     storage,
     rejections: deps.records.notices,
     health: { ready: false },
+    isTrustedTerminal: trustedTerminalCheck(config, deps.records.kv),
   };
   warmUp(engine, ctx.health, app);
 
@@ -88,6 +93,25 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
   await app.register(pageRoutes, ctx);
   await app.register(notMeRoutes, ctx);
   return app;
+}
+
+/**
+ * A request from a terminal this album trusts: it carries the database's local key, or (with
+ * UPLOAD_HMAC_SECRET) a fresh signature header. The signature binds the picture, so it is verified once the
+ * body is read, still before any face work: a forged one costs only that read, then 401.
+ */
+function trustedTerminalCheck(config: AlbumConfig, kv: Records['kv']): AlbumContext['isTrustedTerminal'] {
+  let key: string | undefined;
+  return async (headers) => {
+    if (headers[LOCAL_TERMINAL_HEADER] !== undefined) {
+      key ??= await existingLocalTerminalKey(kv); // read until a terminal has made it, then kept
+      if (key !== undefined && carriesLocalTerminalKey(headers, key)) return true;
+    }
+    const signature = headers[SIGNATURE_HEADER];
+    if (!config.UPLOAD_HMAC_SECRET || typeof signature !== 'string') return false;
+    const t = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1] ?? NaN);
+    return Math.abs(Date.now() / 1000 - t) <= MAX_SKEW_SECONDS;
+  };
 }
 
 /** Runs the engine once on a tiny blank image, so the first real upload does not pay for model loading. */

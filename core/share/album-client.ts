@@ -2,6 +2,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
+import { LOCAL_TERMINAL_HEADER, sameOrigin } from './local-terminal.ts';
 import { AlbumAddressError, assertAlbumAddressAllowed, guardedDispatcher, isTrustedAlbum, type AlbumAddressPolicy } from './album-address.ts';
 
 /** The album answered and said no (or failed): status and error code from its JSON body. */
@@ -55,6 +56,8 @@ export interface AlbumClientOptions {
   hmacSecret?: string;
   /** Which untrusted album addresses may be reached (default: public unicast addresses only). */
   albumPolicy?: AlbumAddressPolicy;
+  /** The built-in album's key (local-terminal.ts): sent only to that album, which then does not rate-limit us. */
+  localTerminal?: { album: string; key: string };
 }
 
 const STRICT: AlbumAddressPolicy = { allowPrivate: false, allowedHosts: [] };
@@ -92,6 +95,7 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   form.set('picture', new Blob([packet.picture as Uint8Array<ArrayBuffer>]), packet.filename ?? 'photo.jpg');
   const headers: Record<string, string> = {};
   if (options.hmacSecret) headers['x-facedrop-signature'] = signPacket(options.hmacSecret, packet.username, packet.picture);
+  if (options.localTerminal && sameOrigin(packet.album, options.localTerminal.album)) headers[LOCAL_TERMINAL_HEADER] = options.localTerminal.key;
   let response: Response;
   let dispatcher: Dispatcher | undefined;
   try {
