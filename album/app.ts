@@ -38,7 +38,7 @@ export interface AlbumContext {
   records: AlbumRecords;
   storage: PhotoStorage;
   /** Faces each owner said are not them ("not me"): refused from then on. */
-  rejections: Pick<Records['notices'], 'addRejection' | 'rejections'>;
+  rejections: Pick<Records['notices'], 'addRejection' | 'rejections' | 'listRejections' | 'removeRejection'>;
   health: { ready: boolean; problem?: string };
   /** Terminals not rate-limited like strangers: the ones sharing this database, and signed uploads. */
   isTrustedTerminal: (headers: Record<string, string | string[] | undefined>) => Promise<boolean>;

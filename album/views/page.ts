@@ -37,7 +37,7 @@ const dayText = (iso: string) => new Date(`${photoDay(iso)}T12:00:00Z`).toLocale
 export const photoSource = (p: Pick<PhotoRecord, 'group' | 'groupName'>) => p.groupName ?? p.group;
 
 /** The album page: works without JavaScript (links), and the script adds the viewer, deletion and swipes. */
-export function renderAlbumPage(input: { username: string; token: string; photos: PhotoRecord[]; total?: number; nextCursor?: string | null }): string {
+export function renderAlbumPage(input: { username: string; token: string; photos: PhotoRecord[]; total?: number; nextCursor?: string | null; rejections?: Array<{ sha256: string; createdAt: number }> }): string {
   const { username, photos } = input;
   const total = input.total ?? photos.length;
   const api = `/api/albums/${encodeURIComponent(input.token)}`;
@@ -80,6 +80,7 @@ export function renderAlbumPage(input: { username: string; token: string; photos
 ${tiles}
   </ul>
   <p class="more" id="more"${input.nextCursor ? '' : ' hidden'}><a class="button" id="load-more" href="/a/${encodeURIComponent(input.token)}?cursor=${encodeURIComponent(input.nextCursor ?? '')}">Load more</a></p>
+${rejectionsSection(input.rejections ?? [])}
 </main>
 <footer class="foot">
   <p>Keep this link private: anyone who has it can see and delete these photos.</p>
@@ -102,6 +103,20 @@ ${tiles}
 <div class="toast" id="toast" role="status" aria-live="polite"></div>`,
     ` data-api="${api}"`,
   );
+}
+
+/** Each "not me" with an undo (album.js): the face is the owner's again, later photos of it are accepted. */
+function rejectionsSection(rejections: Array<{ sha256: string; createdAt: number }>): string {
+  const items = rejections
+    .map((r) => `  <li data-id="${escapeHtml(r.sha256)}"><span>A face you marked "not me" on ${escapeHtml(dateText(new Date(r.createdAt).toISOString()))}</span> <button class="button undo-not-me" type="button">Undo</button></li>`)
+    .join('\n');
+  return `<section class="rejections" id="rejections"${rejections.length ? '' : ' hidden'}>
+  <h2>Faces you said are not you</h2>
+  <p>Photos of these faces are not accepted into your album. Undo one if it was you after all.</p>
+  <ul id="rejection-list">
+${items}
+  </ul>
+</section>`;
 }
 
 /** The same page for an unknown, rotated or deleted album: nothing tells them apart. */

@@ -189,10 +189,44 @@
     downloadAll.hidden = n === 0;
   }
 
+  // The "not me" list, each with an undo (album/README.md).
+  const rejections = document.getElementById('rejections');
+  const rejectionList = document.getElementById('rejection-list');
+  function addRejection(id) {
+    if (!rejections || !rejectionList || rejectionList.querySelector(`li[data-id="${id}"]`)) return;
+    const li = document.createElement('li');
+    li.dataset.id = id;
+    const text = document.createElement('span');
+    text.textContent = `A face you marked "not me" on ${when(new Date().toISOString())}`;
+    const undo = document.createElement('button');
+    undo.type = 'button';
+    undo.className = 'button undo-not-me';
+    undo.textContent = 'Undo';
+    li.append(text, ' ', undo);
+    rejectionList.prepend(li);
+    rejections.hidden = false;
+  }
+  rejectionList?.addEventListener('click', async (event) => {
+    const button = event.target.closest('.undo-not-me');
+    if (!button) return;
+    const li = button.closest('li');
+    button.disabled = true;
+    try {
+      const response = await fetch(`${api}/rejections/${li.dataset.id}`, { method: 'DELETE' });
+      if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`);
+      li.remove();
+      rejections.hidden = rejectionList.children.length === 0;
+      say('Undone: photos of that face reach your album again');
+    } catch {
+      button.disabled = false;
+      say('Could not undo. Check your connection and try again.');
+    }
+  });
+
   // "Not me": the photo leaves the album and the album refuses that face from then on (album/README.md).
   async function rejectTile(tile) {
     if (!tile) return false;
-    if (!window.confirm('Not you? The photo leaves your album, and photos of that face will not be sent to you again.')) return false;
+    if (!window.confirm('Not you? This removes the photo and stops this face from reaching your album (you can undo it at the bottom of the page). Sure?')) return false;
     tile.classList.add('removing');
     try {
       const response = await fetch(`${api}/photos/${tile.dataset.id}/not-me`, { method: 'POST' });
@@ -202,6 +236,7 @@
       total -= 1;
       updateCount();
       say('Removed: that face will not be sent to you again');
+      addRejection(tile.dataset.id);
       return true;
     } catch {
       tile.classList.remove('removing');
