@@ -1,6 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
-import { MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
-import type { Analysis, Box } from '../core/faces/index.ts';
+import { isHeic, MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
+import { ImageError, type Analysis, type Box } from '../core/faces/index.ts';
 import { cosineDistance, normalize } from '../core/match/index.ts';
 import { AlbumError } from './errors.ts';
 import type { Account } from './records.ts';
@@ -48,6 +48,7 @@ export const mimeOfExt = (ext: string) => Object.values(FORMATS).find((f) => f.e
  */
 export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
   if (bytes.byteLength === 0) throw new AlbumError('not_an_image', 'The file is empty.');
+  if (isHeic(bytes)) throw new AlbumError('not_an_image', new ImageError('heic_unsupported').message);
   let meta: Metadata;
   try {
     // Header only: the pixel bound below gives a clear answer where sharp's own limit would only say "error".
