@@ -3,6 +3,7 @@ import { isHeic, MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
 import { ImageError, type Analysis, type Box } from '../core/faces/index.ts';
 import { cosineDistance, normalize } from '../core/match/index.ts';
 import { AlbumError } from './errors.ts';
+import { exifTakenAt } from './exif.ts';
 import type { Account } from './records.ts';
 
 /** 1-64 letters, digits, `_`, `-`, `.`: safe as a folder name on every filesystem, and never a path. */
@@ -27,6 +28,8 @@ export interface ImageInfo {
   mime: string;
   width: number;
   height: number;
+  /** EXIF DateTimeOriginal as UTC ISO, when the photo has one. */
+  takenAt?: string;
 }
 
 const FORMATS: Record<string, { ext: string; mime: string }> = {
@@ -63,7 +66,8 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageInfo> {
   if (meta.width * meta.height > MAX_INPUT_PIXELS) {
     throw new AlbumError('image_too_large', `The image claims ${meta.width}x${meta.height} pixels; the limit is ${MAX_INPUT_PIXELS / 1e6} megapixels.`);
   }
-  return { format, ...known, width: meta.width, height: meta.height };
+  const takenAt = exifTakenAt(meta.exif);
+  return { format, ...known, width: meta.width, height: meta.height, ...(takenAt ? { takenAt } : {}) };
 }
 
 export type Verification =

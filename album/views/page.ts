@@ -45,15 +45,17 @@ export function renderAlbumPage(input: { username: string; token: string; photos
   const tiles = photos
     .map((p) => {
       const url = `${api}/photos/${p.id}`;
-      const when = dateText(p.receivedAt);
+      // Taken (EXIF) when the photo says, else received: an old photo sits under its own day.
+      const shown = p.takenAt ?? p.receivedAt;
+      const when = dateText(shown);
       const source = photoSource(p);
-      const day = photoDay(p.receivedAt);
+      const day = photoDay(shown);
       // Newest first, so each day's photos are contiguous: a heading where the day changes.
-      const heading = day !== lastDay ? `<li class="day" data-day="${escapeHtml(day)}"><h2>${escapeHtml(dayText(p.receivedAt))}</h2></li>\n` : '';
+      const heading = day !== lastDay ? `<li class="day" data-day="${escapeHtml(day)}"><h2>${escapeHtml(dayText(shown))}</h2></li>\n` : '';
       lastDay = day;
       return `${heading}<li class="tile" data-id="${p.id}" data-day="${escapeHtml(day)}">
-  <a href="${url}" data-full="${url}" data-download="${url}?download=1" data-received="${escapeHtml(p.receivedAt)}"${source ? ` data-source="${escapeHtml(source)}"` : ''}>
-    <img src="${url}/thumbnail" alt="Photo received ${escapeHtml(when)}" loading="lazy" decoding="async" width="240" height="240">
+  <a href="${url}" data-full="${url}" data-download="${url}?download=1" data-received="${escapeHtml(p.receivedAt)}"${p.takenAt ? ` data-taken="${escapeHtml(p.takenAt)}"` : ''}${source ? ` data-source="${escapeHtml(source)}"` : ''}>
+    <img src="${url}/thumbnail" alt="Photo ${p.takenAt ? 'taken' : 'received'} ${escapeHtml(when)}" loading="lazy" decoding="async" width="240" height="240">
   </a>
   ${source ? `<span class="source">${escapeHtml(source)}</span>` : ''}
   <button class="not-me" type="button" title="This is not me: remove it, and I will not receive that face again">Not me</button>

@@ -234,6 +234,15 @@ CREATE TABLE account_rejections (
 ALTER TABLE album_photos ADD COLUMN group_name TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'album photos dated by when they were taken (issue 26)',
+    // EXIF DateTimeOriginal (UTC ISO, like received_at); albums list newest taken first, arrival when absent.
+    sql: `
+ALTER TABLE album_photos ADD COLUMN taken_at TEXT;
+CREATE INDEX album_photos_shown ON album_photos (username_key, (COALESCE(taken_at, received_at)) DESC, id);
+`,
+  },
 ];
 
 /**

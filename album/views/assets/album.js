@@ -24,7 +24,7 @@
 
   // Local times instead of the server's UTC text.
   for (const link of grid.querySelectorAll('a[data-received]')) {
-    link.querySelector('img').alt = `Photo received ${when(link.dataset.received)}`;
+    link.querySelector('img').alt = link.dataset.taken ? `Photo taken ${when(link.dataset.taken)}` : `Photo received ${when(link.dataset.received)}`;
   }
   const dayLabel = (day) => new Date(`${day}T12:00:00Z`).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
   function dayHeading(day) {
@@ -52,7 +52,7 @@
     image.src = link.dataset.full;
     image.alt = link.querySelector('img').alt;
     download.href = link.dataset.download;
-    caption.textContent = `${index + 1} of ${list.length} · received ${when(link.dataset.received)}${link.dataset.source ? ` · from ${link.dataset.source}` : ''}`;
+    caption.textContent = `${index + 1} of ${list.length} · ${link.dataset.taken ? `taken ${when(link.dataset.taken)}, ` : ''}received ${when(link.dataset.received)}${link.dataset.source ? ` · from ${link.dataset.source}` : ''}`;
     prev.disabled = index === 0;
     next.disabled = index === list.length - 1;
     if (!viewer.open) viewer.showModal();
@@ -119,7 +119,7 @@
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const page = await response.json();
       for (const p of page.photos) {
-        const day = p.receivedAt.slice(0, 10);
+        const day = (p.takenAt ?? p.receivedAt).slice(0, 10);
         const last = grid.lastElementChild;
         if (!last || last.dataset.day !== day) grid.appendChild(dayHeading(day));
         grid.appendChild(tileFor(p));
@@ -139,15 +139,16 @@
     const li = document.createElement('li');
     li.className = 'tile';
     li.dataset.id = p.id;
-    li.dataset.day = p.receivedAt.slice(0, 10);
+    li.dataset.day = (p.takenAt ?? p.receivedAt).slice(0, 10);
     const link = document.createElement('a');
     link.href = p.url;
     link.dataset.full = p.url;
     link.dataset.download = p.downloadUrl;
     link.dataset.received = p.receivedAt;
+    if (p.takenAt) link.dataset.taken = p.takenAt;
     const img = document.createElement('img');
     img.src = p.thumbnailUrl;
-    img.alt = `Photo received ${when(p.receivedAt)}`;
+    img.alt = p.takenAt ? `Photo taken ${when(p.takenAt)}` : `Photo received ${when(p.receivedAt)}`;
     img.loading = 'lazy';
     img.decoding = 'async';
     img.width = 240;
