@@ -8,9 +8,15 @@ import { parseAllowedHosts } from './core/share/album-address.ts';
 
 /** Thrown when the environment is invalid; names the keys, never their values (they may be secrets). */
 export class ConfigError extends Error {
-  constructor(readonly keys: string[], message: string) {
-    super(message);
+  constructor(readonly keys: string[], message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ConfigError';
+  }
+
+  /** The message on one line, for start-up errors: `invalid environment: PORT: ...; HOST: ...`. */
+  get oneLine(): string {
+    const [head = '', ...problems] = this.message.split('\n');
+    return problems.length ? `${head.replace(/:$/, '').replace(/^Invalid/, 'invalid')}: ${problems.map((p) => p.trim()).join('; ')}` : head;
   }
 }
 

@@ -3,7 +3,8 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import sharp from 'sharp';
 import type { Config } from '../config.ts';
-import type { FaceEngine } from '../core/faces/index.ts';
+import { EngineClosedError, type FaceEngine } from '../core/faces/index.ts';
+import { carriesLocalTerminalKey, existingLocalTerminalKey, LOCAL_TERMINAL_HEADER } from '../core/share/local-terminal.ts';
 import type { Records } from '../core/records/index.ts';
 import { AlbumError, installErrorHandler } from './errors.ts';
 import { bodyGuard, CLIENT_TIMEOUTS } from './concurrency.ts';
@@ -14,6 +15,7 @@ import { albumRoutes } from './routes/albums.ts';
 import { pageRoutes } from './routes/page.ts';
 import { uploadRoutes } from './routes/upload.ts';
 import { PhotoStorage } from './storage.ts';
+import { MAX_SKEW_SECONDS, SIGNATURE_HEADER } from './signature.ts';
 
 /** The slice of the configuration the album server reads. */
 export type AlbumConfig = Pick<
@@ -37,8 +39,10 @@ export interface AlbumContext {
   records: AlbumRecords;
   storage: PhotoStorage;
   /** Faces each owner said are not them ("not me"): refused from then on. */
-  rejections: Pick<Records['notices'], 'addRejection' | 'rejections'>;
+  rejections: Pick<Records['notices'], 'addRejection' | 'rejections' | 'listRejections' | 'removeRejection'>;
   health: { ready: boolean; problem?: string };
+  /** Terminals not rate-limited like strangers: the ones sharing this database, and signed uploads. */
+  isTrustedTerminal: (headers: Record<string, string | string[] | undefined>) => Promise<boolean>;
 }
 
 /** Most selfies one account request may carry. */
@@ -83,6 +87,7 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
     storage,
     rejections: deps.records.notices,
     health: { ready: false },
+    isTrustedTerminal: trustedTerminalCheck(config, deps.records.kv),
   };
   warmUp(engine, ctx.health, app);
 
@@ -107,6 +112,25 @@ export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {
   return app;
 }
 
+/**
+ * A request from a terminal this album trusts: it carries the database's local key, or (with
+ * UPLOAD_HMAC_SECRET) a fresh signature header. The signature binds the picture, so it is verified once the
+ * body is read, still before any face work: a forged one costs only that read, then 401.
+ */
+function trustedTerminalCheck(config: AlbumConfig, kv: Records['kv']): AlbumContext['isTrustedTerminal'] {
+  let key: string | undefined;
+  return async (headers) => {
+    if (headers[LOCAL_TERMINAL_HEADER] !== undefined) {
+      key ??= await existingLocalTerminalKey(kv); // read until a terminal has made it, then kept
+      if (key !== undefined && carriesLocalTerminalKey(headers, key)) return true;
+    }
+    const signature = headers[SIGNATURE_HEADER];
+    if (!config.UPLOAD_HMAC_SECRET || typeof signature !== 'string') return false;
+    const t = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1] ?? NaN);
+    return Math.abs(Date.now() / 1000 - t) <= MAX_SKEW_SECONDS;
+  };
+}
+
 /** Runs the engine once on a tiny blank image, so the first real upload does not pay for model loading. */
 function warmUp(engine: FaceEngine, health: AlbumContext['health'], app: FastifyInstance): void {
   void sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
@@ -118,6 +142,7 @@ function warmUp(engine: FaceEngine, health: AlbumContext['health'], app: Fastify
         health.ready = true;
       },
       (error: unknown) => {
+        if (error instanceof EngineClosedError) return; // the process stopped before the warm-up ran
         health.problem = error instanceof Error ? error.message : String(error);
         app.log.error({ err: error }, 'face engine failed to start');
       },

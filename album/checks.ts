@@ -1,8 +1,9 @@
 import sharp, { type Metadata } from 'sharp';
-import { MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
-import type { Analysis, Box } from '../core/faces/index.ts';
+import { isHeic, MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
+import { ImageError, type Analysis, type Box } from '../core/faces/index.ts';
 import { cosineDistance, normalize } from '../core/match/index.ts';
 import { AlbumError } from './errors.ts';
+import { exifTakenAt } from './exif.ts';
 import type { Account } from './records.ts';
 
 /** 1-64 letters, digits, `_`, `-`, `.`: safe as a folder name on every filesystem, and never a path. */
@@ -27,6 +28,8 @@ export interface ImageInfo {
   mime: string;
   width: number;
   height: number;
+  /** EXIF DateTimeOriginal as UTC ISO, when the photo has one. */
+  takenAt?: string;
 }
 
 const FORMATS: Record<string, { ext: string; mime: string }> = {
@@ -60,6 +63,7 @@ const BOMB_PIXELS_PER_BYTE = 256;
  */
 export async function inspectImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<ImageInfo> {
   if (bytes.byteLength === 0) throw new AlbumError('not_an_image', 'The file is empty.');
+  if (isHeic(bytes)) throw new AlbumError('not_an_image', new ImageError('heic_unsupported').message);
   let meta: Metadata;
   try {
     // Header only: the pixel bound below gives a clear answer where sharp's own limit would only say "error".
@@ -78,7 +82,8 @@ export async function inspectImage(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PI
   if (pixels > BOMB_CHECK_PIXELS && bytes.byteLength * BOMB_PIXELS_PER_BYTE < pixels) {
     throw new AlbumError('image_too_large', `The image claims ${meta.width}x${meta.height} pixels in only ${bytes.byteLength} bytes: no photo compresses that far, so it is not decoded.`);
   }
-  return { format, ...known, width: meta.width, height: meta.height };
+  const takenAt = exifTakenAt(meta.exif);
+  return { format, ...known, width: meta.width, height: meta.height, ...(takenAt ? { takenAt } : {}) };
 }
 
 export type Verification =

@@ -20,6 +20,7 @@ export const ALBUM_ERRORS = {
   unknown_account: [404, 'No account has that username.'],
   unknown_album: [404, 'No album at this address.'],
   unknown_photo: [404, 'No such photo in this album.'],
+  unknown_rejection: [404, 'No such "not me" in this album.'],
   // 409
   username_taken: [409, 'That username is taken. Choose another one.'],
   deletion_key_exists: [409, 'This account has a deletion key already; only the terminal that holds it can use it.'],

@@ -4,6 +4,7 @@ import { sharedFaceEngine, type FaceEngine } from './faces/index.ts';
 import { MAX_MATCH_DISTANCE, policyForGallery } from './match/index.ts';
 import { openConfiguredRecords, type Records } from './records/index.ts';
 import type { AlbumAddressPolicy } from './share/album-address.ts';
+import { localTerminalKey, sameOrigin } from './share/local-terminal.ts';
 import { EventLearning } from './share/learning.ts';
 import { isChatMember, MemberNotices, Outbox, Sharer, uploadPicture, type DeliveryOutcome, type Packet } from './share/index.ts';
 
@@ -39,9 +40,16 @@ export async function openTerminal(
   const hmacSecret = config.UPLOAD_HMAC_SECRET;
   const albumPolicy: AlbumAddressPolicy = { allowPrivate: config.ALBUM_ALLOW_PRIVATE, allowedHosts: config.ALBUM_ALLOWED_HOSTS, builtIn: config.PUBLIC_URL };
   let notices: MemberNotices | undefined;
+  let localKey: Promise<string> | undefined;
   const outbox = new Outbox({
     records,
-    send: (p) => uploadPicture(p, { albumPolicy, ...(hmacSecret ? { hmacSecret } : {}) }),
+    send: async (p) =>
+      uploadPicture(p, {
+        albumPolicy,
+        ...(hmacSecret ? { hmacSecret } : {}),
+        // The built-in album shares this database, so it knows the key and does not rate-limit its own terminal.
+        ...(sameOrigin(p.album, config.PUBLIC_URL) ? { localTerminal: { album: config.PUBLIC_URL, key: await (localKey ??= localTerminalKey(records.kv)) } } : {}),
+      }),
     ...(deps.onDelivered ? { onFinal: deps.onDelivered } : {}),
     ...(deps.terminalName ? { terminal: deps.terminalName } : {}),
     afterFinal: (packet, outcome) => notices!.afterFinal(packet, outcome),

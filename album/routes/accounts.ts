@@ -88,6 +88,14 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
     return reply.code(201).send({ username, token, albumUrl: albumUrl(ctx, token), deletionKey });
   });
 
+  // Does this album have the account? What an upload's 404 already tells anyone, asked without a picture:
+  // a terminal checks a contact's address before it stores it (facedrop contacts add).
+  app.get<{ Params: { username: string } }>('/api/accounts/:username', { config: rateLimited(ctx) }, async (request) => {
+    const account = await ctx.records.getAccount(parseUsername(request.params.username));
+    if (!account) throw new AlbumError('unknown_account');
+    return { username: account.username };
+  });
+
   // Owner actions: the album token is the only key.
   app.post<{ Params: TokenParams }>('/api/albums/:token/faces', { schema: { params: tokenParamsSchema }, config: rateLimited(ctx) }, async (request, reply) => {
     const account = await requireAlbum(ctx, request.params.token);

@@ -27,6 +27,7 @@ export function photoView(token: string, photo: PhotoRecord) {
     downloadUrl: `${base}?download=1`,
     sha256: photo.id,
     receivedAt: photo.receivedAt,
+    ...(photo.takenAt ? { takenAt: photo.takenAt } : {}),
     mime: photo.mime,
     bytes: photo.bytes,
     width: photo.width,
@@ -42,7 +43,7 @@ export const PAGE_DEFAULT = 200;
 export const PAGE_MAX = 1000;
 
 /** Where the next page starts: the last photo's time and id, opaque to clients. */
-export const encodeCursor = (photo: PhotoRecord) => Buffer.from(JSON.stringify([photo.receivedAt, photo.id])).toString('base64url');
+export const encodeCursor = (photo: PhotoRecord) => Buffer.from(JSON.stringify([photo.takenAt ?? photo.receivedAt, photo.id])).toString('base64url');
 
 export function decodeCursor(text: string): PhotoCursor {
   try {
@@ -64,7 +65,7 @@ export async function photoPage(ctx: AlbumContext, username: string, query: { cu
 }
 
 /** A download name a person can read: the date received and the start of the hash. */
-export const downloadName = (photo: PhotoRecord) => `facedrop-${photo.receivedAt.slice(0, 10)}-${photo.id.slice(0, 12)}.${photo.ext}`;
+export const downloadName = (photo: PhotoRecord) => `facedrop-${(photo.takenAt ?? photo.receivedAt).slice(0, 10)}-${photo.id.slice(0, 12)}.${photo.ext}`;
 
 async function requirePhoto(ctx: AlbumContext, params: PhotoParams): Promise<{ account: Account; photo: PhotoRecord }> {
   const account = await requireAlbum(ctx, params.token);

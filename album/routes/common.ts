@@ -34,5 +34,5 @@ export const albumUrl = (ctx: AlbumContext, token: string) => `${ctx.config.PUBL
 
 /** Per-address limit for the routes that cost face work (@fastify/rate-limit, keyed by request.ip). */
 export const rateLimited = (ctx: AlbumContext) => ({
-  rateLimit: { max: ctx.config.UPLOAD_RATE_LIMIT, timeWindow: '1 minute' },
+  rateLimit: { max: ctx.config.UPLOAD_RATE_LIMIT, timeWindow: '1 minute', allowList: (request: { headers: Record<string, string | string[] | undefined> }) => ctx.isTrustedTerminal(request.headers) },
 });

@@ -5,7 +5,7 @@ import type { AlbumContext } from '../app.ts';
 import { PHOTO_ID_PATTERN } from '../checks.ts';
 import { AlbumError } from '../errors.ts';
 import { accountKey } from '../records.ts';
-import { requireAlbum, toAlbumError, type TokenParams } from './common.ts';
+import { requireAlbum, toAlbumError, tokenParamsSchema, type TokenParams } from './common.ts';
 
 const paramsSchema = {
   type: 'object',
@@ -36,5 +36,21 @@ export const notMeRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =>
     await ctx.storage.deletePhoto(account.username, photo.id, photo.ext);
     request.log.info('photo removed: not the owner');
     return { status: 'not_me', id: photo.id };
+  });
+
+  // The owner's "not me"s, each with an undo: one mistaken tap must not block their own face for ever.
+  // Only the photo's id and the time are shown: no picture of the rejected face is kept (it may be a stranger's).
+  app.get<{ Params: TokenParams }>('/api/albums/:token/rejections', { schema: { params: tokenParamsSchema } }, async (request, reply) => {
+    const account = await requireAlbum(ctx, request.params.token);
+    void reply.header('cache-control', 'no-store');
+    const rejections = await ctx.rejections.listRejections(accountKey(account.username));
+    return { rejections: rejections.map((r) => ({ id: r.sha256, rejectedAt: new Date(r.createdAt).toISOString() })) };
+  });
+
+  app.delete<{ Params: TokenParams & { id: string } }>('/api/albums/:token/rejections/:id', { schema: { params: paramsSchema } }, async (request) => {
+    const account = await requireAlbum(ctx, request.params.token);
+    if (!PHOTO_ID_PATTERN.test(request.params.id) || !(await ctx.rejections.removeRejection(accountKey(account.username), request.params.id))) throw new AlbumError('unknown_rejection');
+    request.log.info('"not me" undone');
+    return { status: 'deleted', id: request.params.id };
   });
 };

@@ -3,6 +3,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { AlbumContext } from '../app.ts';
 import { renderAlbumPage, renderNotFoundPage } from '../views/page.ts';
+import { accountKey } from '../records.ts';
 import { photoPage } from './albums.ts';
 import { tokenParamsSchema, type TokenParams } from './common.ts';
 
@@ -44,8 +45,8 @@ export const pageRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => 
     if (!account) return sendPage(reply, 404, renderNotFoundPage());
     // One page: the page script loads the next ones as the owner scrolls (without script, "Load more" links to it).
     const page = { limit: FIRST_PAGE, ...(request.query.cursor ? { cursor: request.query.cursor } : {}) };
-    const [{ photos, nextCursor }, total] = await Promise.all([photoPage(ctx, account.username, page), ctx.records.countPhotos(account.username)]);
-    return sendPage(reply, 200, renderAlbumPage({ username: account.username, token: request.params.token, photos, total, nextCursor }));
+    const [{ photos, nextCursor }, total, rejections] = await Promise.all([photoPage(ctx, account.username, page), ctx.records.countPhotos(account.username), ctx.rejections.listRejections(accountKey(account.username))]);
+    return sendPage(reply, 200, renderAlbumPage({ username: account.username, token: request.params.token, photos, total, nextCursor, rejections }));
     },
   );
 

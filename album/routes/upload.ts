@@ -80,6 +80,7 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       width: analysis.width,
       height: analysis.height,
       receivedAt: new Date().toISOString(),
+      ...(image.takenAt ? { takenAt: image.takenAt } : {}),
       ...(group ? { group } : {}),
       ...(terminal ? { terminal } : {}),
       ...(groupName ? { groupName } : {}),

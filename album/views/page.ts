@@ -37,7 +37,7 @@ const dayText = (iso: string) => new Date(`${photoDay(iso)}T12:00:00Z`).toLocale
 export const photoSource = (p: Pick<PhotoRecord, 'group' | 'groupName'>) => p.groupName ?? p.group;
 
 /** The album page: works without JavaScript (links), and the script adds the viewer, deletion and swipes. */
-export function renderAlbumPage(input: { username: string; token: string; photos: PhotoRecord[]; total?: number; nextCursor?: string | null }): string {
+export function renderAlbumPage(input: { username: string; token: string; photos: PhotoRecord[]; total?: number; nextCursor?: string | null; rejections?: Array<{ sha256: string; createdAt: number }> }): string {
   const { username, photos } = input;
   const total = input.total ?? photos.length;
   const api = `/api/albums/${encodeURIComponent(input.token)}`;
@@ -45,15 +45,17 @@ export function renderAlbumPage(input: { username: string; token: string; photos
   const tiles = photos
     .map((p) => {
       const url = `${api}/photos/${p.id}`;
-      const when = dateText(p.receivedAt);
+      // Taken (EXIF) when the photo says, else received: an old photo sits under its own day.
+      const shown = p.takenAt ?? p.receivedAt;
+      const when = dateText(shown);
       const source = photoSource(p);
-      const day = photoDay(p.receivedAt);
+      const day = photoDay(shown);
       // Newest first, so each day's photos are contiguous: a heading where the day changes.
-      const heading = day !== lastDay ? `<li class="day" data-day="${escapeHtml(day)}"><h2>${escapeHtml(dayText(p.receivedAt))}</h2></li>\n` : '';
+      const heading = day !== lastDay ? `<li class="day" data-day="${escapeHtml(day)}"><h2>${escapeHtml(dayText(shown))}</h2></li>\n` : '';
       lastDay = day;
       return `${heading}<li class="tile" data-id="${p.id}" data-day="${escapeHtml(day)}">
-  <a href="${url}" data-full="${url}" data-download="${url}?download=1" data-received="${escapeHtml(p.receivedAt)}"${source ? ` data-source="${escapeHtml(source)}"` : ''}>
-    <img src="${url}/thumbnail" alt="Photo received ${escapeHtml(when)}" loading="lazy" decoding="async" width="240" height="240">
+  <a href="${url}" data-full="${url}" data-download="${url}?download=1" data-received="${escapeHtml(p.receivedAt)}"${p.takenAt ? ` data-taken="${escapeHtml(p.takenAt)}"` : ''}${source ? ` data-source="${escapeHtml(source)}"` : ''}>
+    <img src="${url}/thumbnail" alt="Photo ${p.takenAt ? 'taken' : 'received'} ${escapeHtml(when)}" loading="lazy" decoding="async" width="240" height="240">
   </a>
   ${source ? `<span class="source">${escapeHtml(source)}</span>` : ''}
   <button class="not-me" type="button" title="This is not me: remove it, and I will not receive that face again">Not me</button>
@@ -80,6 +82,7 @@ export function renderAlbumPage(input: { username: string; token: string; photos
 ${tiles}
   </ul>
   <p class="more" id="more"${input.nextCursor ? '' : ' hidden'}><a class="button" id="load-more" href="/a/${encodeURIComponent(input.token)}?cursor=${encodeURIComponent(input.nextCursor ?? '')}">Load more</a></p>
+${rejectionsSection(input.rejections ?? [])}
 </main>
 <footer class="foot">
   <p>Keep this link private: anyone who has it can see and delete these photos.</p>
@@ -102,6 +105,20 @@ ${tiles}
 <div class="toast" id="toast" role="status" aria-live="polite"></div>`,
     ` data-api="${api}"`,
   );
+}
+
+/** Each "not me" with an undo (album.js): the face is the owner's again, later photos of it are accepted. */
+function rejectionsSection(rejections: Array<{ sha256: string; createdAt: number }>): string {
+  const items = rejections
+    .map((r) => `  <li data-id="${escapeHtml(r.sha256)}"><span>A face you marked "not me" on ${escapeHtml(dateText(new Date(r.createdAt).toISOString()))}</span> <button class="button undo-not-me" type="button">Undo</button></li>`)
+    .join('\n');
+  return `<section class="rejections" id="rejections"${rejections.length ? '' : ' hidden'}>
+  <h2>Faces you said are not you</h2>
+  <p>Photos of these faces are not accepted into your album. Undo one if it was you after all.</p>
+  <ul id="rejection-list">
+${items}
+  </ul>
+</section>`;
 }
 
 /** The same page for an unknown, rotated or deleted album: nothing tells them apart. */

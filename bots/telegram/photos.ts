@@ -47,10 +47,15 @@ export function shareReplyText(summary: ShareSummary): string | undefined {
     unique(summary.deliveries.filter((d) => kinds.includes(d.outcome.kind)).map((d) => d.name));
   const received = byKind(['delivered', 'duplicate']);
   const pending = byKind(['queued']).filter((n) => !received.includes(n));
+  // A delivery no attempt has failed yet is on its way (in server mode, often sent by another replica right
+  // now); only a failed attempt says the album is not answering.
+  const failing = unique(summary.deliveries.filter((d) => d.outcome.kind === 'queued' && d.outcome.attempts > 0).map((d) => d.name)).filter((n) => pending.includes(n));
+  const underWay = pending.filter((n) => !failing.includes(n));
   const refused = byKind(['refused']).filter((n) => !received.includes(n) && !pending.includes(n));
   const lines: string[] = [];
   if (received.length > 0) lines.push(`📸 Sent to ${joinNames(received)}.`);
-  if (pending.length > 0) lines.push(`⏳ On its way to ${joinNames(pending)}: their album server is not answering right now, I keep trying.`);
+  if (underWay.length > 0) lines.push(`⏳ On its way to ${joinNames(underWay)}.`);
+  if (failing.length > 0) lines.push(`⏳ On its way to ${joinNames(failing)}: their album server is not answering right now, I keep trying.`);
   if (refused.length > 0) lines.push(`${joinNames(refused)}'s album did not accept it.`);
   if (summary.tooBig > 0) lines.push(tooBigText);
   if (summary.failedDownloads > 0) lines.push('I could not fetch that photo from Telegram. Please send it again.');

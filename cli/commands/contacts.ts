@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ContactError, ContactXmlError, contactsToXml, parseContactsXml, readContactsXmlFile } from '../../core/contacts/index.ts';
+import { ContactError, ContactXmlError, contactsToXml, normalizeAlbumUrl, parseContactsXml, readContactsXmlFile } from '../../core/contacts/index.ts';
 import { ImageError, SelfieError } from '../../core/faces/index.ts';
+import { checkAlbumAccount, isAlbumUsername } from '../../core/share/album-client.ts';
 import { drawNumberedFaces, selfieCandidates } from '../../core/faces/selfie-pick.ts';
 import { DEFAULT_GROUP, fail, withTerminal } from './context.ts';
 
@@ -27,9 +28,23 @@ export function registerContactsCommands(program: Command): void {
     .option('--face <n>', 'the selfie shows several faces: use face number n (1 = leftmost; see --preview)')
     .option('--preview <file>', 'write the first selfie with its faces numbered as a JPEG (without --face: add nothing)')
     .option('--child', 'a child: matched with the stricter children\'s tables whatever the age estimate says')
-    .action(async (o: { name: string; album: string; username: string; photo: string[]; group: string; face?: string; preview?: string; child?: boolean }) => {
+    .option('--no-check', 'store the contact without asking its album server first (one not running yet)')
+    .action(async (o: { name: string; album: string; username: string; photo: string[]; group: string; face?: string; preview?: string; child?: boolean; check: boolean }) => {
       const faceNumber = o.face === undefined ? undefined : Number(o.face);
       if (faceNumber !== undefined && (!Number.isInteger(faceNumber) || faceNumber < 1 || faceNumber > 99)) fail(`--face must be a face number (1, 2, ...), not "${o.face}"`);
+      // Cheap before costly, and nothing stored on a refusal: the album would refuse every packet for these.
+      if (!isAlbumUsername(o.username)) fail(`--username "${o.username}" is not an album account name (1-64 of A-Z a-z 0-9 _ - ., not dots only)`);
+      let album: string;
+      try {
+        album = normalizeAlbumUrl(o.album);
+      } catch (error) {
+        explain(error);
+      }
+      if (o.check) {
+        const checked = await checkAlbumAccount(album, o.username);
+        if (checked.kind !== 'ok') fail(`${checked.message}; nothing was added${checked.kind === 'unreachable' ? ' (--no-check adds it anyway, for an album server not running yet)' : ''}`);
+        if (!checked.accountConfirmed) process.stderr.write(`facedrop: ${album} could not say whether it has an account named ${o.username} (an older album server)\n`);
+      }
       await withTerminal(async ({ contacts: book, engine }) => {
         const selfies = o.photo.map((f) => readOrFail(f));
         try {

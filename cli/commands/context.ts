@@ -1,6 +1,5 @@
 import { loadConfig, type Config } from '../../config.ts';
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
-import { startedSharedFaceEngine } from '../../core/faces/engine.ts';
 
 export const DEFAULT_GROUP = 'default';
 
@@ -16,16 +15,12 @@ export async function withTerminal<T>(run: (terminal: Terminal, config: Config) 
   }
 }
 
-/** Thrown by fail() once the exit is under way; cli/main.ts lets it pass silently. */
+/** Thrown by fail() after its message is printed; cli/main.ts shuts the face workers, then exits with 1. */
 export class CliExit extends Error {}
 
-/** Prints a one-line error for expected failures (bad input), exit status 1. */
+/** Prints a one-line error for expected failures (bad input); the command stops, exit status 1. */
 export function fail(message: string): never {
   process.stderr.write(`facedrop: ${message}\n`);
   process.exitCode = 1;
-  // Face workers may still be loading native models (cli/prewarm.ts): exiting under them aborts the process.
-  const engine = startedSharedFaceEngine();
-  if (!engine) process.exit(1);
-  void engine.close().finally(() => process.exit(1));
   throw new CliExit(message);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Config } from '../../config.ts';
+import { ConfigError, loadConfig, type Config } from '../../config.ts';
 import { LeaseLock } from '../../core/jobs/lease-lock.ts';
 import { Members } from '../../core/members.ts';
 import { openTerminal } from '../../core/terminal.ts';
@@ -10,6 +10,26 @@ function redact(text: string, config: Config): string {
   let out = text;
   for (const secret of [config.TELEGRAM_BOT_TOKEN, config.DISCORD_BOT_TOKEN]) if (secret) out = out.split(secret).join('<token>');
   return out;
+}
+
+/** Album links on these hosts open only on the server's own machine. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0' || host === '::';
+}
+
+/** The listen errors a wrong HOST or PORT causes, as a one-line configuration error; else undefined. */
+function listenProblem(error: unknown): ConfigError | undefined {
+  const code = (error as { code?: unknown })?.code;
+  const problems: Record<string, [string, string]> = {
+    EADDRINUSE: ['PORT', 'that port is already in use (another facedrop serve, or another program)'],
+    EACCES: ['PORT', 'this user may not listen on that port (below 1024 needs privileges)'],
+    EADDRNOTAVAIL: ['HOST', 'that address is not one of this machine\'s'],
+    ENOTFOUND: ['HOST', 'that host name is not known'],
+    EAI_AGAIN: ['HOST', 'that host name could not be looked up'],
+  };
+  const problem = typeof code === 'string' ? problems[code] : undefined;
+  return problem ? new ConfigError([problem[0]], `Invalid environment:\n  ${problem[0]}: ${problem[1]}`, { cause: error }) : undefined;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -31,8 +51,15 @@ export function registerServeCommand(program: Command): void {
         : undefined;
       // Loaded here, not at the top: fastify and the album's modules would slow every other command's start.
       const { startAlbumServer } = await import('../../album/server.ts');
-      const album = await startAlbumServer(config, routes ? { routes } : {});
+      const album = await startAlbumServer(config, routes ? { routes } : {}).catch((error: unknown) => {
+        throw listenProblem(error) ?? error;
+      });
       const log = album.app.log;
+      if ((config.TELEGRAM_BOT_TOKEN || config.DISCORD_BOT_TOKEN) && isLoopbackUrl(config.PUBLIC_URL)) {
+        log.warn(
+          `PUBLIC_URL ${process.env.PUBLIC_URL ? 'points at this machine itself' : 'is not set'}: the album links the bots send members (${new URL(config.PUBLIC_URL).origin}/a/...) will not open on their phones. Set PUBLIC_URL to an address they can reach (README, "Configuration").`,
+        );
+      }
       const terminal = await openTerminal(config, { records: album.records, engine: album.engine, terminalName: 'facedrop-serve' });
       terminal.outbox.start();
       const members = new Members(terminal, config.PUBLIC_URL);
@@ -89,6 +116,8 @@ export function registerServeCommand(program: Command): void {
         await Promise.allSettled(stops.map((s) => s()));
         await terminal.close();
         await album.close();
+        // Exiting under a face worker that still loads its models aborts the process (Napi::Error).
+        await album.engine.close();
         process.exit(0);
       };
       process.once('SIGINT', () => void shutdown('SIGINT'));

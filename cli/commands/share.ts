@@ -122,12 +122,13 @@ export function registerShareCommand(program: Command): void {
     .option('--json', 'print one machine-readable report')
     .option('--confirm', 'also deliver the unsure faces ("is this you?" near misses) through the album\'s normal check')
     .option('--preview <dir>', 'also write each photo with its faces boxed and named, as <dir>/<name>.faces.jpg')
-    .action(async (paths: string[], o: { group: string; json?: boolean; preview?: string; confirm?: boolean }) => {
+    .action(async (paths: string[], o: { group: string; json?: boolean; preview?: string; confirm?: boolean }, command: Command) => {
       if (paths.length === 0 && !o.confirm) fail('give photo files or folders to share (or --confirm alone to confirm earlier unsure faces)');
       if (paths.length === 0) return confirmEarlier(o.group, o.json ?? false);
       if (o.preview) fs.mkdirSync(o.preview, { recursive: true });
       const files = collectPhotos(paths);
       const ran = await withTerminal(async (terminal) => {
+        await checkGroup(terminal, o.group, command.getOptionValueSource('group') === 'cli');
         await terminal.outbox.drain(); // packets left queued by an earlier run go first
         const interactive = !o.json && process.stderr.isTTY;
         const bar = interactive ? new SingleBar({ format: 'sharing {bar} {value}/{total} photos | {file}', hideCursor: true }, Presets.shades_classic) : undefined;
@@ -175,18 +176,39 @@ export function registerShareCommand(program: Command): void {
         return { out, earlier };
       });
       const { out: results, earlier } = ran;
-      const failed = results.filter((r) => !r.ok).length;
-      const queued = results.flatMap((r) => r.deliveries ?? []).filter((d) => d.outcome === 'queued').length;
+      const counts = countOutcomes(results);
       if (o.json) {
         const unsure = results.flatMap((r) => (r.unsure ?? []).map((u) => ({ file: r.file, ...u })));
-        process.stdout.write(`${JSON.stringify({ group: o.group, photos: results, failed, queued, unsure, ...(earlier.length ? { late: earlier } : {}) }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ group: o.group, photos: results, ...counts, unsure, ...(earlier.length ? { late: earlier } : {}) }, null, 2)}\n`);
       } else {
-        const delivered = results.flatMap((r) => r.deliveries ?? []).filter((d) => d.outcome === 'delivered' || d.outcome === 'duplicate').length;
-        process.stdout.write(`${results.length} photo(s), ${failed} unreadable, ${delivered} delivered, ${queued} queued for retry.\n`);
-        if (queued) process.stdout.write('Queued photos are retried on the next `facedrop share` run, or continuously by `facedrop serve`.\n');
+        process.stdout.write(
+          `${results.length} photo(s), ${counts.failed} unreadable, ${counts.delivered} delivered, ${counts.duplicate} already in the album, ${counts.refused} refused, ${counts.queued} queued for retry.\n`,
+        );
+        if (counts.refused) process.stdout.write('Refused deliveries are final (the album said no: unknown account, or no face of its owner); see the lines above.\n');
+        if (counts.queued) process.stdout.write('Queued photos are retried on the next `facedrop share` run, or continuously by `facedrop serve`.\n');
       }
-      if (failed > 0) process.exitCode = 1;
+      // A refusal is final, like an unreadable file: the run did not do all it was asked.
+      if (counts.failed > 0 || counts.refused > 0) process.exitCode = 1;
     });
+}
+
+/** Per outcome, how many deliveries; `failed`: photos that could not be read. */
+function countOutcomes(results: PhotoResult[]): { failed: number; delivered: number; duplicate: number; refused: number; queued: number } {
+  const deliveries = results.flatMap((r) => r.deliveries ?? []);
+  const count = (kind: string) => deliveries.filter((d) => d.outcome === kind).length;
+  return { failed: results.filter((r) => !r.ok).length, delivered: count('delivered'), duplicate: count('duplicate'), refused: count('refused'), queued: count('queued') };
+}
+
+/**
+ * A group named with --group must have members: a typo would otherwise match nobody and exit 0. The
+ * default group may be empty (a first run), and says so.
+ */
+async function checkGroup(terminal: Terminal, group: string, named: boolean): Promise<void> {
+  if ((await terminal.contacts.list(group)).length > 0) return;
+  const groups = (await terminal.contacts.groups()).filter((g) => g !== group);
+  const known = groups.length ? ` (known groups: ${groups.join(', ')})` : '';
+  if (named) fail(`no members in group "${group}"${known}; add one with \`facedrop contacts add --group ${group} ...\``);
+  process.stderr.write(`facedrop: group "${group}" has no members yet, so nobody can match${known}; add one with \`facedrop contacts add\`\n`);
 }
 
 /** `facedrop share --confirm` without paths: the open questions of earlier runs in the group, each delivered. */

@@ -26,6 +26,7 @@ sharp.cache(false); // each photo is decoded once; libvips' cache would only hol
  */
 export async function decodeImage(bytes: Uint8Array, maxSide = ANALYSIS_MAX_SIDE): Promise<DecodedImage> {
   if (bytes.byteLength === 0) throw new ImageError('empty');
+  if (isHeic(bytes)) throw new ImageError('heic_unsupported');
   try {
     const input = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated', sequentialRead: true });
     const meta = await input.metadata();
@@ -53,6 +54,16 @@ export async function decodeImage(bytes: Uint8Array, maxSide = ANALYSIS_MAX_SIDE
   } catch (error) {
     throw toImageError(error);
   }
+}
+
+/** HEVC-coded HEIF brands (an ISO-BMFF `ftyp` box): sharp's prebuilt libheif decodes AVIF only, not these. */
+const HEIC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);
+
+/** True for HEIC (an iPhone's photos), read from the file's `ftyp` box, never from its name. */
+export function isHeic(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < 12) return false;
+  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  return ascii(4, 8) === 'ftyp' && HEIC_BRANDS.has(ascii(8, 12));
 }
 
 function toRgb(data: Buffer, channels: number): Buffer {

@@ -25,6 +25,14 @@ export interface FaceEngine {
   close(): Promise<void>;
 }
 
+/** An analysis asked for after close() began: nothing to report, the process is ending. */
+export class EngineClosedError extends Error {
+  constructor() {
+    super('The face engine is shutting down');
+    this.name = 'EngineClosedError';
+  }
+}
+
 /** Creates a pool of face-analysis worker threads with a SHA-256-keyed result cache. */
 export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
   const threads = options.threads ?? Math.max(1, os.availableParallelism());
@@ -43,9 +51,14 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
   const cacheEntries = options.cacheEntries ?? 256;
   const cache = new LRUCache<string, Promise<Analysis>>({ max: Math.max(1, cacheEntries) });
 
+  let closing: Promise<void> | undefined;
+  const running = new Set<Promise<unknown>>();
   async function run(bytes: Uint8Array, mode: AnalysisMode, sha256: string): Promise<Analysis> {
+    if (closing) throw new EngineClosedError();
     // Copy: the worker gets its own buffer, the caller keeps theirs.
-    const result = await (await pool).run({ bytes: new Uint8Array(bytes), mode });
+    const task = pool.then((workers) => workers.run({ bytes: new Uint8Array(bytes), mode }));
+    running.add(task);
+    const result = await task.finally(() => running.delete(task));
     if (!result.ok) throw new ImageError(result.code);
     return { sha256, width: result.width, height: result.height, faces: result.faces, descriptorModel: DESCRIPTOR_MODEL, timings: result.timings };
   }
@@ -71,13 +84,20 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
       if (picked.kind !== 'one') throw new SelfieError(picked.kind, analysis.faces.length);
       return { face: picked.face, analysis };
     },
-    async close() {
-      cache.clear();
-      const workers = await pool;
-      // Terminating a worker while it still loads its native models aborts the whole process: an empty
-      // task per thread returns (as a decode error) only once every worker has loaded.
-      await Promise.allSettled(Array.from({ length: threads }, () => workers.run({ bytes: new Uint8Array(0), mode: 'photo' })));
-      await workers.destroy();
+    close() {
+      // Once: a second close racing the first had piscina answer tasks it had already dropped
+      // ("Unexpected message from Worker") and the process exit under loading workers (Napi::Error, 134).
+      closing ??= (async () => {
+        cache.clear();
+        // Analyses already asked for finish first: destroy() would fail them ("Terminating worker thread").
+        await Promise.allSettled([...running]);
+        const workers = await pool;
+        // Terminating a worker while it still loads its native models aborts the whole process: an empty
+        // task per thread returns (as a decode error) only once every worker has loaded.
+        await Promise.allSettled(Array.from({ length: threads }, () => workers.run({ bytes: new Uint8Array(0), mode: 'photo' })));
+        await workers.destroy();
+      })();
+      return closing;
     },
   };
   return engine;

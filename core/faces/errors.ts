@@ -1,10 +1,12 @@
-export type ImageErrorCode = 'empty' | 'not_an_image' | 'too_large' | 'corrupt';
+export type ImageErrorCode = 'empty' | 'not_an_image' | 'too_large' | 'corrupt' | 'heic_unsupported';
 
 const messages: Record<ImageErrorCode, string> = {
   empty: 'The file is empty.',
   not_an_image: 'The file is not an image (JPEG, PNG, WebP, GIF, TIFF or AVIF).',
   too_large: 'The image has too many pixels to process safely.',
   corrupt: 'The image is damaged or truncated and cannot be read.',
+  heic_unsupported:
+    'The image is HEIC (an iPhone\'s default format), which this server cannot decode yet: send it as JPEG (on the iPhone: Settings > Camera > Formats > Most Compatible, or share it as JPEG).',
 };
 
 /** An image that cannot be analysed: an expected outcome of bad input, never a crash. */

@@ -35,6 +35,8 @@ export interface PhotoRecord {
   width: number;
   height: number;
   receivedAt: string;
+  /** When it was taken (EXIF), UTC ISO; albums are listed and grouped by it, by receivedAt without it. */
+  takenAt?: string;
   /** Sender's chat group and terminal, when the packet said so. */
   group?: string;
   terminal?: string;
@@ -45,7 +47,7 @@ export interface PhotoRecord {
   distance: number;
 }
 
-/** A position in an album's newest-first listing. */
+/** A position in an album's newest-first listing; `receivedAt` holds the listing's time (takenAt ?? receivedAt). */
 export interface PhotoCursor {
   receivedAt: string;
   id: string;
@@ -75,6 +77,7 @@ type PhotoRow = Pick<PhotoRecord, 'id' | 'ext' | 'mime' | 'bytes' | 'width' | 'h
   terminal: string | null;
   face_box: string;
   group_name?: string | null;
+  taken_at?: string | null;
 };
 
 /** Usernames are matched case-insensitively (one key, one folder), shown as registered. */
@@ -167,14 +170,14 @@ export class AlbumRepository {
     const limitParams = page.limit !== undefined ? [page.limit] : [];
     const rows = page.cursor
       ? await this.db.all<PhotoRow>(
-          `SELECT * FROM album_photos WHERE username_key = ? AND (received_at < ? OR (received_at = ? AND id > ?)) ORDER BY received_at DESC, id${limit}`,
+          `SELECT * FROM album_photos WHERE username_key = ? AND (${SHOWN_AT} < ? OR (${SHOWN_AT} = ? AND id > ?)) ORDER BY ${SHOWN_AT} DESC, id${limit}`,
           key,
           page.cursor.receivedAt,
           page.cursor.receivedAt,
           page.cursor.id,
           ...limitParams,
         )
-      : await this.db.all<PhotoRow>(`SELECT * FROM album_photos WHERE username_key = ? ORDER BY received_at DESC, id${limit}`, key, ...limitParams);
+      : await this.db.all<PhotoRow>(`SELECT * FROM album_photos WHERE username_key = ? ORDER BY ${SHOWN_AT} DESC, id${limit}`, key, ...limitParams);
     return rows.map(toPhoto);
   }
 
@@ -211,6 +214,7 @@ export class AlbumRepository {
             photo.distance,
           )) > 0;
         if (inserted && photo.groupName) await q.run('UPDATE album_photos SET group_name = ? WHERE username_key = ? AND id = ?', photo.groupName, key, photo.id);
+        if (inserted && photo.takenAt) await q.run('UPDATE album_photos SET taken_at = ? WHERE username_key = ? AND id = ?', photo.takenAt, key, photo.id);
         if (inserted) return { outcome: 'stored' as const, photo };
         return { outcome: 'duplicate' as const, photo: toPhoto((await q.get<PhotoRow>('SELECT * FROM album_photos WHERE username_key = ? AND id = ?', key, photo.id))!) };
       },
@@ -266,6 +270,9 @@ export class AlbumRepository {
   }
 }
 
+/** The time an album is listed by (the index album_photos_shown): taken, else received. */
+const SHOWN_AT = 'COALESCE(taken_at, received_at)';
+
 /** One account's changes run one at a time (a photo is not added to an account being deleted). */
 const lockKey = (username: string) => `album:${accountKey(username)}`;
 
@@ -278,6 +285,7 @@ function toPhoto(row: PhotoRow): PhotoRecord {
     width: row.width,
     height: row.height,
     receivedAt: row.received_at,
+    ...(row.taken_at ? { takenAt: row.taken_at } : {}),
     ...(row.grp !== null ? { group: row.grp } : {}),
     ...(row.terminal !== null ? { terminal: row.terminal } : {}),
     ...(row.group_name ? { groupName: row.group_name } : {}),

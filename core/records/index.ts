@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../../config.ts';
+import { ConfigError, type Config } from '../../config.ts';
 import { SqliteJobQueue, type JobQueue } from '../jobs/queue.ts';
 import { AlbumRepository } from './albums.ts';
 import { ConsentRepository } from './consents.ts';
@@ -113,14 +113,45 @@ export async function openRecords(url: string, options: OpenOptions = {}): Promi
  * Opens the records database of a configuration (DATABASE_URL), importing a keyv-era data folder
  * (the STORE_URL SQLite file and DATA_DIR/outbox) the first time.
  */
-export function openConfiguredRecords(config: Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL'> & Partial<Pick<Config, 'MEMBER_LINK_KEY'>>): Promise<Records> {
+export async function openConfiguredRecords(config: Pick<Config, 'DATA_DIR' | 'STORE_URL' | 'DATABASE_URL'> & Partial<Pick<Config, 'MEMBER_LINK_KEY'>>): Promise<Records> {
   const legacyFile = config.STORE_URL.startsWith('sqlite://') ? config.STORE_URL.slice('sqlite://'.length) : undefined;
   const linkKey = () => loadLinkKey(path.join(config.DATA_DIR, 'link.key'), config.MEMBER_LINK_KEY);
-  return openRecords(config.DATABASE_URL, { linkKey, ...(legacyFile ? { legacy: { storeFile: legacyFile, outboxDir: path.join(config.DATA_DIR, 'outbox') } } : {}) });
+  try {
+    return await openRecords(config.DATABASE_URL, { linkKey, ...(legacyFile ? { legacy: { storeFile: legacyFile, outboxDir: path.join(config.DATA_DIR, 'outbox') } } : {}) });
+  } catch (error) {
+    const why = cannotOpen(error);
+    if (!why) throw error;
+    // Named by its variable, never by its value (a postgres:// URL holds a password).
+    const inDataDir = config.DATABASE_URL === `sqlite://${path.join(config.DATA_DIR, 'facedrop.sqlite')}`;
+    const key = inDataDir ? 'DATA_DIR' : config.DATABASE_URL === config.STORE_URL ? 'STORE_URL (or DATABASE_URL)' : 'DATABASE_URL';
+    throw new ConfigError([key.split(' ')[0]!], `Invalid environment:\n  ${key}: the database cannot be opened: ${why}`, { cause: error });
+  }
 }
 
 function defaultLinkKey(scheme: string, url: string): Buffer {
   if (scheme === 'sqlite' && url.length > 'sqlite://'.length) return loadLinkKey(path.join(path.dirname(path.resolve(url.slice('sqlite://'.length))), 'link.key'));
   if (scheme === 'memory' || scheme === 'sqlite') return randomBytes(32);
   return loadLinkKey(path.join(os.tmpdir(), `facedrop-link-${createHash('sha256').update(url).digest('hex').slice(0, 16)}.key`));
+}
+
+/** Why a database could not be opened, in words, for the errors a wrong setting causes; else undefined. */
+function cannotOpen(error: unknown): string | undefined {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'nothing answers at that host and port (is PostgreSQL running?)',
+    ENOTFOUND: 'its host name is not known',
+    EAI_AGAIN: 'its host name could not be looked up',
+    ETIMEDOUT: 'the connection timed out',
+    EHOSTUNREACH: 'its host cannot be reached',
+    '28P01': 'the password was refused',
+    '28000': 'that user may not connect',
+    '3D000': 'that database does not exist',
+    SQLITE_CANTOPEN: 'the file cannot be created or opened (does its folder exist, and may this user write there?)',
+    SQLITE_NOTADB: 'that file is not a database',
+    SQLITE_READONLY: 'the file is read-only',
+    EACCES: 'permission denied',
+    ENOTDIR: 'a part of its path is a file, not a folder',
+    EEXIST: 'a part of its path is a file, not a folder',
+  };
+  return reasons[code];
 }

@@ -262,6 +262,16 @@ export class NoticeRepository {
   async rejections(usernameKey: string): Promise<number[][]> {
     return (await this.db.all<{ descriptor: string }>('SELECT descriptor FROM account_rejections WHERE username_key = ? ORDER BY seq', usernameKey)).map((r) => JSON.parse(r.descriptor) as number[]);
   }
+
+  /** The owner's rejections for the album page: which photo (its sha256) and when, newest first. */
+  async listRejections(usernameKey: string): Promise<Array<{ sha256: string; createdAt: number }>> {
+    return (await this.db.all<{ sha256: string; created_at: number }>('SELECT sha256, created_at FROM account_rejections WHERE username_key = ? ORDER BY seq DESC', usernameKey)).map((r) => ({ sha256: r.sha256, createdAt: Number(r.created_at) }));
+  }
+
+  /** Undoes one "not me": that face is the owner's again as far as the upload check goes. */
+  async removeRejection(usernameKey: string, sha256: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM account_rejections WHERE username_key = ? AND sha256 = ?', usernameKey, sha256)) > 0;
+  }
 }
 
 /** One sighting per (group, member, photo): the row count says whether this one was new. */

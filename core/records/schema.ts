@@ -269,6 +269,15 @@ CREATE TABLE upload_nonces (nonce TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
 CREATE INDEX upload_nonces_expiry ON upload_nonces (expires_at);
 `,
   },
+  {
+    version: 7,
+    name: 'album photos dated by when they were taken (issue 26)',
+    // EXIF DateTimeOriginal (UTC ISO, like received_at); albums list newest taken first, arrival when absent.
+    sql: `
+ALTER TABLE album_photos ADD COLUMN taken_at TEXT;
+CREATE INDEX album_photos_shown ON album_photos (username_key, (COALESCE(taken_at, received_at)) DESC, id);
+`,
+  },
 ];
 
 /**

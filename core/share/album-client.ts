@@ -2,6 +2,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
+import { LOCAL_TERMINAL_HEADER, sameOrigin } from './local-terminal.ts';
 import { AlbumAddressError, assertAlbumAddressAllowed, guardedDispatcher, isTrustedAlbum, type AlbumAddressPolicy } from './album-address.ts';
 
 /** The album answered and said no (or failed): status and error code from its JSON body. */
@@ -55,6 +56,8 @@ export interface AlbumClientOptions {
   hmacSecret?: string;
   /** Which untrusted album addresses may be reached (default: public unicast addresses only). */
   albumPolicy?: AlbumAddressPolicy;
+  /** The built-in album's key (local-terminal.ts): sent only to that album, which then does not rate-limit us. */
+  localTerminal?: { album: string; key: string };
 }
 
 const STRICT: AlbumAddressPolicy = { allowPrivate: false, allowedHosts: [] };
@@ -110,6 +113,7 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   const headers: Record<string, string> = {};
   // Signed anew on each attempt: the album refuses a signature it has seen.
   if (options.hmacSecret) headers['x-facedrop-signature'] = signPacketV2(options.hmacSecret, { username: packet.username, group: packet.group || undefined, groupName, terminal: packet.terminal || undefined }, packet.picture);
+  if (options.localTerminal && sameOrigin(packet.album, options.localTerminal.album)) headers[LOCAL_TERMINAL_HEADER] = options.localTerminal.key;
   let response: Response;
   let dispatcher: Dispatcher | undefined;
   try {
@@ -139,9 +143,10 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
     void dispatcher?.close();
   }
   refuseRedirect(response, packet.album);
-  if (response.status === 200 || response.status === 201) {
-    const status = body.status === 'duplicate' ? 'duplicate' : 'stored';
-    return { status, id: String(body.id ?? '') };
+  if (response.ok) {
+    // Only the album API's own answer is a delivery: a web server's `200 <html>` at that address is not.
+    if ((body.status === 'stored' || body.status === 'duplicate') && typeof body.id === 'string') return { status: body.status, id: body.id };
+    throw new AlbumApiError(response.status, 'not_an_album', `${packet.album} answered ${response.status}, but not as an album server (no upload status in its answer)`);
   }
   throw new AlbumApiError(
     response.status,
@@ -265,4 +270,44 @@ export async function addAlbumFaces(album: string, token: string, selfies: Uint8
 /** Deletes every reference face of an album (DELETE /api/albums/:token/faces); its photos stay. */
 export async function deleteAlbumFaces(album: string, token: string): Promise<void> {
   await call(`${album.replace(/\/+$/, '')}/api/albums/${encodeURIComponent(token)}/faces`, { method: 'DELETE' });
+}
+
+/** The album servers' account-name rule (album/README.md): 1-64 of A-Z a-z 0-9 _ - ., not dots only. */
+export function isAlbumUsername(username: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(username) && !/^\.+$/.test(username);
+}
+
+export type AlbumAccountCheck =
+  | { kind: 'ok'; /** false: an album server without the account lookup, which could not say */ accountConfirmed: boolean }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'not_an_album'; message: string }
+  | { kind: 'unknown_account'; message: string };
+
+async function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown> | undefined }> {
+  // Not followed: an album server answers its API itself.
+  const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  return { status: response.status, body: body && typeof body === 'object' ? body : undefined };
+}
+
+/**
+ * Before a contact is stored: does `album` answer as an album server (GET /healthz with its JSON), and does it
+ * have `username` (GET /api/accounts/:username)? An older album server without that lookup passes unconfirmed.
+ */
+export async function checkAlbumAccount(album: string, username: string, { timeoutMs = 10_000 } = {}): Promise<AlbumAccountCheck> {
+  const base = album.replace(/\/+$/, '');
+  try {
+    const health = await getJson(`${base}/healthz`, timeoutMs);
+    if (!['ok', 'starting', 'error'].includes(String(health.body?.status))) {
+      return { kind: 'not_an_album', message: `${album} does not answer as an album server (GET /healthz answered ${health.status} without its JSON status)` };
+    }
+    const account = await getJson(`${base}/api/accounts/${encodeURIComponent(username)}`, timeoutMs);
+    if (account.status === 200 && typeof account.body?.username === 'string') return { kind: 'ok', accountConfirmed: true };
+    if (account.body?.error === 'unknown_account') return { kind: 'unknown_account', message: `${album} has no account named ${username}` };
+    return { kind: 'ok', accountConfirmed: false };
+  } catch (error) {
+    const { cause } = error as Error & { cause?: { code?: string; message?: string } };
+    const why = cause?.code ?? cause?.message ?? (error as Error).message;
+    return { kind: 'unreachable', message: `${album} could not be reached (${why})` };
+  }
 }

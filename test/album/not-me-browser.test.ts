@@ -91,6 +91,17 @@ describe.skipIf(!hasChromium)('album page: "not me" and photos by day, in headle
     expect(third.matches.some((m) => m.kind === 'stranger' && m.reason === 'not_me')).toBe(true);
     expect(await albumIds('sheldon')).toEqual([]);
     expect((await albumIds('leonard')).map((p) => p.id)).toEqual([sha256(photo)]);
+
+    // Issue 26: the page lists the "not me" with an undo; after it the album accepts that face again.
+    const again2 = await browser.newPage();
+    again2.on('dialog', (d) => void d.accept());
+    await again2.goto(`${server.url}/a/${tokens.sheldon!}`);
+    expect(await again2.locator('#rejections').isVisible()).toBe(true);
+    await again2.locator('#rejections .undo-not-me').click();
+    await expect.poll(() => again2.locator('#rejection-list li').count()).toBe(0);
+    expect(await again2.locator('#rejections').isVisible()).toBe(false);
+    await again2.close();
+    expect((await (await fetch(`${server.url}/api/albums/${tokens.sheldon!}/rejections`)).json()) as unknown).toEqual({ rejections: [] });
   });
 
   it('[4] groups photos by day and loads an album of 300 photos as it is scrolled', async () => {

@@ -122,7 +122,7 @@ describe('facedrop contacts + share against a real album server', () => {
   });
 
   it('refuses a contact whose selfie shows no single face, with a clear message and exit 1', async () => {
-    const r = await run(['contacts', 'add', '--name', 'x', '--album', album.url, '--username', 'x', '--photo', Object.keys(fx.photos)[0]!, '--group', 'friends'], env);
+    const r = await run(['contacts', 'add', '--name', 'x', '--album', album.url, '--username', 'x', '--no-check', '--photo', Object.keys(fx.photos)[0]!, '--group', 'friends'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/faces of similar size|No face/);
   });
@@ -146,22 +146,22 @@ describe('facedrop contacts add --preview / --face (issue 12)', () => {
         .jpeg()
         .toBuffer(),
     );
-    const refused = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--username', 'raj', '--photo', pair], env);
+    const refused = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--no-check', '--username', 'raj', '--photo', pair], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/2 faces of similar size/);
     const preview = path.join(dir, 'faces.jpg');
-    const shown = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--username', 'raj', '--photo', pair, '--preview', preview], env);
+    const shown = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--no-check', '--username', 'raj', '--photo', pair, '--preview', preview], env);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/2 face\(s\), numbered 1-2/);
     expect(fs.readFileSync(preview).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     expect((await run(['contacts', 'list'], env)).stdout).not.toContain('raj');
-    const added = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--username', 'raj', '--photo', pair, '--face', '1'], env);
+    const added = await run(['contacts', 'add', '--name', 'raj', '--album', 'http://127.0.0.1:9', '--no-check', '--username', 'raj', '--photo', pair, '--face', '1'], env);
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toMatch(/Added raj .* with 1 selfie/);
     // Amy's face (number 2) is nobody's: she can be added from her own selfie.
-    const amy = await run(['contacts', 'add', '--name', 'amy', '--album', 'http://127.0.0.1:9', '--username', 'amy', '--photo', fx.selfies.amy![0]!], env);
+    const amy = await run(['contacts', 'add', '--name', 'amy', '--album', 'http://127.0.0.1:9', '--no-check', '--username', 'amy', '--photo', fx.selfies.amy![0]!], env);
     expect(amy.code, amy.stderr).toBe(0);
-    const bad = await run(['contacts', 'add', '--name', 'x', '--album', 'http://127.0.0.1:9', '--username', 'x', '--photo', pair, '--face', '3'], env);
+    const bad = await run(['contacts', 'add', '--name', 'x', '--album', 'http://127.0.0.1:9', '--no-check', '--username', 'x', '--photo', pair, '--face', '3'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/no face 3/);
   });

@@ -24,7 +24,7 @@
 
   // Local times instead of the server's UTC text.
   for (const link of grid.querySelectorAll('a[data-received]')) {
-    link.querySelector('img').alt = `Photo received ${when(link.dataset.received)}`;
+    link.querySelector('img').alt = link.dataset.taken ? `Photo taken ${when(link.dataset.taken)}` : `Photo received ${when(link.dataset.received)}`;
   }
   const dayLabel = (day) => new Date(`${day}T12:00:00Z`).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
   function dayHeading(day) {
@@ -52,7 +52,7 @@
     image.src = link.dataset.full;
     image.alt = link.querySelector('img').alt;
     download.href = link.dataset.download;
-    caption.textContent = `${index + 1} of ${list.length} · received ${when(link.dataset.received)}${link.dataset.source ? ` · from ${link.dataset.source}` : ''}`;
+    caption.textContent = `${index + 1} of ${list.length} · ${link.dataset.taken ? `taken ${when(link.dataset.taken)}, ` : ''}received ${when(link.dataset.received)}${link.dataset.source ? ` · from ${link.dataset.source}` : ''}`;
     prev.disabled = index === 0;
     next.disabled = index === list.length - 1;
     if (!viewer.open) viewer.showModal();
@@ -119,7 +119,7 @@
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const page = await response.json();
       for (const p of page.photos) {
-        const day = p.receivedAt.slice(0, 10);
+        const day = (p.takenAt ?? p.receivedAt).slice(0, 10);
         const last = grid.lastElementChild;
         if (!last || last.dataset.day !== day) grid.appendChild(dayHeading(day));
         grid.appendChild(tileFor(p));
@@ -139,15 +139,16 @@
     const li = document.createElement('li');
     li.className = 'tile';
     li.dataset.id = p.id;
-    li.dataset.day = p.receivedAt.slice(0, 10);
+    li.dataset.day = (p.takenAt ?? p.receivedAt).slice(0, 10);
     const link = document.createElement('a');
     link.href = p.url;
     link.dataset.full = p.url;
     link.dataset.download = p.downloadUrl;
     link.dataset.received = p.receivedAt;
+    if (p.takenAt) link.dataset.taken = p.takenAt;
     const img = document.createElement('img');
     img.src = p.thumbnailUrl;
-    img.alt = `Photo received ${when(p.receivedAt)}`;
+    img.alt = p.takenAt ? `Photo taken ${when(p.takenAt)}` : `Photo received ${when(p.receivedAt)}`;
     img.loading = 'lazy';
     img.decoding = 'async';
     img.width = 240;
@@ -189,10 +190,44 @@
     downloadAll.hidden = n === 0;
   }
 
+  // The "not me" list, each with an undo (album/README.md).
+  const rejections = document.getElementById('rejections');
+  const rejectionList = document.getElementById('rejection-list');
+  function addRejection(id) {
+    if (!rejections || !rejectionList || rejectionList.querySelector(`li[data-id="${id}"]`)) return;
+    const li = document.createElement('li');
+    li.dataset.id = id;
+    const text = document.createElement('span');
+    text.textContent = `A face you marked "not me" on ${when(new Date().toISOString())}`;
+    const undo = document.createElement('button');
+    undo.type = 'button';
+    undo.className = 'button undo-not-me';
+    undo.textContent = 'Undo';
+    li.append(text, ' ', undo);
+    rejectionList.prepend(li);
+    rejections.hidden = false;
+  }
+  rejectionList?.addEventListener('click', async (event) => {
+    const button = event.target.closest('.undo-not-me');
+    if (!button) return;
+    const li = button.closest('li');
+    button.disabled = true;
+    try {
+      const response = await fetch(`${api}/rejections/${li.dataset.id}`, { method: 'DELETE' });
+      if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status}`);
+      li.remove();
+      rejections.hidden = rejectionList.children.length === 0;
+      say('Undone: photos of that face reach your album again');
+    } catch {
+      button.disabled = false;
+      say('Could not undo. Check your connection and try again.');
+    }
+  });
+
   // "Not me": the photo leaves the album and the album refuses that face from then on (album/README.md).
   async function rejectTile(tile) {
     if (!tile) return false;
-    if (!window.confirm('Not you? The photo leaves your album, and photos of that face will not be sent to you again.')) return false;
+    if (!window.confirm('Not you? This removes the photo and stops this face from reaching your album (you can undo it at the bottom of the page). Sure?')) return false;
     tile.classList.add('removing');
     try {
       const response = await fetch(`${api}/photos/${tile.dataset.id}/not-me`, { method: 'POST' });
@@ -202,6 +237,7 @@
       total -= 1;
       updateCount();
       say('Removed: that face will not be sent to you again');
+      addRejection(tile.dataset.id);
       return true;
     } catch {
       tile.classList.remove('removing');
