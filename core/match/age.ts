@@ -97,7 +97,10 @@ export function bandThreshold(band: AgeBand, members: number, references: number
     return { threshold, tableThreshold: threshold, askDistance: MAX_MATCH_DISTANCE, confirmationOnly: false };
   }
   const threshold = Math.min(MAX_MATCH_DISTANCE, childQuantile(band, p, references, table) - shift);
-  if (threshold >= table.usefulDistance) return { threshold, tableThreshold: threshold, askDistance: MAX_MATCH_DISTANCE, confirmationOnly: false };
+  // Usefulness is the group's own yardstick: under a bound so strict that the adults' threshold is itself
+  // below it, a child band just gets its (stricter) threshold too.
+  const adults = impostorQuantile(p, references) - shift;
+  if (threshold >= table.usefulDistance || adults < table.usefulDistance) return { threshold, tableThreshold: threshold, askDistance: MAX_MATCH_DISTANCE, confirmationOnly: false };
   const askDistance = Math.max(threshold, Math.min(MAX_MATCH_DISTANCE, childQuantile(band, table.askRate, references, table) - shift));
   return { threshold: -Infinity, tableThreshold: threshold, askDistance, confirmationOnly: true };
 }
