@@ -34,16 +34,22 @@ describe.skipIf(!hasFixtures('bbt'))('bbt: one selfie each, the group learns its
     fs.rmSync(albumDir, { recursive: true, force: true });
   });
 
-  /** A group of bbt's members, each on a fresh account of its own (`tag` keeps the two runs apart). */
+  /** A group of bbt's members, each on a fresh account of its own (`tag` keeps the runs apart), registered
+   * through the CLI in one XML import. */
   async function register(tag: string, extra: Record<string, string> = {}): Promise<{ env: Record<string, string>; tokens: Map<string, string> }> {
     const env = { DATA_DIR: tempDir(), LOG_LEVEL: 'silent', FACE_THREADS: '2', ...extra };
     const tokens = new Map<string, string>();
+    const entries: string[] = [];
     for (const m of fx!.members) {
       const selfie = fx!.selfies[m]![0]!;
       tokens.set(m, (await createAccount(album.url, `${tag}-${m}`, [read(selfie)])).token);
-      const added = await runCli(['contacts', 'add', '--name', m, '--album', album.url, '--username', `${tag}-${m}`, '--photo', selfie, '--group', 'bbt'], env);
-      expect(added.code, added.stderr).toBe(0);
+      fs.copyFileSync(selfie, path.join(env.DATA_DIR, `${m}.png`));
+      entries.push(`  <contact><name>${m}</name><albumserveraddress>${album.url}</albumserveraddress><username>${tag}-${m}</username><photo>${m}.png</photo></contact>`);
     }
+    const xml = path.join(env.DATA_DIR, 'contacts.xml');
+    fs.writeFileSync(xml, `<?xml version="1.0"?>\n<contacts>\n${entries.join('\n')}\n</contacts>\n`);
+    const imported = await runCli(['contacts', 'import', xml, '--group', 'bbt'], env);
+    expect(imported.stdout, imported.stderr).toContain(`Imported ${fx!.members.length} of ${fx!.members.length}`);
     return { env, tokens };
   }
 
