@@ -14,10 +14,10 @@ export interface Finished {
 
 const baseEnv = () => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', FACE_THREADS: '1' });
 
-/** Runs `node <args>` from the project root with a clean environment plus `env`. */
-export function runNode(args: string[], env: Record<string, string>): Promise<Finished> {
+/** Runs `command <args>` from the project root with only PATH and HOME of this environment, plus `env`. */
+export function runCommand(command: string, args: string[], env: Record<string, string>): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -26,6 +26,9 @@ export function runNode(args: string[], env: Record<string, string>): Promise<Fi
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Runs `node <args>` from the project root with a clean environment (quiet logs, one face thread) plus `env`. */
+export const runNode = (args: string[], env: Record<string, string>): Promise<Finished> => runCommand(process.execPath, args, { ...baseEnv(), ...env });
 
 /** `facedrop <args>`. */
 export const runCli = (args: string[], env: Record<string, string>) => runNode([BIN, ...args], env);

@@ -4,8 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
+import { buildApp } from '../../album/app.ts';
+import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
+import { openRecords } from '../../core/records/index.ts';
 import { loadConfig, type Config } from '../../config.ts';
 import type { Records } from '../../core/records/index.ts';
+
+type AlbumApp = Awaited<ReturnType<typeof buildApp>>;
 import { PLUMBING_FACES_DIR } from '../helpers.ts';
 
 /** A file of the plumbing suites' bbt-shaped fixture (../shared/faces/bbt, or its demo stand-in). */
@@ -84,4 +90,33 @@ export function albumFiles(dataDir: string): string[] {
   const root = path.join(dataDir, 'albums');
   if (!fs.existsSync(root)) return [];
   return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort();
+}
+
+/**
+ * An album app (over `inject`) with a face engine and a SQLite file of its own, open for the describe block
+ * that calls this: built before its tests, closed and removed after them.
+ */
+export function albumForSuite(prefix: string, env: Record<string, string> = {}): { readonly app: AlbumApp; readonly dir: string } {
+  const tmp = fileTempDir(prefix);
+  let engine: FaceEngine | undefined;
+  let records: Records | undefined;
+  let app: AlbumApp | undefined;
+  beforeAll(async () => {
+    engine = createFaceEngine({ threads: 1 });
+    records = await openRecords(`sqlite://${path.join(tmp.dir, 'store.sqlite')}`);
+    app = await buildApp({ config: albumTestConfig(tmp.dir, { FACE_THREADS: '1', ...env }), records, engine });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await records?.close();
+    await engine?.close();
+    tmp.remove();
+  });
+  return {
+    get app() {
+      if (!app) throw new Error('albumForSuite: the album is built in beforeAll');
+      return app;
+    },
+    dir: tmp.dir,
+  };
 }

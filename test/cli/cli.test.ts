@@ -1,39 +1,19 @@
 // The facedrop CLI as a user runs it: real processes, real album server over HTTP.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
 import { loadConfig } from '../../config.ts';
 import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
 import { createAccount, getAlbum } from '../../core/share/index.ts';
 import { demoSamples, loadPlumbingFixture, read, tempDir } from '../helpers.ts';
+import { BIN, ROOT, runCommand, type Finished } from '../processes.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'facedrop.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string>, command = process.execPath): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, command === process.execPath ? [BIN, ...args] : args, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** A command as a user runs it: `facedrop <args>` by default, with only PATH and HOME plus `env`. */
+const run = (args: string[], env: Record<string, string>, command = process.execPath): Promise<Finished> =>
+  runCommand(command, command === process.execPath ? [BIN, ...args] : args, env);
 
 describe('facedrop --help', () => {
   it('documents every command', async () => {

@@ -4,11 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../album/app.ts';
-import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
-import { openRecords, type Records } from '../../core/records/index.ts';
-import { albumTestConfig, fileTempDir, postForm } from '../album/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { albumForSuite, postForm } from '../album/helpers.ts';
 import { demoSamples, tempDir } from '../helpers.ts';
 import { runCli } from '../processes.ts';
 
@@ -16,22 +13,7 @@ import { runCli } from '../processes.ts';
 const heicFile = () => Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.from([0, 0, 0, 0]), Buffer.from('mif1heic'), Buffer.alloc(2048, 7)]);
 
 describe('phone photos (issue 26)', () => {
-  const tmp = fileTempDir('facedrop-phone-');
-  let engine: FaceEngine;
-  let records: Records;
-  let app: Awaited<ReturnType<typeof buildApp>>;
-
-  beforeAll(async () => {
-    engine = createFaceEngine({ threads: 1 });
-    records = await openRecords(`sqlite://${path.join(tmp.dir, 'store.sqlite')}`);
-    app = await buildApp({ config: albumTestConfig(tmp.dir, { FACE_THREADS: '1' }), records, engine });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await records?.close();
-    await engine?.close();
-    tmp.remove();
-  });
+  const album = albumForSuite('facedrop-phone-');
 
   it('share names HEIC as the reason (exit 1) and still reads an AVIF', async () => {
     const dir = tempDir('facedrop-phone-cli-');
@@ -48,12 +30,12 @@ describe('phone photos (issue 26)', () => {
   });
 
   it('the album refuses a HEIC upload or selfie with 400 not_an_image saying it is HEIC, and stores nothing', async () => {
-    const selfie = await postForm(app, '/api/accounts', { username: 'amy' }, [{ field: 'face', bytes: heicFile() }]);
+    const selfie = await postForm(album.app, '/api/accounts', { username: 'amy' }, [{ field: 'face', bytes: heicFile() }]);
     expect(selfie.statusCode).toBe(400);
     expect(selfie.json()).toMatchObject({ error: 'not_an_image', message: expect.stringMatching(/HEIC/) });
-    const upload = await postForm(app, '/api/upload', { username: 'amy' }, [{ field: 'picture', bytes: heicFile() }]);
+    const upload = await postForm(album.app, '/api/upload', { username: 'amy' }, [{ field: 'picture', bytes: heicFile() }]);
     expect(upload.statusCode).toBe(400);
     expect(upload.json()).toMatchObject({ error: 'not_an_image', message: expect.stringMatching(/HEIC/) });
-    expect(fs.existsSync(path.join(tmp.dir, 'albums'))).toBe(false);
+    expect(fs.existsSync(path.join(album.dir, 'albums'))).toBe(false);
   });
 });

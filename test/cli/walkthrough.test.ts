@@ -6,22 +6,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAccount } from '../../core/share/index.ts';
 import { loadPlumbingFixture, read, tempDir } from '../helpers.ts';
-import { freePort, ROOT, waitUntil, type Finished } from '../processes.ts';
+import { freePort, ROOT, runCommand, waitUntil, type Finished } from '../processes.ts';
 import { crashSigns } from './crash-signs.ts';
 
 const fx = loadPlumbingFixture();
-
-function run(command: string, args: string[], env: Record<string, string>): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("the README's walk-through (issue 26)", () => {
   it('npm start, then every command of "Command line", right and wrong: no stack trace, exit 0 or 1', async () => {
@@ -33,7 +21,7 @@ describe("the README's walk-through (issue 26)", () => {
     let serveOutput = '';
     serve.stdout.on('data', (d) => (serveOutput += d));
     serve.stderr.on('data', (d) => (serveOutput += d));
-    const facedrop = (...args: string[]) => run('npx', ['facedrop', ...args], env);
+    const facedrop = (...args: string[]) => runCommand('npx', ['facedrop', ...args], env);
     const steps: Array<[string, Finished]> = [];
     try {
       await waitUntil('the album server', async () => (await fetch(`${album}/healthz`).then((r) => r.status, () => 0)) === 200, 90_000);
