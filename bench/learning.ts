@@ -16,13 +16,16 @@ import { DEFAULT_MATCH_SETTINGS, Gallery, LEARNING, matchedMembers, matchFaces, 
 import { createAccount, getAlbum } from '../core/share/index.ts';
 import { openTerminal } from '../core/terminal.ts';
 import { loadCrowd, strangerHalves } from './crowd.ts';
-import { hasFixtures, loadFixture } from './fixtures.ts';
+import { hasFixtures, loadFixture, type Fixture } from './fixtures.ts';
+import { EXPRESSIONS, hasLondon, londonFile } from './london.ts';
 
 type Mode = 'at once' | 'one run' | 'one per run (shuffled)';
 
 interface Row {
   fixture: string;
   mode: Mode;
+  /** Members whose registration was refused (selfie or face check), with why. */
+  refused: string[];
   expected: number;
   atOnce: number;
   late: number;
@@ -35,19 +38,53 @@ interface Row {
 /** A fixed shuffle: the order of photos a chat might see, the same in every run. */
 const shuffleOrder = <T>(xs: T[]): T[] => xs.map((x, i) => [x, (i * 7 + 3) % xs.length] as const).sort((a, b) => a[1] - b[1]).map(([x]) => x);
 
-async function fixtureRun(engine: FaceEngine, name: 'bbt' | 'knn', mode: Mode): Promise<Row> {
-  const fx = loadFixture(name);
+/**
+ * The fixtures the recall rows run on: bbt and knn as they are; the London volunteers as a 31-member group
+ * (neutral photo as the selfie; every smiling photo shared, and the 31 others' neutral ones); the crowd as a
+ * 100-member group (first selfie) sharing each member's own photo among 1,000 held-out strangers' photos.
+ */
+function fixtures(): Array<[string, Fixture]> {
+  const out: Array<[string, Fixture]> = [];
+  for (const name of ['bbt', 'knn'] as const) if (hasFixtures(name)) out.push([name, loadFixture(name)]);
+  if (hasLondon()) {
+    const ids = fs.readdirSync(path.dirname(londonFile('x', 'neutral'))).filter((f) => f.endsWith('.jpg')).map((f) => f.slice(0, -4)).sort();
+    const members = ids.filter((_, i) => i % 2 === 0);
+    const photos: Record<string, string[]> = {};
+    for (const id of ids) {
+      photos[londonFile(id, 'smiling')] = members.includes(id) ? [id] : [];
+      if (!members.includes(id)) photos[londonFile(id, EXPRESSIONS[0])] = [];
+    }
+    out.push(['london', { name: 'london', members, selfies: Object.fromEntries(members.map((id) => [id, [londonFile(id, 'neutral')]])), photos }]);
+  }
+  if (hasFixtures('crowd')) {
+    const crowd = loadFixture('crowd');
+    const members = crowd.members.slice(0, 100);
+    const entries = Object.entries(crowd.photos);
+    const strangers = entries.filter(([, truth]) => truth.length === 0).filter((_, i) => i % 2 === 1).slice(0, 1000);
+    const own = entries.filter(([, truth]) => truth.length === 1 && members.includes(truth[0]!));
+    out.push(['crowd', { name: 'crowd', members, selfies: Object.fromEntries(members.map((m) => [m, crowd.selfies[m]!.slice(0, 1)])), photos: Object.fromEntries([...own, ...strangers]) }]);
+  }
+  return out;
+}
+
+async function fixtureRun(engine: FaceEngine, name: string, fx: Fixture, mode: Mode): Promise<Row> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-bench-learning-'));
   const cfg = (d: string, extra: Record<string, string> = {}) => loadConfig({ DATA_DIR: d, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', UPLOAD_RATE_LIMIT: '1000000', STORE_URL: `sqlite://${d}/f.sqlite`, ...extra }, { dotenv: false });
   const album = await startAlbumServer(cfg(path.join(dir, 'album')), { engine });
   const terminal = await openTerminal(cfg(path.join(dir, 'terminal'), mode === 'at once' ? { EVENT_WINDOW_MINUTES: '0' } : {}), { engine });
-  const row: Row = { fixture: name, mode, expected: 0, atOnce: 0, late: 0, wrong: 0, asked: 0, confirmedRight: 0, confirmedWrong: 0 };
+  const row: Row = { fixture: name, mode, refused: [], expected: 0, atOnce: 0, late: 0, wrong: 0, asked: 0, confirmedRight: 0, confirmedWrong: 0 };
   try {
     const tokens = new Map<string, string>();
     for (const m of fx.members) {
       const selfie = fs.readFileSync(fx.selfies[m]![0]!);
-      tokens.set(m, (await createAccount(album.url, m, [selfie])).token);
-      await terminal.contacts.add(name, { name: m, album: album.url, username: m, selfies: [selfie] });
+      try {
+        tokens.set(m, (await createAccount(album.url, m, [selfie])).token);
+        await terminal.contacts.add(name, { name: m, album: album.url, username: m, selfies: [selfie] });
+      } catch (error) {
+        // Counted, not hidden: a refused member gets none of their photos (recall says so).
+        row.refused.push(`${m}: ${(error as Error).message}`);
+        tokens.delete(m);
+      }
     }
     const files = mode === 'one per run (shuffled)' ? shuffleOrder(Object.keys(fx.photos)) : Object.keys(fx.photos);
     const truthBySha = new Map<string, string[]>();
@@ -69,8 +106,8 @@ async function fixtureRun(engine: FaceEngine, name: 'bbt' | 'knn', mode: Mode): 
     }
     // What the albums hold in the end: the confirmed photos and the late ones they caused.
     let held = 0;
-    for (const m of fx.members) {
-      for (const p of (await getAlbum(album.url, tokens.get(m)!)).photos) {
+    for (const [m, token] of tokens) {
+      for (const p of (await getAlbum(album.url, token)).photos) {
         if (truthBySha.get(p.sha256)?.includes(m)) held++;
         else row.confirmedWrong++;
       }
@@ -113,17 +150,20 @@ async function boundWithReferences(log: (s?: string) => void): Promise<void> {
 
 export async function learningBench(log: (s?: string) => void): Promise<void> {
   log('## Learned references and the event window (one selfie per member, real terminal and album server)');
-  if (!hasFixtures('bbt') || !hasFixtures('knn')) {
+  const sets = fixtures();
+  if (sets.length === 0) {
     log('skipped: ../shared/faces not found');
     return;
   }
   const engine = createFaceEngine();
+  const refusals: string[] = [];
   log('| fixture | photos shared | members in photos | at once | late (learned) | recall | wrong | questions asked | recall with every question answered | wrong after answers | questions per delivered photo |');
   log('|---|---|---|---|---|---|---|---|---|---|---|');
   try {
-    for (const name of ['bbt', 'knn'] as const) {
+    for (const [name, fx] of sets) {
       for (const mode of ['at once', 'one run', 'one per run (shuffled)'] as const) {
-        const r = await fixtureRun(engine, name, mode);
+        const r = await fixtureRun(engine, name, fx, mode);
+        if (mode === 'at once') refusals.push(...r.refused.map((why) => `${name} ${why}`));
         const found = r.atOnce + r.late;
         log(`| ${name} | ${mode} | ${r.expected} | ${r.atOnce} | ${r.late} | ${(found / r.expected).toFixed(3)} | ${r.wrong} | ${r.asked} | ${(r.confirmedRight / r.expected).toFixed(3)} | ${r.confirmedWrong} | ${(r.asked / Math.max(1, r.confirmedRight)).toFixed(2)} |`);
       }
@@ -131,5 +171,6 @@ export async function learningBench(log: (s?: string) => void): Promise<void> {
   } finally {
     await engine.close();
   }
+  log(`(photos shared: one after another into one group, as a chat sees them; "one per run" in a fixed shuffled order. London: 31 members, each registered with the neutral photo, sharing every smiling photo and the other 31 volunteers' neutral ones; crowd: 100 members, first selfie, each member's own photo among 1,000 held-out strangers' photos. Members refused at registration: ${refusals.length ? refusals.join('; ') : 'none'})`);
   await boundWithReferences(log);
 }

@@ -1,6 +1,7 @@
 // The group learns its members' faces (README, "Learned references"): a face matched with high confidence, or
 // confirmed by its member, becomes one more reference of theirs in that group; then the photos of the same
 // event (shared within the event window) are matched again, and a new match is delivered late, once.
+import { LRUCache } from 'lru-cache';
 import type { Contact } from '../contacts/index.ts';
 import type { Analysis, Face } from '../faces/index.ts';
 import { applyNegatives, cosineDistance, isConfident, LEARNING, matchFaces, normalize, type FaceMatch, type Gallery, type MatchPolicy, type Negatives } from '../match/index.ts';
@@ -24,14 +25,38 @@ export interface LateMatch {
   match: Extract<FaceMatch, { kind: 'match' }>;
 }
 
+/**
+ * How many event photos' faces are kept in memory for revisits: each new reference looks at the whole event
+ * again, and re-running the detector on every photo of a 1,000-photo wedding for each one is minutes of CPU.
+ * In memory only, for this process and the event window (event_photos keeps no face data); about 15 KB a photo.
+ */
+const EVENT_FACES_CACHED = 4096;
+
 export class EventLearning {
-  constructor(private readonly o: LearningOptions) {}
+  readonly #faces: LRUCache<string, Promise<Analysis['faces']>>;
+
+  constructor(private readonly o: LearningOptions) {
+    // Never kept past the event window, like the photos themselves.
+    this.#faces = new LRUCache({ max: EVENT_FACES_CACHED, ttl: Math.max(1, o.windowMs), ttlAutopurge: true });
+  }
+
+  /** An event photo's faces, analysed once per process while they stay in the cache. */
+  #facesOf(photo: EventPhoto): Promise<Analysis['faces']> {
+    let faces = this.#faces.get(photo.sha256);
+    if (!faces) {
+      faces = this.o.analyze(photo.bytes).then((a) => a.faces);
+      this.#faces.set(photo.sha256, faces);
+      faces.catch(() => this.#faces.delete(photo.sha256));
+    }
+    return faces;
+  }
 
   /** Keeps the photo and its faces for the event window (and drops what the window has passed). */
   async remember(group: string, analysis: Analysis, picture: Uint8Array, filename: string): Promise<void> {
     const now = this.o.now();
     await this.o.records.events.purge(now - this.o.windowMs);
     if (analysis.faces.length === 0) return;
+    this.#faces.set(analysis.sha256, Promise.resolve(analysis.faces));
     await this.o.records.events.add({ group, sha256: analysis.sha256, filename, bytes: picture, createdAt: now });
   }
 
@@ -70,7 +95,7 @@ export class EventLearning {
     const out: LateMatch[] = [];
     for (const photo of photos) {
       if (photo.sha256 === exceptSha) continue;
-      const { faces } = await this.o.analyze(photo.bytes);
+      const faces = await this.#facesOf(photo);
       const matches = applyNegatives(faces, matchFaces(faces, gallery, policy), negatives);
       for (const match of matches) {
         if (match.kind !== 'match' || !members.has(match.memberId)) continue;
