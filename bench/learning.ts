@@ -41,7 +41,7 @@ const shuffleOrder = <T>(xs: T[]): T[] => xs.map((x, i) => [x, (i * 7 + 3) % xs.
 /**
  * The fixtures the recall rows run on: bbt and knn as they are; the London volunteers as a 31-member group
  * (neutral photo as the selfie; every smiling photo shared, and the 31 others' neutral ones); the crowd as a
- * 100-member group (first selfie) sharing each member's own photo among 1,000 held-out strangers' photos.
+ * 100-member group (their first selfie the engine takes) sharing each member's own photo among 1,000 held-out strangers' photos.
  */
 function fixtures(): Array<[string, Fixture]> {
   const out: Array<[string, Fixture]> = [];
@@ -76,7 +76,12 @@ async function fixtureRun(engine: FaceEngine, name: string, fx: Fixture, mode: M
   try {
     const tokens = new Map<string, string>();
     for (const m of fx.members) {
-      const selfie = fs.readFileSync(fx.selfies[m]![0]!);
+      // A selfie the engine refuses (several faces, none) is followed by the member's next one, as a bot asks.
+      let selfie = fs.readFileSync(fx.selfies[m]![0]!);
+      for (const file of fx.selfies[m]!) {
+        selfie = fs.readFileSync(file);
+        if (await engine.selfie(selfie).then(() => true, () => false)) break;
+      }
       try {
         tokens.set(m, (await createAccount(album.url, m, [selfie])).token);
         await terminal.contacts.add(name, { name: m, album: album.url, username: m, selfies: [selfie] });
@@ -171,6 +176,6 @@ export async function learningBench(log: (s?: string) => void): Promise<void> {
   } finally {
     await engine.close();
   }
-  log(`(photos shared: one after another into one group, as a chat sees them; "one per run" in a fixed shuffled order. London: 31 members, each registered with the neutral photo, sharing every smiling photo and the other 31 volunteers' neutral ones; crowd: 100 members, first selfie, each member's own photo among 1,000 held-out strangers' photos. Members refused at registration: ${refusals.length ? refusals.join('; ') : 'none'})`);
+  log(`(photos shared: one after another into one group, as a chat sees them; "one per run" in a fixed shuffled order. London: 31 members, each registered with the neutral photo, sharing every smiling photo and the other 31 volunteers' neutral ones; crowd: 100 members, their first selfie with one clear face, each member's own photo among 1,000 held-out strangers' photos. Members refused at registration: ${refusals.length ? refusals.join('; ') : 'none'})`);
   await boundWithReferences(log);
 }
