@@ -42,7 +42,7 @@ export class PhotoStorage {
     return this.#inside(path.join(this.albumDir(username), 'selfies', `${checkId(id)}.${checkExt(ext)}`));
   }
 
-  /** Writes the original bytes unchanged, then its thumbnail; both are durable when this resolves. */
+  /** Writes the bytes as given (the upload route has removed their location), then a thumbnail; both durable when this resolves. */
   async storePhoto(username: string, id: string, ext: string, bytes: Uint8Array): Promise<void> {
     // Content-addressed: a file already under this name holds these very bytes (writes are atomic).
     const original = this.photoPath(username, id, ext);

@@ -6,6 +6,7 @@ import { MAX_SELFIES_PER_REQUEST, type AlbumContext } from '../app.ts';
 import { inspectImage, mimeOfExt, parseUsername } from '../checks.ts';
 import { ACCOUNT_CONCURRENCY, concurrencyCap } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
+import { withoutLocation } from '../location.ts';
 import { readMultipart } from '../multipart.ts';
 import { checkAccountSignature } from '../signature.ts';
 import { hashToken, newToken, type Account, type Reference } from '../records.ts';
@@ -25,7 +26,7 @@ async function readSelfies(engine: FaceEngine, files: Buffer[], maxPixels: numbe
     const image = await inspectImage(bytes, maxPixels);
     const { face, analysis } = await engine.selfie(bytes).catch(toAlbumError);
     selfies.push({
-      bytes,
+      bytes: withoutLocation(bytes, image.format), // kept selfies are stored without location, like photos
       descriptorModel: analysis.descriptorModel,
       reference: {
         id: randomUUID(),
