@@ -98,7 +98,7 @@ export class Sharer {
     let unsureFaces: ReturnType<typeof findUnsureFaces> = [];
     if (gallery.size > 0) {
       const policy = policyFor(gallery);
-      const negatives = notices ? await notices.groupNegatives(context.group) : new Map<string, number[][]>();
+      const negatives = notices ? await notices.groupNegatives(context.group, now()) : new Map<string, number[][]>();
       matches = applyNegatives(analysis.faces, matches, negatives);
       if (this.options.verifyThreshold !== undefined) unsureFaces = findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives);
     }
