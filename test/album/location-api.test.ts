@@ -77,6 +77,17 @@ describe('the album stores and serves photos without their location (issue 26)',
     expect(again.json()).toEqual({ status: 'duplicate', id: sha256(sent) });
   });
 
+  it('keeps a selfie (keepSelfies) without its location', async () => {
+    const selfie = await sharp(bbt('sheldon/sheldon1.png')).withExif(GPS_EXIF).jpeg({ quality: 92 }).toBuffer();
+    expect(holdsLatitude(selfie)).toBe(true);
+    const created = await postForm(app, '/api/accounts', { username: 'sheldon-kept', keepSelfies: 'true' }, [{ field: 'face', bytes: selfie }]);
+    expect(created.statusCode, created.body).toBe(201);
+    const faces = (await app.inject({ method: 'GET', url: `/api/albums/${created.json<{ token: string }>().token}/faces` })).json<{ references: Array<{ imageUrl?: string }> }>();
+    const kept = (await app.inject({ method: 'GET', url: faces.references[0]!.imageUrl! })).rawPayload;
+    expect(holdsLatitude(kept)).toBe(false);
+    expect((await sharp(kept).raw().toBuffer()).equals(await sharp(selfie).raw().toBuffer())).toBe(true);
+  });
+
   it('refuses a JPEG whose metadata segments cannot be walked, before any face work, and stores nothing', async () => {
     const whole = await sharp(bbt('group/bbt2.jpg')).withExif(GPS_EXIF).jpeg().toBuffer();
     // Stray bytes after the EXIF segment: a header reader skips them, but where the metadata ends is no longer
