@@ -119,57 +119,75 @@ const EXIF_HEADER = Buffer.from('Exif\0\0', 'latin1');
 const XMP_HEADERS = ['http://ns.adobe.com/xap/1.0/\0', 'http://ns.adobe.com/xmp/extension/\0'].map((h) => Buffer.from(h, 'latin1'));
 const PHOTOSHOP_HEADER = Buffer.from('Photoshop 3.0\0', 'latin1'); // APP13: IPTC (city, country, sublocation)
 
+/**
+ * JPEG: changed in place, never shortened. A phone's JPEG may carry more images after its own (MPF: depth and
+ * HDR gain maps), addressed by offsets that a removed segment would break; so location segments are zeroed
+ * (readers skip an APPn they do not recognise) and the embedded images get the same treatment.
+ */
 function stripJpeg(bytes: Buffer): LocationStrip {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return { kind: 'damaged', reason: 'no JPEG start marker' };
-  const parts: Buffer[] = [bytes.subarray(0, 2)];
+  const out = Buffer.from(bytes);
+  const primary = blankJpegLocation(out, 0);
+  if (primary.kind === 'damaged') return primary;
+  const removed = [...primary.removed];
+  for (let at = out.indexOf(JPEG_START, primary.end); at >= 0; at = out.indexOf(JPEG_START, at + 3)) {
+    const embedded = blankJpegLocation(out, at);
+    if (embedded.kind === 'damaged') continue; // bytes that only look like a JPEG's start
+    removed.push(...embedded.removed.map((r) => `${r} (embedded image)`));
+    at = Math.max(at, embedded.end - 3);
+  }
+  return removed.length === 0 ? { kind: 'clean', bytes } : { kind: 'stripped', bytes: out, removed };
+}
+
+const JPEG_START = Buffer.from([0xff, 0xd8, 0xff]);
+
+/** Zeroes the location segments of the JPEG starting at `start` in `out`; `end` is just past its EOI. */
+function blankJpegLocation(out: Buffer, start: number): { kind: 'ok'; removed: string[]; end: number } | { kind: 'damaged'; reason: string } {
+  if (out.length < start + 4 || out[start] !== 0xff || out[start + 1] !== 0xd8) return { kind: 'damaged', reason: 'no JPEG start marker' };
   const removed: string[] = [];
-  let pos = 2;
+  let pos = start + 2;
   for (;;) {
-    if (pos + 4 > bytes.length) return { kind: 'damaged', reason: 'the JPEG ends before its image data' };
-    if (bytes[pos] !== 0xff) return { kind: 'damaged', reason: `no JPEG marker at byte ${pos}` };
-    const marker = bytes[pos + 1]!;
+    if (pos + 4 > out.length) return { kind: 'damaged', reason: 'the JPEG ends before its image data' };
+    if (out[pos] !== 0xff) return { kind: 'damaged', reason: `no JPEG marker at byte ${pos}` };
+    const marker = out[pos + 1]!;
     if (marker === 0xff) {
-      // Fill byte before a marker: kept as it is.
-      parts.push(bytes.subarray(pos, pos + 1));
-      pos += 1;
+      pos += 1; // fill byte before a marker
       continue;
     }
-    if (marker === 0xda) {
-      // Start of scan: the compressed pixels and whatever follows are kept byte for byte.
-      parts.push(bytes.subarray(pos));
-      break;
-    }
+    if (marker === 0xda) break; // start of scan: the compressed pixels follow, untouched
     if (marker === 0xd9) return { kind: 'damaged', reason: 'the JPEG ends before its image data' };
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      parts.push(bytes.subarray(pos, pos + 2));
       pos += 2;
       continue;
     }
-    const length = bytes.readUInt16BE(pos + 2);
+    const length = out.readUInt16BE(pos + 2);
     const end = pos + 2 + length;
-    if (length < 2 || end > bytes.length) return { kind: 'damaged', reason: `a JPEG segment runs past the end (byte ${pos})` };
-    const payload = bytes.subarray(pos + 4, end);
+    if (length < 2 || end > out.length) return { kind: 'damaged', reason: `a JPEG segment runs past the end (byte ${pos})` };
+    const payload = out.subarray(pos + 4, end);
     if (marker === 0xe1 && startsWith(payload, EXIF_HEADER)) {
       const result = stripTiffLocation(payload.subarray(EXIF_HEADER.length));
       if (result.kind === 'damaged') {
-        removed.push('EXIF (unreadable, dropped whole)');
+        payload.fill(0);
+        removed.push('EXIF (unreadable, zeroed whole)');
       } else if (result.kind === 'stripped') {
+        result.tiff.copy(payload, EXIF_HEADER.length);
         removed.push('EXIF GPS');
-        parts.push(bytes.subarray(pos, pos + 4 + EXIF_HEADER.length), result.tiff);
-      } else {
-        parts.push(bytes.subarray(pos, end));
       }
     } else if (marker === 0xe1 && XMP_HEADERS.some((h) => startsWith(payload, h))) {
+      payload.fill(0);
       removed.push('XMP');
     } else if (marker === 0xed && startsWith(payload, PHOTOSHOP_HEADER)) {
+      payload.fill(0);
       removed.push('IPTC');
-    } else {
-      parts.push(bytes.subarray(pos, end));
     }
     pos = end;
   }
-  return removed.length === 0 ? { kind: 'clean', bytes } : { kind: 'stripped', bytes: Buffer.concat(parts), removed };
+  // The image ends at its EOI: inside the entropy-coded data an 0xFF is always followed by 0x00 or a restart
+  // marker, so the first FF D9 is it.
+  const eoi = out.indexOf(EOI, pos);
+  return { kind: 'ok', removed, end: eoi < 0 ? out.length : eoi + 2 };
 }
+
+const EOI = Buffer.from([0xff, 0xd9]);
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Text chunk keywords holding XMP, or EXIF/IPTC as ImageMagick's hex "raw profiles". */

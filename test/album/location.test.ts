@@ -1,10 +1,13 @@
 // Issue 26, item 8 (location): what the album stores loses its GPS block, XMP and IPTC, losslessly; damaged
 // blocks never throw. Unit tier: sharp only, no face engine.
+import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AlbumError } from '../../album/errors.ts';
 import { exifTakenAt } from '../../album/exif.ts';
 import { stripLocation, withoutLocation } from '../../album/location.ts';
+import { FACES_DIR } from '../helpers.ts';
 import { GPS_EXIF, GPS_XMP, holdsLatitude, ifd0Tags } from './location-fixtures.ts';
 
 const pixels = (bytes: Buffer) => sharp(bytes).raw().toBuffer();
@@ -32,6 +35,39 @@ describe('location stripped from stored photos', () => {
     });
   }
 
+  it('cleans an image embedded after the photo (MPF: depth, gain map) in place, so its offset stays valid', async () => {
+    const main = await picture('jpeg');
+    const embedded = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#fff' } }).withExif(GPS_EXIF).withXmp(GPS_XMP).jpeg().toBuffer();
+    const sent = Buffer.concat([main, embedded]);
+    const result = stripLocation(sent, 'jpeg');
+    expect(result.kind === 'stripped' && result.removed).toEqual(['EXIF GPS', 'XMP', 'EXIF GPS (embedded image)', 'XMP (embedded image)']);
+    const stored = result.kind === 'stripped' ? result.bytes : sent;
+    expect(stored.length).toBe(sent.length);
+    expect(holdsLatitude(stored)).toBe(false);
+    const after = stored.subarray(main.length);
+    expect(await ifd0Tags(after)).not.toContain(0x8825);
+    expect((await pixels(after)).equals(await pixels(embedded))).toBe(true);
+    expect((await pixels(stored)).equals(await pixels(sent))).toBe(true);
+  });
+
+  // A real camera's JPEG (EXIF with GPS and a thumbnail, IPTC, XMP, ICC, Adobe), in the labelled fixtures.
+  const camera = path.join(FACES_DIR, 'knn/test/alex_lacamoire1.jpg');
+  it.skipIf(!fs.existsSync(camera))('cleans a real camera photo: GPS, IPTC and XMP gone, the pixels and the rest of EXIF kept', async () => {
+    const sent = fs.readFileSync(camera);
+    expect(await ifd0Tags(sent)).toContain(0x8825);
+    const result = stripLocation(sent, 'jpeg');
+    expect(result.kind === 'stripped' && result.removed).toEqual(['EXIF GPS', 'IPTC', 'XMP']);
+    const stored = result.kind === 'stripped' ? result.bytes : sent;
+    const tags = await ifd0Tags(stored);
+    expect(tags).not.toContain(0x8825);
+    expect(tags).toEqual((await ifd0Tags(sent)).filter((t) => t !== 0x8825));
+    const meta = await sharp(stored).metadata();
+    expect(meta.xmp).toBeUndefined();
+    expect(meta.iptc).toBeUndefined();
+    expect(meta.icc).toBeDefined();
+    expect((await pixels(stored)).equals(await pixels(sent))).toBe(true);
+  });
+
   it('gives back the very same bytes when there is no location', async () => {
     const plain = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#48c' } })
       .withExif({ IFD0: { Make: 'facedrop-test' }, IFD2: { DateTimeOriginal: '2020:01:02 03:04:05' } })
@@ -54,7 +90,7 @@ describe('location stripped from stored photos', () => {
     if (le) damaged.writeUInt32LE(0x7fff_0000, entry + 8);
     else damaged.writeUInt32BE(0x7fff_0000, entry + 8);
     const result = stripLocation(damaged, 'jpeg');
-    expect(result.kind === 'stripped' && result.removed).toContain('EXIF (unreadable, dropped whole)');
+    expect(result.kind === 'stripped' && result.removed).toContain('EXIF (unreadable, zeroed whole)');
     const stored = result.kind === 'stripped' ? result.bytes : damaged;
     expect((await sharp(stored).metadata()).exif).toBeUndefined();
     expect(holdsLatitude(stored)).toBe(false);
