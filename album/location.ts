@@ -1,6 +1,6 @@
 // Removes where a photo was taken from what the album stores: the GPS block of its EXIF, and its XMP and
 // IPTC packets (which carry GPS and place names too). Lossless: only metadata blocks are touched, never the
-// compressed pixels, and offsets inside EXIF stay valid (the GPS bytes are zeroed in place). The bytes are
+// compressed pixels, and offsets stay valid (GPS bytes and JPEG segments are zeroed in place). The bytes are
 // untrusted: every read is bounded, and nothing here throws on a damaged block.
 import { AlbumError } from './errors.ts';
 
@@ -32,8 +32,8 @@ export function stripLocation(bytes: Buffer, format: string): LocationStrip {
 
 /**
  * The bytes the album stores for a received picture: without location. An EXIF block that cannot be read is
- * dropped whole; a file whose blocks cannot even be walked is refused (400), since its location cannot be
- * ruled out.
+ * removed whole (zeroed in a JPEG); a file whose blocks cannot even be walked is refused (400), since its
+ * location cannot be ruled out.
  */
 export function withoutLocation(bytes: Buffer, format: string): Buffer {
   const result = stripLocation(bytes, format);
@@ -45,7 +45,7 @@ export function withoutLocation(bytes: Buffer, format: string): Buffer {
 
 /**
  * In a copy of a TIFF block (EXIF's payload): drops IFD0's GPSInfo and XMP entries and zeroes what they point
- * to. 'damaged' when the block cannot be read safely: the caller then drops the whole block.
+ * to. 'damaged' when the block cannot be read safely: the caller then removes the whole block.
  */
 export function stripTiffLocation(source: Buffer): { kind: 'stripped'; tiff: Buffer } | { kind: 'clean' } | { kind: 'damaged' } {
   if (source.length < 8) return { kind: 'damaged' };
