@@ -78,6 +78,19 @@ describe('the album stores and serves photos without their location (issue 26)',
     expect(again.json()).toEqual({ status: 'duplicate', id: sha256(sent) });
   });
 
+  it('serves a GPS-tagged PNG and WebP without their location, pixels unchanged', async () => {
+    for (const format of ['png', 'webp'] as const) {
+      const sent = await sharp(bbt('group/bbt2.jpg')).withExif(GPS_EXIF).withXmp(GPS_XMP)[format](format === 'webp' ? { lossless: true } : {}).toBuffer();
+      expect(holdsLatitude(sent)).toBe(true);
+      const upload = await postForm(app, '/api/upload', { username: 'sheldon' }, [{ field: 'picture', bytes: sent, type: `image/${format}` }]);
+      expect(upload.statusCode, upload.body).toBe(201);
+      const original = (await app.inject({ method: 'GET', url: `/api/albums/${token}/photos/${sha256(sent)}` })).rawPayload;
+      expect(holdsLatitude(original)).toBe(false);
+      expect((await sharp(original).metadata()).xmp).toBeUndefined();
+      expect((await sharp(original).raw().toBuffer()).equals(await sharp(sent).raw().toBuffer())).toBe(true);
+    }
+  });
+
   it('keeps a selfie (keepSelfies) without its location', async () => {
     const selfie = await sharp(bbt('sheldon/sheldon1.png')).withExif(GPS_EXIF).jpeg({ quality: 92 }).toBuffer();
     expect(holdsLatitude(selfie)).toBe(true);
