@@ -193,80 +193,90 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** Text chunk keywords holding XMP, or EXIF/IPTC as ImageMagick's hex "raw profiles". */
 const PNG_LOCATION_KEYWORD = /^(XML:com\.adobe\.xmp|Raw profile type (exif|xmp|iptc|8bim|app1))$/i;
 
+/**
+ * PNG: a location chunk becomes a private ancillary chunk of zeros, `zeRo`, of the same length (readers skip
+ * ancillary chunks they do not know), so the file keeps its size like a JPEG does.
+ */
 function stripPng(bytes: Buffer): LocationStrip {
   if (!startsWith(bytes, PNG_SIGNATURE)) return { kind: 'damaged', reason: 'no PNG signature' };
-  const parts: Buffer[] = [bytes.subarray(0, 8)];
+  const out = Buffer.from(bytes);
   const removed: string[] = [];
   let pos = 8;
   for (;;) {
-    if (pos + 12 > bytes.length) return { kind: 'damaged', reason: 'the PNG ends before its IEND chunk' };
-    const length = bytes.readUInt32BE(pos);
+    if (pos + 12 > out.length) return { kind: 'damaged', reason: 'the PNG ends before its IEND chunk' };
+    const length = out.readUInt32BE(pos);
     const end = pos + 12 + length;
-    if (end > bytes.length) return { kind: 'damaged', reason: `a PNG chunk runs past the end (byte ${pos})` };
-    const type = bytes.toString('latin1', pos + 4, pos + 8);
-    const data = bytes.subarray(pos + 8, pos + 8 + length);
+    if (end > out.length) return { kind: 'damaged', reason: `a PNG chunk runs past the end (byte ${pos})` };
+    const type = out.toString('latin1', pos + 4, pos + 8);
+    const data = out.subarray(pos + 8, pos + 8 + length);
+    let blank = false;
     if (type === 'eXIf') {
-      const result = stripTiffLocation(startsWith(data, EXIF_HEADER) ? data.subarray(EXIF_HEADER.length) : data);
-      if (result.kind === 'damaged') removed.push('EXIF (unreadable, dropped whole)');
-      else if (result.kind === 'clean') parts.push(bytes.subarray(pos, end));
-      else {
+      const prefix = startsWith(data, EXIF_HEADER) ? EXIF_HEADER.length : 0;
+      const result = stripTiffLocation(data.subarray(prefix));
+      if (result.kind === 'damaged') {
+        removed.push('EXIF (unreadable, zeroed whole)');
+        blank = true;
+      } else if (result.kind === 'stripped') {
         removed.push('EXIF GPS');
-        const body = startsWith(data, EXIF_HEADER) ? Buffer.concat([EXIF_HEADER, result.tiff]) : result.tiff;
-        parts.push(pngChunk(type, body));
+        result.tiff.copy(data, prefix);
+        out.writeUInt32BE(crc32(out.subarray(pos + 4, pos + 8 + length)), pos + 8 + length);
       }
     } else if ((type === 'tEXt' || type === 'zTXt' || type === 'iTXt') && PNG_LOCATION_KEYWORD.test(keyword(data))) {
       removed.push(type === 'iTXt' ? 'XMP' : `${type} ${keyword(data)}`);
-    } else {
-      parts.push(bytes.subarray(pos, end));
+      blank = true;
+    }
+    if (blank) {
+      out.write('zeRo', pos + 4, 'latin1');
+      data.fill(0);
+      out.writeUInt32BE(crc32(out.subarray(pos + 4, pos + 8 + length)), pos + 8 + length);
     }
     pos = end;
     if (type === 'IEND') break;
   }
-  parts.push(bytes.subarray(pos));
-  return removed.length === 0 ? { kind: 'clean', bytes } : { kind: 'stripped', bytes: Buffer.concat(parts), removed };
+  return removed.length === 0 ? { kind: 'clean', bytes } : { kind: 'stripped', bytes: out, removed };
 }
 
+/** WebP: the same in place; a location chunk becomes an unknown `ZERO` chunk (readers ignore those). */
 function stripWebp(bytes: Buffer): LocationStrip {
   if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WEBP') return { kind: 'damaged', reason: 'no WebP header' };
-  const riffEnd = Math.min(bytes.length, 8 + bytes.readUInt32LE(4));
-  const parts: Buffer[] = [];
+  const out = Buffer.from(bytes);
+  const riffEnd = Math.min(out.length, 8 + out.readUInt32LE(4));
   const removed: string[] = [];
-  let dropped = { exif: false, xmp: false };
-  let pos = 12;
-  while (pos + 8 <= riffEnd) {
-    const type = bytes.toString('latin1', pos, pos + 4);
-    const length = bytes.readUInt32LE(pos + 4);
-    const end = pos + 8 + length + (length % 2);
+  let clearFlags = 0;
+  let vp8x = -1;
+  for (let pos = 12; pos + 8 <= riffEnd; ) {
+    const type = out.toString('latin1', pos, pos + 4);
+    const length = out.readUInt32LE(pos + 4);
     if (pos + 8 + length > riffEnd) return { kind: 'damaged', reason: `a WebP chunk runs past the end (byte ${pos})` };
-    const data = bytes.subarray(pos + 8, pos + 8 + length);
-    const whole = bytes.subarray(pos, Math.min(end, riffEnd));
+    const data = out.subarray(pos + 8, pos + 8 + length);
+    let blank = false;
+    if (type === 'VP8X' && length >= 1) vp8x = pos + 8;
     if (type === 'EXIF') {
-      const prefixed = startsWith(data, EXIF_HEADER);
-      const result = stripTiffLocation(prefixed ? data.subarray(EXIF_HEADER.length) : data);
+      const prefix = startsWith(data, EXIF_HEADER) ? EXIF_HEADER.length : 0;
+      const result = stripTiffLocation(data.subarray(prefix));
       if (result.kind === 'damaged') {
-        removed.push('EXIF (unreadable, dropped whole)');
-        dropped = { ...dropped, exif: true };
-      } else if (result.kind === 'clean') parts.push(whole);
-      else {
+        removed.push('EXIF (unreadable, zeroed whole)');
+        blank = true;
+        clearFlags |= 0x08;
+      } else if (result.kind === 'stripped') {
         removed.push('EXIF GPS');
-        const body = prefixed ? Buffer.concat([EXIF_HEADER, result.tiff]) : result.tiff;
-        parts.push(Buffer.concat([whole.subarray(0, 8), body, whole.subarray(8 + length)]));
+        result.tiff.copy(data, prefix);
       }
     } else if (type === 'XMP ') {
       removed.push('XMP');
-      dropped = { ...dropped, xmp: true };
-    } else {
-      parts.push(whole);
+      blank = true;
+      clearFlags |= 0x04;
     }
-    pos = end;
+    if (blank) {
+      out.write('ZERO', pos, 'latin1');
+      data.fill(0);
+    }
+    pos += 8 + length + (length % 2);
   }
   if (removed.length === 0) return { kind: 'clean', bytes };
-  const body = Buffer.concat(parts);
-  // VP8X's flags say which metadata chunks follow: clear the ones dropped (EXIF 0x08, XMP 0x04).
-  if (body.toString('latin1', 0, 4) === 'VP8X' && body.length > 8) body[8] = body[8]! & ~((dropped.exif ? 0x08 : 0) | (dropped.xmp ? 0x04 : 0));
-  const header = Buffer.from(bytes.subarray(0, 12));
-  header.writeUInt32LE(4 + body.length, 4);
-  return { kind: 'stripped', bytes: Buffer.concat([header, body, bytes.subarray(riffEnd)]), removed };
+  // VP8X's flags say which metadata chunks follow: clear the ones zeroed (EXIF 0x08, XMP 0x04).
+  if (vp8x >= 0) out[vp8x] = out[vp8x]! & ~clearFlags;
+  return { kind: 'stripped', bytes: out, removed };
 }
 
 const startsWith = (bytes: Uint8Array, prefix: Uint8Array) => bytes.length >= prefix.length && Buffer.from(bytes.buffer, bytes.byteOffset, prefix.length).equals(prefix);
@@ -277,14 +287,6 @@ const keyword = (data: Buffer) => {
   return nul < 0 ? '' : data.toString('latin1', 0, nul);
 };
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
 
 // zlib.crc32 needs Node 20.15; package.json allows 20.9.
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {

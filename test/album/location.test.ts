@@ -1,12 +1,14 @@
 // Issue 26, item 8 (location): what the album stores loses its GPS block, XMP and IPTC, losslessly; damaged
 // blocks never throw. Unit tier: sharp only, no face engine.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AlbumError } from '../../album/errors.ts';
 import { exifTakenAt } from '../../album/exif.ts';
 import { stripLocation, withoutLocation } from '../../album/location.ts';
+import { PhotoStorage } from '../../album/storage.ts';
 import { FACES_DIR } from '../helpers.ts';
 import { GPS_EXIF, GPS_XMP, holdsLatitude, ifd0Tags } from './location-fixtures.ts';
 
@@ -23,6 +25,7 @@ describe('location stripped from stored photos', () => {
       const result = stripLocation(sent, format);
       expect(result.kind).toBe('stripped');
       const stored = result.kind === 'stripped' ? result.bytes : sent;
+      expect(stored.length).toBe(sent.length); // cleaned in place: a stored photo's size stays its record's
       expect(holdsLatitude(stored)).toBe(false);
       expect(stored.includes('GPSLatitude')).toBe(false);
       const tags = await ifd0Tags(stored);
@@ -119,6 +122,35 @@ describe('location stripped from stored photos', () => {
         // Stripped, or the flips hid the GPS pointer: then the latitude may remain only where no reader finds it.
         if (holdsLatitude(result.bytes)) expect(await ifd0Tags(result.bytes).catch(() => [])).not.toContain(0x8825);
       }
+    }
+  });
+
+  it('cleans photos stored before (PhotoStorage.stripStoredLocations): in place, same size; clean and damaged ones untouched', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-strip-stored-'));
+    try {
+      const storage = new PhotoStorage(dir);
+      const gps = await picture('jpeg');
+      const png = await picture('png');
+      const plain = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123' } }).jpeg().toBuffer();
+      const broken = Buffer.concat([gps.subarray(0, 200), Buffer.from('junk'), gps.subarray(200)]);
+      const id = (n: number) => String(n).repeat(64);
+      const files = { [storage.photoPath('sheldon', id(1), 'jpg')]: gps, [storage.selfiePath('sheldon', id(2), 'png')]: png, [storage.photoPath('sheldon', id(3), 'jpg')]: plain, [storage.photoPath('amy', id(4), 'jpg')]: broken, [storage.thumbnailPath('amy', id(4))]: gps };
+      for (const [file, bytes] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, bytes);
+      }
+      const result = await storage.stripStoredLocations();
+      expect(result).toEqual({ checked: 4, stripped: [path.join('sheldon', id(1) + '.jpg'), path.join('sheldon', 'selfies', id(2) + '.png')].sort(), damaged: [path.join('amy', id(4) + '.jpg')] });
+      for (const [file, bytes] of Object.entries(files)) {
+        const now = fs.readFileSync(file);
+        expect(now.length, file).toBe(bytes.length);
+        const cleaned = bytes === gps && !file.includes('thumbs') ? true : bytes === png;
+        expect(holdsLatitude(now), file).toBe(!cleaned && holdsLatitude(bytes));
+        if (cleaned) expect((await pixels(now)).equals(await pixels(bytes))).toBe(true);
+      }
+      expect((await storage.stripStoredLocations()).stripped).toEqual([]); // once is enough
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
