@@ -1,6 +1,6 @@
 // Removes where a photo was taken from what the album stores: the GPS block of its EXIF, and its XMP and
 // IPTC packets (which carry GPS and place names too). Lossless: only metadata blocks are touched, never the
-// compressed pixels, and offsets stay valid (GPS bytes and JPEG segments are zeroed in place). The bytes are
+// compressed pixels, and everything is zeroed in place: a file keeps its size and every offset. The bytes are
 // untrusted: every read is bounded, and nothing here throws on a damaged block.
 import { AlbumError } from './errors.ts';
 
