@@ -5,6 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { MAX_INPUT_PIXELS } from '../core/faces/decode.ts';
 import { PHOTO_ID_PATTERN, USERNAME_PATTERN } from './checks.ts';
+import { stripLocation } from './location.ts';
 import { accountKey } from './records.ts';
 
 /** Temp files start with this; a crash can leave some behind, and the next start removes them. */
@@ -42,7 +43,7 @@ export class PhotoStorage {
     return this.#inside(path.join(this.albumDir(username), 'selfies', `${checkId(id)}.${checkExt(ext)}`));
   }
 
-  /** Writes the original bytes unchanged, then its thumbnail; both are durable when this resolves. */
+  /** Writes the bytes as given (the upload route has removed their location), then a thumbnail; both durable when this resolves. */
   async storePhoto(username: string, id: string, ext: string, bytes: Uint8Array): Promise<void> {
     // Content-addressed: a file already under this name holds these very bytes (writes are atomic).
     const original = this.photoPath(username, id, ext);
@@ -101,6 +102,37 @@ export class PhotoStorage {
       }
     }
     return removed;
+  }
+
+  /**
+   * Photos and kept selfies stored before the album removed location at upload: each JPEG, PNG and WebP
+   * original is cleaned in place (same size, same name, so its record stays true). One file at a time, atomic
+   * writes; a file whose metadata cannot be walked is left as it is and named in `damaged`.
+   */
+  async stripStoredLocations(): Promise<{ checked: number; stripped: string[]; damaged: string[] }> {
+    const result = { checked: 0, stripped: [] as string[], damaged: [] as string[] };
+    if (!fs.existsSync(this.root)) return result;
+    const formats: Record<string, string> = { jpg: 'jpeg', png: 'png', webp: 'webp' };
+    for (const entry of await fsp.readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !USERNAME_PATTERN.test(entry.name)) continue;
+      for (const sub of ['', 'selfies']) {
+        const dir = path.join(this.root, entry.name, sub);
+        for (const file of await fsp.readdir(dir).catch(() => [] as string[])) {
+          const format = formats[path.extname(file).slice(1)];
+          if (!format || file.startsWith(TEMP_PREFIX)) continue;
+          const full = this.#inside(path.join(dir, file));
+          const bytes = await fsp.readFile(full).catch(() => undefined);
+          if (!bytes) continue; // deleted meanwhile
+          result.checked++;
+          const cleaned = stripLocation(bytes, format);
+          if (cleaned.kind === 'damaged') result.damaged.push(path.join(entry.name, sub, file));
+          if (cleaned.kind !== 'stripped') continue;
+          await writeFileAtomic(full, cleaned.bytes);
+          result.stripped.push(path.join(entry.name, sub, file));
+        }
+      }
+    }
+    return result;
   }
 
   #inside(p: string): string {

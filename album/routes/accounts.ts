@@ -6,6 +6,7 @@ import { MAX_SELFIES_PER_REQUEST, type AlbumContext } from '../app.ts';
 import { inspectImage, mimeOfExt, parseUsername } from '../checks.ts';
 import { ACCOUNT_CONCURRENCY, concurrencyCap } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
+import { withoutLocation } from '../location.ts';
 import { readMultipart } from '../multipart.ts';
 import { checkAccountSignature } from '../signature.ts';
 import { hashToken, newToken, type Account, type Reference } from '../records.ts';
@@ -18,14 +19,16 @@ interface Selfie {
 }
 
 /** Each file must be an image holding exactly one clear face; its descriptor becomes a reference. */
-async function readSelfies(engine: FaceEngine, files: Buffer[], maxPixels: number | undefined): Promise<Selfie[]> {
+async function readSelfies(engine: FaceEngine, files: Buffer[], maxPixels: number | undefined, keep: boolean): Promise<Selfie[]> {
   if (files.length === 0) throw new AlbumError('missing_face');
   const selfies: Selfie[] = [];
   for (const bytes of files) {
     const image = await inspectImage(bytes, maxPixels);
+    // A kept selfie is stored without its location, like a photo (a damaged one is refused before face work).
+    const stored = keep ? withoutLocation(bytes, image.format) : bytes;
     const { face, analysis } = await engine.selfie(bytes).catch(toAlbumError);
     selfies.push({
-      bytes,
+      bytes: stored,
       descriptorModel: analysis.descriptorModel,
       reference: {
         id: randomUUID(),
@@ -67,8 +70,8 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
     const username = parseUsername(fields.username);
     // Cheap before costly: a taken name is refused before any face work.
     if (await ctx.records.getAccount(username)) throw new AlbumError('username_taken');
-    const selfies = await readSelfies(ctx.engine, files, ctx.config.MAX_UPLOAD_PIXELS);
     const keep = wantsSelfiesKept(fields.keepSelfies);
+    const selfies = await readSelfies(ctx.engine, files, ctx.config.MAX_UPLOAD_PIXELS, keep);
     const token = newToken();
     // Held by the terminal alone: /forget deletes through it even after the owner made a new link.
     const deletionKey = newToken();
@@ -100,11 +103,11 @@ export const accountRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) 
   app.post<{ Params: TokenParams }>('/api/albums/:token/faces', { schema: { params: tokenParamsSchema }, config: rateLimited(ctx) }, async (request, reply) => {
     const account = await requireAlbum(ctx, request.params.token);
     const { fields, files } = await readMultipart(request, { fileField: 'face', maxFiles: MAX_SELFIES_PER_REQUEST, maxFileBytes });
-    const selfies = await readSelfies(ctx.engine, files, ctx.config.MAX_UPLOAD_PIXELS);
+    const keep = wantsSelfiesKept(fields.keepSelfies);
+    const selfies = await readSelfies(ctx.engine, files, ctx.config.MAX_UPLOAD_PIXELS, keep);
     if (selfies.some((s) => s.descriptorModel !== account.descriptorModel)) {
       throw new AlbumError('bad_request', 'The face model changed since this account was made; delete the account and register again.');
     }
-    const keep = wantsSelfiesKept(fields.keepSelfies);
     const updated = await ctx.records.addReferences(account.username, selfies.map((s) => withoutKeptImage(s.reference, keep)));
     if (!updated) throw new AlbumError('unknown_album');
     if (keep) for (const s of selfies) await ctx.storage.storeSelfie(account.username, s.reference.sha256, s.reference.keptImageExt!, s.bytes);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlbumContext } from '../app.ts';
 import { inspectImage, parseUsername, verifyWithRejections } from '../checks.ts';
+import { withoutLocation } from '../location.ts';
 import { accountKey } from '../records.ts';
 import { concurrencyCap, UPLOAD_CONCURRENCY } from '../concurrency.ts';
 import { AlbumError } from '../errors.ts';
@@ -41,6 +42,8 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
     }
     const username = parseUsername(fields.username);
     const image = await inspectImage(picture, ctx.config.MAX_UPLOAD_PIXELS);
+    // What is stored and served: the picture without its location. The id stays the received bytes' sha256.
+    const stored = withoutLocation(picture, image.format);
 
     const account = await ctx.records.getAccount(username);
     if (!account) throw new AlbumError('unknown_account');
@@ -63,7 +66,7 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
     }
 
     try {
-      await ctx.storage.storePhoto(username, sha256, image.ext, picture);
+      await ctx.storage.storePhoto(username, sha256, image.ext, stored);
     } catch (error) {
       // A failed write (a full disk) leaves no file without a record: the original may be written already.
       if (!(await ctx.records.getPhoto(username, sha256))) await ctx.storage.deletePhoto(username, sha256, image.ext).catch(() => {});
@@ -76,7 +79,7 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       id: sha256,
       ext: image.ext,
       mime: image.mime,
-      bytes: picture.byteLength,
+      bytes: stored.byteLength,
       width: analysis.width,
       height: analysis.height,
       receivedAt: new Date().toISOString(),

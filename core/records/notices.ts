@@ -73,6 +73,15 @@ const toSighting = (r: SightingRow): Sighting => ({
 const noticeLock = (userKey: string) => `notice:${userKey}`;
 
 /**
+ * How long a negative learned from an album's 422 `rejected_by_owner` stops this terminal from sending that face
+ * (ms). The album is the authority and its owner can undo a "not me" there: after a day the terminal sends the
+ * face again, so an undone rejection is delivered, and a standing one is refused and learned afresh (a day
+ * more). A "not me" given here (a notice's button, "no" to "is this you?") is the member's own word and stays.
+ */
+export const ALBUM_NEGATIVE_TTL_MS = 86_400_000;
+const STILL_NEGATIVE = "(n.source <> 'album' OR n.created_at > ?)";
+
+/**
  * Notices and the answers they bring back: members' notice modes, sightings (which face went to whom, or was
  * asked about), batched notice items with their durable job, members' negative examples ("not me"), and the
  * album side's rejected faces per account.
@@ -171,12 +180,16 @@ export class NoticeRepository {
     await this.db.run("DELETE FROM unsure_pictures WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM sightings WHERE sha256 = ? AND kind = 'unsure' AND state = 'open')", sha256, sha256);
   }
 
-  /** Negative examples of a group's members, in one query (the share pipeline asks for every photo). */
-  async groupNegatives(group: string): Promise<Map<string, number[][]>> {
+  /**
+   * Negative examples of a group's members, in one query (the share pipeline asks for every photo). One learned
+   * from an album's `rejected_by_owner` counts for ALBUM_NEGATIVE_TTL_MS only (see there).
+   */
+  async groupNegatives(group: string, now = Date.now()): Promise<Map<string, number[][]>> {
     const out = new Map<string, number[][]>();
     const rows = await this.db.all<{ member_id: string; descriptor: string }>(
-      'SELECT n.member_id, n.descriptor FROM member_negatives n JOIN contacts c ON c.id = n.member_id WHERE c.grp = ? ORDER BY n.seq',
+      `SELECT n.member_id, n.descriptor FROM member_negatives n JOIN contacts c ON c.id = n.member_id WHERE c.grp = ? AND ${STILL_NEGATIVE} ORDER BY n.seq`,
       group,
+      now - ALBUM_NEGATIVE_TTL_MS,
     );
     for (const r of rows) out.set(r.member_id, [...(out.get(r.member_id) ?? []), JSON.parse(r.descriptor) as number[]]);
     return out;
@@ -188,10 +201,10 @@ export class NoticeRepository {
   }
 
   /** Negative examples per member: the faces they said are not them. */
-  async negatives(memberIds: string[]): Promise<Map<string, number[][]>> {
+  async negatives(memberIds: string[], now = Date.now()): Promise<Map<string, number[][]>> {
     const out = new Map<string, number[][]>();
     for (const id of memberIds) {
-      const rows = await this.db.all<{ descriptor: string }>('SELECT descriptor FROM member_negatives WHERE member_id = ? ORDER BY seq', id);
+      const rows = await this.db.all<{ descriptor: string }>(`SELECT descriptor FROM member_negatives n WHERE member_id = ? AND ${STILL_NEGATIVE} ORDER BY seq`, id, now - ALBUM_NEGATIVE_TTL_MS);
       if (rows.length > 0) out.set(id, rows.map((r) => JSON.parse(r.descriptor) as number[]));
     }
     return out;

@@ -32,6 +32,9 @@ export const DEFAULT_GIVE_UP_MS = 7 * 86_400_000;
 /** The refusal a packet ends with when its album never took it (the bots tell its member). */
 export const GAVE_UP = 'gave_up';
 
+/** One packet per (album, account, picture): the same picture queued again is the same packet. */
+export const packetId = (album: string, username: string, sha256: string) => createHash('sha256').update(`${album}\n${username}\n${sha256}`).digest('hex').slice(0, 32);
+
 export const defaultBackoff = (attempts: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempts, 20)) * (0.75 + Math.random() * 0.5);
 
 /** An upload is bounded by the album client's timeouts; the lease outlasts it with room to spare. */
@@ -60,7 +63,7 @@ export class Outbox {
   /** Queues a picture for one album account (idempotent). Returns the packet as stored. */
   async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string; untrusted?: boolean }): Promise<Packet> {
     const sha256 = createHash('sha256').update(input.picture).digest('hex');
-    const id = createHash('sha256').update(`${input.album}\n${input.username}\n${sha256}`).digest('hex').slice(0, 32);
+    const id = packetId(input.album, input.username, sha256);
     const packet = await this.#o.records.packets.enqueue(
       {
         id,
@@ -77,6 +80,15 @@ export class Outbox {
     );
     this.#worker?.wake();
     return packet;
+  }
+
+  /**
+   * The outcome of this picture's earlier delivery to this album account from this terminal, when the album
+   * took it (delivered, or already there): a re-share then sends nothing. Refused or queued ones: undefined.
+   */
+  async deliveredBefore(album: string, username: string, sha256: string): Promise<Extract<DeliveryOutcome, { kind: 'delivered' | 'duplicate' }> | undefined> {
+    const outcome = (await this.#o.records.packets.get(packetId(album, username, sha256)))?.outcome;
+    return outcome?.kind === 'delivered' || outcome?.kind === 'duplicate' ? outcome : undefined;
   }
 
   /** Packets still waiting. */

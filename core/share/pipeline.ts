@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ContactBook } from '../contacts/index.ts';
 import type { Box, FaceEngine } from '../faces/index.ts';
 import type { Contact } from '../contacts/index.ts';
@@ -97,7 +98,7 @@ export class Sharer {
     let unsureFaces: ReturnType<typeof findUnsureFaces> = [];
     if (gallery.size > 0) {
       const policy = policyFor(gallery);
-      const negatives = notices ? await notices.groupNegatives(context.group) : new Map<string, number[][]>();
+      const negatives = notices ? await notices.groupNegatives(context.group, now()) : new Map<string, number[][]>();
       matches = applyNegatives(analysis.faces, matches, negatives);
       if (this.options.verifyThreshold !== undefined) unsureFaces = findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives);
     }
@@ -186,13 +187,21 @@ export class Sharer {
   /** Queues one packet per recipient (a dependent's to each guardian), then tries each at once. */
   async #deliver(matches: Array<{ member: Contact; distance: number }>, picture: Uint8Array, group: string, filename: string | undefined): Promise<Delivery[]> {
     const { outbox } = this.options;
+    const sha256 = createHash('sha256').update(picture).digest('hex');
     // Queue every packet before trying any: a crash mid-way still delivers the rest on restart.
     const queued = [];
+    const earlier: Delivery[] = [];
     for (const { member, distance } of matches) {
       // A dependent's photo goes to each guardian's album. Guardians' albums came from chat users: checked
       // like any typed address (the built-in album passes whatever the mark).
       const recipients = [{ album: member.album, username: member.username, untrusted: Boolean(member.untrustedAlbum) }, ...(member.guardians ?? []).map((g) => ({ ...g, untrusted: true }))];
       for (const to of recipients) {
+        // Already in that album from here: reported as a duplicate, with no request (the album would say the same).
+        const before = await outbox.deliveredBefore(to.album, to.username, sha256);
+        if (before) {
+          earlier.push({ memberId: member.id, name: member.name, album: to.album, username: to.username, distance, outcome: { kind: 'duplicate', id: before.id } });
+          continue;
+        }
         const packet = await outbox.enqueue({
           album: to.album,
           username: to.username,
@@ -205,7 +214,7 @@ export class Sharer {
         queued.push({ member, packet, distance });
       }
     }
-    const deliveries = await Promise.all(
+    const sent = await Promise.all(
       queued.map(async ({ member, packet, distance }) => ({
         memberId: member.id,
         name: member.name,
@@ -215,6 +224,7 @@ export class Sharer {
         outcome: await outbox.attempt(packet.id),
       })),
     );
+    const deliveries = [...earlier, ...sent];
     if (this.options.onDelivered) {
       for (const d of deliveries) if (d.outcome.kind === 'delivered' || d.outcome.kind === 'duplicate') await this.options.onDelivered(group, d.memberId).catch(() => {});
     }

@@ -1,6 +1,7 @@
 // Notice batching on the records (core/records/notices.ts) with a clock the test sets.
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRecords, type Records } from '../../core/records/index.ts';
+import { ALBUM_NEGATIVE_TTL_MS } from '../../core/records/notices.ts';
 
 let clock = 1_000_000;
 let records: Records | undefined;
@@ -58,6 +59,14 @@ describe('notice batching', () => {
     expect(await r.notices.answer(seq, 'not_me', 'notice')).toBe(true);
     expect(await r.notices.answer(seq, 'not_me', 'notice')).toBe(false);
     expect((await r.notices.negatives(['tg:9'])).get('tg:9')).toEqual([[1, 0]]);
+  });
+
+  it("a negative learned from an album's rejected_by_owner counts for a day (the album may have undone it); one given here stays", async () => {
+    const r = await open();
+    expect(await r.notices.answer(await sighting(r, 'tg:9', 'from-album'), 'not_me', 'album', clock)).toBe(true);
+    expect(await r.notices.answer(await sighting(r, 'tg:10', 'from-notice'), 'not_me', 'notice', clock)).toBe(true);
+    expect((await r.notices.negatives(['tg:9', 'tg:10'], clock + ALBUM_NEGATIVE_TTL_MS - 1)).size).toBe(2);
+    expect([...(await r.notices.negatives(['tg:9', 'tg:10'], clock + ALBUM_NEGATIVE_TTL_MS + 1)).keys()]).toEqual(['tg:10']);
   });
 });
 
