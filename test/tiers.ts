@@ -8,19 +8,19 @@ const t = (names: string[]) => names.map((n) => `test/${n}.test.ts`);
 
 export const TIERS = {
   unit: t([
-    'album/exif', 'album/units', 'bots/bounded-download', 'bots/discord-groups', 'bots/server-mode-wording', 'config-docs',
+    'album/exif', 'album/location', 'album/units', 'bots/bounded-download', 'bots/discord-groups', 'bots/server-mode-wording', 'config-docs',
     'contacts/duplicates', 'faces/worker-bundle', 'hardening/embedded-ipv4', 'hardening/redirects',
     'match/age', 'match/assign', 'match/calibration', 'match/negatives', 'records/database-url', 'records/learned-faces',
     'records/notices', 'share/album-address', 'tiers', 'config',
   ]),
   medium: t([
-    'album/api', 'album/bad-input', 'album/limits', 'album/pagination', 'album/taken-date', 'album/undo-not-me',
+    'album/api', 'album/bad-input', 'album/limits', 'album/location-api', 'album/pagination', 'album/taken-date', 'album/undo-not-me',
     'contacts/book', 'core/members', 'faces/age', 'faces/landmark68', 'faces/mosaic',
     'hardening/cache-headers', 'hardening/failed-writes', 'hardening/part-headers', 'hardening/replays',
     'hardening/signed-accounts', 'hardening/slow-clients', 'jobs/pg-queue', 'jobs/queue', 'records/migration',
-    'share/terminal',
+    'share/not-me-undo', 'share/reshare', 'share/terminal',
   ]),
-  mediumFixtures: t(['faces/engine', 'match/fixtures', 'share/crowd', 'share/learned']),
+  mediumFixtures: t(['album/location-camera', 'faces/engine', 'match/fixtures', 'share/crowd', 'share/learned']),
   e2e: t([
     'album/browser', 'album/crash', 'album/not-me-browser', 'bots/discord-restart', 'bots/discord',
     'bots/notices-discord', 'bots/notices-telegram', 'bots/telegram-private',
