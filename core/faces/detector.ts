@@ -129,8 +129,7 @@ interface Rect {
  * descriptor. (face-api's own 128-d recognition net is not run: it found far fewer members' photos at the
  * same false-match rate; arcface/README-measurements.md.)
  * Detection runs on a pyramid of small copies; landmarks and descriptors on crops read straight from the
- * full-resolution pixels, the landmark net once per photo on a batch of all its faces (ArcFace's model takes
- * one face at a time).
+ * full-resolution pixels, the landmark net and the descriptor model once per photo, each on a batch of all its faces.
  */
 export async function detectFaces(image: DecodedImage, options: DetectOptions, timings?: { detect: number; landmarks: number; describe: number }): Promise<Face[]> {
   const padX = options.pad ? Math.round(image.width / 2) : 0;
@@ -166,10 +165,8 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     // The matching descriptor: ArcFace on a crop aligned from the same landmarks, from the unpadded pixels
     // (outside them is black, as the detector saw it).
     const model = await loadArcfaceModel();
-    const embeddings: Float32Array[] = [];
-    for (const l of landmarks) {
-      embeddings.push(await model.embed(image.data, image.width, image.height, l.map(([x, y]) => [x - padX, y - padY] as const)));
-    }
+    // All faces of the photo in one run of the model (its batch dimension made dynamic: arcface/batch-model.ts).
+    const embeddings = await model.embedMany(image.data, image.width, image.height, landmarks.map((l) => l.map(([x, y]) => [x - padX, y - padY] as const)));
     const toOriginal = (x: number, y: number): [number, number] => [(x - padX) * image.scale, (y - padY) * image.scale];
     return detections.map((d, i) => {
       const [x, y] = toOriginal(d.box.x, d.box.y);
