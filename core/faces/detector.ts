@@ -11,6 +11,7 @@ import { loadArcface, type ArcfaceModel } from './arcface/arcface.ts';
 import { FACE_API_MODEL_DIR, LANDMARK_ONNX_PATH } from './landmarks/build-onnx.ts';
 import { loadLandmarkModel, prepareCrops, type LandmarkModel } from './landmarks/landmark68.ts';
 import { loadUltraface, type UltrafaceModel } from './ultraface/ultraface.ts';
+import { boxIou, HINT_MIN_IOU } from './hints.ts';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { DecodedImage } from './decode.ts';
 import type { Box, Face } from './types.ts';
@@ -102,6 +103,11 @@ export interface DetectOptions {
   pad: boolean;
   /** Detector confidence floor; default DETECTOR.minConfidence. */
   minConfidence?: number;
+  /**
+   * Unpadded only: look only around these boxes (original pixels): the detector runs only its windows that
+   * overlap them, and only faces overlapping one of them by HINT_MIN_IOU are kept (hints.ts).
+   */
+  around?: readonly Box[];
 }
 
 /** Longest side of the padded copy searched for a selfie's face (a selfie's face is big: one window of the detector). */
@@ -149,7 +155,9 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
       const toPadded = paddedWidth / small.width;
       found = (await detector.detect(small.data, small.width, small.height, { minFace: small.width * SELFIE_MIN_FACE, minConfidence })).map((b) => ({ ...b, x: b.x * toPadded, y: b.y * toPadded, width: b.width * toPadded, height: b.height * toPadded }));
     } else {
-      found = await detector.detect(image.data, image.width, image.height, { minFace: DETECTOR.minFacePx / image.scale, minConfidence });
+      const around = options.around?.map((b) => ({ x: b.x / image.scale, y: b.y / image.scale, width: b.width / image.scale, height: b.height / image.scale }));
+      found = await detector.detect(image.data, image.width, image.height, { minFace: DETECTOR.minFacePx / image.scale, minConfidence, ...(around ? { around } : {}) });
+      if (around) found = found.filter((f) => around.some((r) => boxIou(f, r) >= HINT_MIN_IOU));
     }
     const detections = found.slice(0, DETECTOR.maxResults).map((b) => ({ box: b, score: b.score }));
     t1 = performance.now();

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadArcface } from '../../core/faces/arcface/arcface.ts';
+import { createFaceEngine } from '../../core/faces/index.ts';
 import { decodeImage } from '../../core/faces/decode.ts';
 import { detectFaces } from '../../core/faces/detector.ts';
 import { demoSamples } from '../helpers.ts';
@@ -36,5 +37,30 @@ describe('descriptors in batches', () => {
     expect(faces).toBe(22);
     expect(lowest).toBeGreaterThan(0.9999);
     await Promise.all([shipped.release(), batched.release()]);
+  }, 120_000);
+});
+
+describe('faces around hints', () => {
+  it("finds each hinted face of the demo photos with the whole analysis' own descriptor, and no other face", async () => {
+    const engine = createFaceEngine({ threads: 2, cacheEntries: 0 });
+    try {
+      let lowest = 1;
+      let faces = 0;
+      for (const file of demoSamples) {
+        const bytes = fs.readFileSync(file);
+        const whole = await engine.analyze(bytes);
+        for (const face of whole.faces) {
+          const around = await engine.analyzeAround!(bytes, [face.box]);
+          expect(around.faces).toHaveLength(1);
+          expect([around.width, around.height]).toEqual([whole.width, whole.height]);
+          lowest = Math.min(lowest, cosine(around.faces[0]!.descriptor, face.descriptor));
+          faces++;
+        }
+      }
+      expect(faces).toBe(22);
+      expect(lowest).toBeGreaterThan(0.9999);
+    } finally {
+      await engine.close();
+    }
   }, 120_000);
 });
