@@ -165,6 +165,8 @@ if (want('crowd')) await crowdTable();
 if (want('records')) await recordsBench();
 if (want('populations')) await populations();
 if (want('whole')) await (await import('./whole.ts')).wholeProcesses(log);
+if (want('serve')) await (await import('./serve.ts')).shareIntoServe(log);
+if (want('chat')) await (await import('./chat.ts')).chatLatency(log);
 if (want('confirm')) await (await import('./confirm.ts')).confirmBench(log);
 if (want('children')) await (await import('./children-bench.ts')).childrenBench(log);
 if (want('learning')) await (await import('./learning.ts')).learningBench(log);

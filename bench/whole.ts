@@ -52,7 +52,8 @@ export async function wholeProcesses(log: (s: string) => void): Promise<void> {
     // One warm-up run each, so both read their files from the page cache; then alternate, so load from
     // elsewhere on the machine falls on both alike, and take each one's median.
     const rounds = Math.max(1, Number(process.env.BENCH_WHOLE_ROUNDS ?? 3));
-    const shareArgs = ['bin/facedrop.js', 'share', '--group', 'bench', ...photos];
+    // The default group: a named group with no members is an error (issue 26); here nobody is to match.
+    const shareArgs = ['bin/facedrop.js', 'share', ...photos];
     const naiveArgs = ['--import', 'tsx', 'bench/naive-script.ts', ...photos];
     await timed(process.execPath, shareArgs, env);
     await timed(process.execPath, naiveArgs, env);
@@ -75,7 +76,7 @@ export async function wholeProcesses(log: (s: string) => void): Promise<void> {
     }
     log(`\nfacedrop share / naive, whole processes (medians of ${rounds} alternating runs): **${(totals.naive / totals.facedrop).toFixed(2)}x**`);
     // Start-up's share: the same command on one photo.
-    const one = await timed(process.execPath, ['bin/facedrop.js', 'share', '--group', 'bench', photos[0]!], env);
+    const one = await timed(process.execPath, ['bin/facedrop.js', 'share', photos[0]!], env);
     log(`facedrop share on one photo: ${(one.total / 1000).toFixed(2)} s, CPU ${(one.cpu / 1000).toFixed(2)} s (start-up and one photo)\n`);
   } finally {
     fs.rmSync(data, { recursive: true, force: true });

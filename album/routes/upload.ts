@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AlbumContext } from '../app.ts';
-import { inspectImage, parseUsername, verifyWithRejections } from '../checks.ts';
+import { parseFaceHints, type Analysis } from '../../core/faces/index.ts';
+import { inspectImage, parseUsername, verifyWithRejections, type Verification } from '../checks.ts';
 import { withoutLocation } from '../location.ts';
 import { accountKey } from '../records.ts';
 import { concurrencyCap, UPLOAD_CONCURRENCY } from '../concurrency.ts';
@@ -22,7 +23,9 @@ const metadataText = (value: string | undefined) =>
  *      image type and size from the header bytes (400 / 413);
  *   2. account exists (404 unknown_account);
  *   3. already in the album? (200 duplicate: it passed the face check when it was stored);
- *   4. a face in the picture verifies against the account's references (422 no_matching_face);
+ *   4. a face in the picture verifies against the account's references (422 no_matching_face): first only the
+ *      faces around the packet's face hints (field `faceHints`, when sent), found and described from the album's
+ *      own pixels; when none of them verifies, the whole picture, exactly as without hints;
  *   5. original bytes + thumbnail written atomically, then the metadata (201 stored).
  */
 export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) => {
@@ -50,8 +53,23 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
 
     if (await ctx.records.getPhoto(username, sha256)) return reply.code(200).send({ status: 'duplicate', id: sha256 });
 
-    const analysis = await ctx.engine.analyze(picture, 'photo').catch(toAlbumError);
-    const verdict = verifyWithRejections(analysis, account, await ctx.rejections.rejections(accountKey(username)), ctx.config.ALBUM_VERIFY_THRESHOLD);
+    const rejections = await ctx.rejections.rejections(accountKey(username));
+    const verify = (a: Analysis) => verifyWithRejections(a, account, rejections, ctx.config.ALBUM_VERIFY_THRESHOLD);
+    // The hinted check can only accept: any other answer leaves the decision to the whole picture's check.
+    const hints = parseFaceHints(fields.faceHints);
+    let analysis: Analysis | undefined;
+    let verdict: Verification | undefined;
+    let checked: 'hints' | 'whole' = 'whole';
+    if (hints && ctx.engine.analyzeAround) {
+      const around = await ctx.engine.analyzeAround(picture, hints).catch(toAlbumError);
+      const hinted = verify(around);
+      if (hinted.kind === 'match') [analysis, verdict, checked] = [around, hinted, 'hints'];
+      request.log.debug({ hints: hints.length, faces: around.faces.length, verdict: hinted.kind }, 'hinted face check');
+    }
+    if (!analysis || !verdict) {
+      analysis = await ctx.engine.analyze(picture, 'photo').catch(toAlbumError);
+      verdict = verify(analysis);
+    }
     if (verdict.kind === 'model_mismatch') {
       request.log.warn('account descriptors come from another face model; the owner must register again');
       throw new AlbumError('no_matching_face', 'The account owner must register their face again before photos can be verified.');
@@ -99,7 +117,7 @@ export const uploadRoutes: FastifyPluginAsync<AlbumContext> = async (app, ctx) =
       await ctx.storage.deleteAlbum(username);
       throw new AlbumError('unknown_account');
     }
-    request.log.info({ outcome, distance: record.distance }, 'upload accepted');
+    request.log.info({ outcome, distance: record.distance, checked }, 'upload accepted');
     return reply.code(outcome === 'stored' ? 201 : 200).send({ status: outcome, id: sha256 });
   });
 };

@@ -12,7 +12,7 @@ import { BotApi, defaultRetryPolicy, type Log, type RetryPolicy } from './api.ts
 import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand, texts } from './commands.ts';
 import { sendText, type BotContext } from './context.ts';
 import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
-import { pickImage, sharePhotos } from './photos.ts';
+import { AnalysisPrefetch, pickImage, sharePhotos } from './photos.ts';
 import { handleNoticeCallback, rememberGroupName, telegramNoticePlatform } from './notices.ts';
 import { NoticeSender } from '../shared/notices.ts';
 import { albumLink } from './context.ts';
@@ -80,7 +80,9 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList, ...membershipCommandList]));
 
   const membership = new Membership(terminal.records, options.now);
-  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365 };
+  // Group photos downloaded and analysed as soon as they are stored, while the chat's earlier jobs run (photos.ts).
+  const prefetch = new AnalysisPrefetch({ api, terminal });
+  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, prefetch };
   const webhook = config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined;
   const pendingSelfies = new Map<string, { purpose: 'register' | 'addface'; args: string; until: number }>();
   const mediaGroupQuietMs = options.mediaGroupQuietMs ?? 1000;
@@ -142,9 +144,12 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     if (mediaGroupId) {
       // One job per media group, run once no item came for a while, whichever replica got each item.
       const job: Job = { id: `${chatId}:mg:${mediaGroupId}`, kind: 'share', chatId, messages: [] };
-      return inbox.putPart(job.id, job.kind, job, { id: String(message.message_id), value: message }, { orderKey: orderKey(job), quietMs: mediaGroupQuietMs });
+      await inbox.putPart(job.id, job.kind, job, { id: String(message.message_id), value: message }, { orderKey: orderKey(job), quietMs: mediaGroupQuietMs });
+      prefetch.add(message);
+      return;
     }
-    return accept({ id, kind: 'share', chatId, messages: [message] });
+    await accept({ id, kind: 'share', chatId, messages: [message] });
+    prefetch.add(message);
   };
 
   bot.on('message', (tctx) => onMessage(tctx.message));
@@ -242,6 +247,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
       }
     },
     async stop() {
+      prefetch.stop();
       await stopPolling();
       await pollingLock?.release();
       await retention.stop(options.stopGraceMs ?? 15_000);

@@ -5,6 +5,7 @@ import type { Members } from '../../core/members.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { BotApi, Log } from './api.ts';
+import type { AnalysisPrefetch } from './photos.ts';
 
 export interface BotContext {
   config: Pick<Config, 'PUBLIC_URL' | 'TELEGRAM_GROUP_REPLIES'>;
@@ -18,6 +19,8 @@ export interface BotContext {
   membership: Membership;
   /** MEMBER_RETENTION_DAYS. */
   retentionDays: number;
+  /** Group photos downloaded and analysed ahead of their job (photos.ts, issue 24). */
+  prefetch?: Pick<AnalysisPrefetch, 'take'>;
 }
 
 export const groupKey = (chatId: number) => `tg:${chatId}`;

@@ -87,7 +87,10 @@ export async function sharePhotos(ctx: BotContext, chatId: number, messages: Mes
       if (!image) return;
       let bytes: Uint8Array;
       try {
-        ({ bytes } = await ctx.api.download(image.fileId, image.size));
+        const prefetched = ctx.prefetch?.take(image.fileId);
+        // The prefetch's download is this job's download (same retries, same errors); only one dropped before it
+        // started is made again here.
+        ({ bytes } = await (prefetched ? prefetched.catch((e: unknown) => (e instanceof PrefetchDropped ? ctx.api.download(image.fileId, image.size) : Promise.reject(e))) : ctx.api.download(image.fileId, image.size)));
       } catch (error) {
         if (error instanceof FileTooBigError) summary.tooBig++;
         else if (error instanceof Error && error.name === 'AbortError') throw error; // shutting down: the job stays in the inbox
@@ -124,4 +127,87 @@ export async function sharePhotos(ctx: BotContext, chatId: number, messages: Mes
   const stale = await ctx.members.takeStaleReminders(group);
   const text = [shareReplyText(summary), stale.length ? newSelfieNeeded(stale.map((c) => c.name)) : undefined].filter(Boolean).join('\n\n');
   if (text && (await answered())) await sendText(ctx, chatId, text, { replyTo: first.message_id });
+}
+
+/**
+ * Downloads and analyses a group photo ahead of its turn (issue 24): one chat's jobs run one after another, so 20
+ * photos posted at once would be analysed one by one. This starts as soon as the photo is stored, up to the
+ * engine's threads at a time; the ordered job then takes the downloaded bytes (`take`: Telegram is asked once) and
+ * finds the analysis in the engine's cache, and only matches and delivers in order. Order and outcomes are
+ * unchanged. The job awaits the prefetched download as its own: its retries, its errors.
+ */
+/** A prefetch dropped at stop before its download started. */
+class PrefetchDropped extends Error {
+  constructor() {
+    super('prefetch dropped before it started');
+    this.name = 'PrefetchDropped';
+  }
+}
+
+export class AnalysisPrefetch {
+  #running = 0;
+  readonly #waiting: Array<{ run: () => Promise<void>; cancel: () => void }> = [];
+  readonly #downloads = new Map<string, Promise<{ bytes: Uint8Array }>>();
+  #stopped = false;
+
+  constructor(
+    private readonly ctx: Pick<BotContext, 'api' | 'terminal'>,
+    /** Photos waiting or held at most (each up to Telegram's 20 MB). */
+    private readonly maxHeld = 32,
+  ) {}
+
+  add(message: Message): void {
+    const image = pickImage(message);
+    if (!image || this.#stopped || this.#downloads.size >= this.maxHeld || this.#downloads.has(image.fileId)) return;
+    let settle!: { resolve: (p: Promise<{ bytes: Uint8Array }>) => void; reject: (e: Error) => void };
+    const download = new Promise<{ bytes: Uint8Array }>((resolve, reject) => (settle = { resolve, reject }));
+    download.catch(() => {});
+    this.#downloads.set(image.fileId, download);
+    // Bytes nobody took (the job ran first, or never) are let go after a minute.
+    const forget = () => setTimeout(() => this.#downloads.get(image.fileId) === download && this.#downloads.delete(image.fileId), 60_000).unref();
+    this.#waiting.push({
+      run: async () => {
+        const fetching = this.ctx.api.download(image.fileId, image.size);
+        settle.resolve(fetching);
+        try {
+          const { bytes } = await fetching;
+          if (!this.#stopped) await this.ctx.terminal.engine.analyze(bytes, 'photo');
+        } finally {
+          forget();
+        }
+      },
+      cancel: () => {
+        settle.reject(new PrefetchDropped());
+        this.#downloads.delete(image.fileId);
+      },
+    });
+    this.#next();
+  }
+
+  /** The prefetched download of this file (once), or undefined when there is none. */
+  take(fileId: string): Promise<{ bytes: Uint8Array }> | undefined {
+    const download = this.#downloads.get(fileId);
+    this.#downloads.delete(fileId);
+    return download;
+  }
+
+  /** Drops what has not started; a job that took one of those downloads itself. */
+  stop(): void {
+    this.#stopped = true;
+    for (const task of this.#waiting.splice(0)) task.cancel();
+  }
+
+  #next(): void {
+    while (this.#running < Math.max(1, this.ctx.terminal.engine.threads) && this.#waiting.length > 0) {
+      const task = this.#waiting.shift()!;
+      this.#running++;
+      void task
+        .run()
+        .catch(() => {})
+        .finally(() => {
+          this.#running--;
+          this.#next();
+        });
+    }
+  }
 }

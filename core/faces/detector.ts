@@ -11,6 +11,7 @@ import { loadArcface, type ArcfaceModel } from './arcface/arcface.ts';
 import { FACE_API_MODEL_DIR, LANDMARK_ONNX_PATH } from './landmarks/build-onnx.ts';
 import { loadLandmarkModel, prepareCrops, type LandmarkModel } from './landmarks/landmark68.ts';
 import { loadUltraface, type UltrafaceModel } from './ultraface/ultraface.ts';
+import { boxIou, HINT_MIN_IOU } from './hints.ts';
 import type * as FaceApi from '@vladmandic/face-api';
 import type { DecodedImage } from './decode.ts';
 import type { Box, Face } from './types.ts';
@@ -102,6 +103,11 @@ export interface DetectOptions {
   pad: boolean;
   /** Detector confidence floor; default DETECTOR.minConfidence. */
   minConfidence?: number;
+  /**
+   * Unpadded only: look only around these boxes (original pixels): the detector runs only its windows that
+   * overlap them, and only faces overlapping one of them by HINT_MIN_IOU are kept (hints.ts).
+   */
+  around?: readonly Box[];
 }
 
 /** Longest side of the padded copy searched for a selfie's face (a selfie's face is big: one window of the detector). */
@@ -129,8 +135,7 @@ interface Rect {
  * descriptor. (face-api's own 128-d recognition net is not run: it found far fewer members' photos at the
  * same false-match rate; arcface/README-measurements.md.)
  * Detection runs on a pyramid of small copies; landmarks and descriptors on crops read straight from the
- * full-resolution pixels, the landmark net once per photo on a batch of all its faces (ArcFace's model takes
- * one face at a time).
+ * full-resolution pixels, the landmark net and the descriptor model once per photo, each on a batch of all its faces.
  */
 export async function detectFaces(image: DecodedImage, options: DetectOptions, timings?: { detect: number; landmarks: number; describe: number }): Promise<Face[]> {
   const padX = options.pad ? Math.round(image.width / 2) : 0;
@@ -150,7 +155,9 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
       const toPadded = paddedWidth / small.width;
       found = (await detector.detect(small.data, small.width, small.height, { minFace: small.width * SELFIE_MIN_FACE, minConfidence })).map((b) => ({ ...b, x: b.x * toPadded, y: b.y * toPadded, width: b.width * toPadded, height: b.height * toPadded }));
     } else {
-      found = await detector.detect(image.data, image.width, image.height, { minFace: DETECTOR.minFacePx / image.scale, minConfidence });
+      const around = options.around?.map((b) => ({ x: b.x / image.scale, y: b.y / image.scale, width: b.width / image.scale, height: b.height / image.scale }));
+      found = await detector.detect(image.data, image.width, image.height, { minFace: DETECTOR.minFacePx / image.scale, minConfidence, ...(around ? { around } : {}) });
+      if (around) found = found.filter((f) => around.some((r) => boxIou(f, r) >= HINT_MIN_IOU));
     }
     const detections = found.slice(0, DETECTOR.maxResults).map((b) => ({ box: b, score: b.score }));
     t1 = performance.now();
@@ -166,10 +173,8 @@ export async function detectFaces(image: DecodedImage, options: DetectOptions, t
     // The matching descriptor: ArcFace on a crop aligned from the same landmarks, from the unpadded pixels
     // (outside them is black, as the detector saw it).
     const model = await loadArcfaceModel();
-    const embeddings: Float32Array[] = [];
-    for (const l of landmarks) {
-      embeddings.push(await model.embed(image.data, image.width, image.height, l.map(([x, y]) => [x - padX, y - padY] as const)));
-    }
+    // All faces of the photo in one run of the model (its batch dimension made dynamic: arcface/batch-model.ts).
+    const embeddings = await model.embedMany(image.data, image.width, image.height, landmarks.map((l) => l.map(([x, y]) => [x - padX, y - padY] as const)));
     const toOriginal = (x: number, y: number): [number, number] => [(x - padX) * image.scale, (y - padY) * image.scale];
     return detections.map((d, i) => {
       const [x, y] = toOriginal(d.box.x, d.box.y);

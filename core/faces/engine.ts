@@ -6,7 +6,7 @@ import { disableOrtTelemetry } from './arcface/ort-env.ts';
 import { ImageError, SelfieError } from './errors.ts';
 import { pickSelfieFace } from './selfie.ts';
 import { bundledWorker } from './worker-bundle.ts';
-import { DESCRIPTOR_MODEL, type Analysis, type AnalysisMode, type Face } from './types.ts';
+import { DESCRIPTOR_MODEL, type Analysis, type AnalysisMode, type Box, type Face } from './types.ts';
 import type { WorkerResult, WorkerTask } from './worker.ts';
 
 export interface FaceEngineOptions {
@@ -19,6 +19,12 @@ export interface FaceEngineOptions {
 export interface FaceEngine {
   /** Every face in an image. Throws ImageError for bytes that are not a readable image. */
   analyze(bytes: Uint8Array, mode?: AnalysisMode): Promise<Analysis>;
+  /**
+   * The faces of a photo around hinted boxes only (core/faces/hints.ts), found and described from the photo's
+   * own pixels there; the whole photo's analysis instead when this engine has it already (a superset). Not
+   * cached. Throws ImageError like analyze(). Engines without it check whole photos only.
+   */
+  analyzeAround?(bytes: Uint8Array, hints: readonly Box[]): Promise<Analysis>;
   /** The one face of a selfie; throws SelfieError when there is none or several of similar size. */
   selfie(bytes: Uint8Array): Promise<{ face: Face; analysis: Analysis }>;
   readonly threads: number;
@@ -53,10 +59,10 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
 
   let closing: Promise<void> | undefined;
   const running = new Set<Promise<unknown>>();
-  async function run(bytes: Uint8Array, mode: AnalysisMode, sha256: string): Promise<Analysis> {
+  async function run(bytes: Uint8Array, mode: AnalysisMode, sha256: string, hints?: readonly Box[]): Promise<Analysis> {
     if (closing) throw new EngineClosedError();
     // Copy: the worker gets its own buffer, the caller keeps theirs.
-    const task = pool.then((workers) => workers.run({ bytes: new Uint8Array(bytes), mode }));
+    const task = pool.then((workers) => workers.run({ bytes: new Uint8Array(bytes), mode, ...(hints ? { hints: hints.map((h) => ({ ...h })) } : {}) }));
     running.add(task);
     const result = await task.finally(() => running.delete(task));
     if (!result.ok) throw new ImageError(result.code);
@@ -77,6 +83,11 @@ export function createFaceEngine(options: FaceEngineOptions = {}): FaceEngine {
         pending.catch(() => cache.delete(key));
       }
       return pending;
+    },
+    analyzeAround(bytes, hints) {
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const whole = cacheEntries === 0 ? undefined : cache.get(`photo:${sha256}`);
+      return whole ?? run(bytes, 'photo', sha256, hints);
     },
     async selfie(bytes) {
       const analysis = await engine.analyze(bytes, 'selfie');

@@ -3,12 +3,15 @@ import sharp from 'sharp';
 import { decodeImage } from './decode.ts';
 import { detectFaces, warmUpModels } from './detector.ts';
 import { ImageError, type ImageErrorCode } from './errors.ts';
+import { MAX_FACE_HINTS } from './hints.ts';
 import { isProminentFace, SELFIE_FALLBACK_CONFIDENCE } from './selfie.ts';
-import type { AnalysisMode, Face } from './types.ts';
+import type { AnalysisMode, Box, Face } from './types.ts';
 
 export interface WorkerTask {
   bytes: Uint8Array;
   mode: AnalysisMode;
+  /** Photo mode only: analyse only the pixels around these boxes (hints.ts); faces found elsewhere are not looked for. */
+  hints?: Box[];
 }
 
 export type WorkerResult =
@@ -22,6 +25,7 @@ sharp.concurrency(1);
 await warmUpModels();
 
 export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerResult> {
+  if (task.hints && task.hints.length > 0 && task.mode === 'photo') return analyzeAroundHints(task.bytes, task.hints.slice(0, MAX_FACE_HINTS));
   const t0 = performance.now();
   let image;
   try {
@@ -55,4 +59,23 @@ export default async function analyzeInWorker(task: WorkerTask): Promise<WorkerR
     faces,
     timings,
   };
+}
+
+/**
+ * The faces around hinted boxes: the whole photo decoded as for analyze(), then only the detector windows over
+ * the hints, and landmarks and descriptors only for the faces found there (hints.ts): the same pixels, windows,
+ * confidence floor, minimum size and models as a whole analysis, so the same descriptors for those faces.
+ */
+async function analyzeAroundHints(bytes: Uint8Array, hints: Box[]): Promise<WorkerResult> {
+  const t0 = performance.now();
+  let image;
+  try {
+    image = await decodeImage(bytes);
+  } catch (error) {
+    if (error instanceof ImageError) return { ok: false, code: error.code, message: error.message };
+    throw error;
+  }
+  const timings = { decode: performance.now() - t0, detect: 0, landmarks: 0, describe: 0 };
+  const faces = await detectFaces(image, { pad: false, around: hints }, timings);
+  return { ok: true, width: image.originalWidth, height: image.originalHeight, faces, timings };
 }

@@ -2,6 +2,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
+import { formatFaceHints, type Box } from '../faces/index.ts';
 import { LOCAL_TERMINAL_HEADER, sameOrigin } from './local-terminal.ts';
 import { AlbumAddressError, assertAlbumAddressAllowed, guardedDispatcher, isTrustedAlbum, type AlbumAddressPolicy } from './album-address.ts';
 
@@ -43,6 +44,11 @@ export interface UploadPacket {
   terminal?: string;
   /** The address came from a chat user: checked against AlbumClientOptions.albumPolicy at connect time. */
   untrusted?: boolean;
+  /**
+   * Where the terminal found the face it matched (original pixels), sent as `faceHints`: the album looks there
+   * first and checks the whole picture only when no face there verifies. Albums that predate hints ignore the field.
+   */
+  faceHints?: readonly Box[];
 }
 
 export interface UploadResult {
@@ -109,6 +115,7 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   if (packet.terminal) form.set('terminal', packet.terminal);
   const groupName = packet.groupName ? packet.groupName.slice(0, 200) : undefined;
   if (groupName) form.set('groupName', groupName);
+  if (packet.faceHints && packet.faceHints.length > 0) form.set('faceHints', formatFaceHints(packet.faceHints));
   form.set('picture', new Blob([packet.picture as Uint8Array<ArrayBuffer>]), packet.filename ?? 'photo.jpg');
   const headers: Record<string, string> = {};
   // Signed anew on each attempt: the album refuses a signature it has seen.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { JobWorker } from '../jobs/worker.ts';
 import { newWorkerId, type Job } from '../jobs/queue.ts';
 import { DELIVERY_QUEUE, deliveryJobId, type DeliveryOutcome, type FinalOutcome, type Packet, type Records } from '../records/index.ts';
+import type { Box } from '../faces/index.ts';
 import { AlbumApiError, isRetryable, uploadPicture, type UploadPacket, type UploadResult } from './album-client.ts';
 
 export type { DeliveryOutcome, Packet } from '../records/index.ts';
@@ -37,6 +38,9 @@ export const packetId = (album: string, username: string, sha256: string) => cre
 
 export const defaultBackoff = (attempts: number) => Math.min(300_000, 1000 * 2 ** Math.min(attempts, 20)) * (0.75 + Math.random() * 0.5);
 
+/** Face hints kept for queued packets at most (the oldest go first: those packets are checked whole). */
+const MAX_KEPT_HINTS = 10_000;
+
 /** An upload is bounded by the album client's timeouts; the lease outlasts it with room to spare. */
 const DEFAULT_LEASE_MS = 5 * 60_000;
 
@@ -55,13 +59,18 @@ export class Outbox {
   /** Deliveries running in this process (the job held by this.#owner or the worker's owner). */
   readonly #delivering = new Map<string, Promise<DeliveryOutcome>>();
   #worker: JobWorker<{ packetId: string }> | undefined;
+  /**
+   * Face hints of packets queued by this process, kept in memory only (an optimisation, not part of the packet):
+   * a packet sent by another process or after a restart goes without them, and the album checks the whole photo.
+   */
+  readonly #hints = new Map<string, readonly Box[]>();
 
   constructor(options: OutboxOptions) {
     this.#o = { send: uploadPicture, backoff: defaultBackoff, now: Date.now, leaseMs: DEFAULT_LEASE_MS, giveUpAfterMs: DEFAULT_GIVE_UP_MS, ...options };
   }
 
   /** Queues a picture for one album account (idempotent). Returns the packet as stored. */
-  async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string; untrusted?: boolean }): Promise<Packet> {
+  async enqueue(input: { album: string; username: string; picture: Uint8Array; filename?: string; group?: string; memberId?: string; untrusted?: boolean; faceHints?: readonly Box[] }): Promise<Packet> {
     const sha256 = createHash('sha256').update(input.picture).digest('hex');
     const id = packetId(input.album, input.username, sha256);
     const packet = await this.#o.records.packets.enqueue(
@@ -78,6 +87,10 @@ export class Outbox {
       },
       input.picture,
     );
+    if (input.faceHints && input.faceHints.length > 0) {
+      if (this.#hints.size >= MAX_KEPT_HINTS) this.#hints.delete(this.#hints.keys().next().value!);
+      this.#hints.set(packet.id, input.faceHints);
+    }
     this.#worker?.wake();
     return packet;
   }
@@ -197,6 +210,7 @@ export class Outbox {
         ...(groupName !== undefined ? { groupName } : {}),
         ...(packet.untrusted ? { untrusted: true } : {}),
         ...(this.#o.terminal !== undefined ? { terminal: this.#o.terminal } : {}),
+        ...(this.#hints.has(id) ? { faceHints: this.#hints.get(id)! } : {}),
       });
       return this.#finish(packet, { kind: result.status === 'duplicate' ? 'duplicate' : 'delivered', id: result.id }, owner);
     } catch (error) {
@@ -217,6 +231,7 @@ export class Outbox {
 
   async #finish(packet: Packet, outcome: FinalOutcome, owner: string): Promise<DeliveryOutcome> {
     await this.#o.records.packets.finish(packet.id, outcome, owner);
+    this.#hints.delete(packet.id);
     this.#o.onFinal?.(packet, outcome);
     if (this.#o.afterFinal) await this.#o.afterFinal(packet, outcome).catch((error: unknown) => this.#o.onFinalError?.(error));
     return outcome;

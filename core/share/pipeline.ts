@@ -132,7 +132,8 @@ export class Sharer {
       unsure.push(entry);
     }
     const deliveries = await this.#deliver(
-      matched.map((m) => ({ member: members.find((c) => c.id === m.memberId)!, distance: m.distance })),
+      // Each packet carries where its member's face is, so the album can check that face first (album/README.md).
+      matched.map((m) => ({ member: members.find((c) => c.id === m.memberId)!, distance: m.distance, box: analysis.faces[m.faceIndex]!.box })),
       picture,
       context.group,
       context.filename,
@@ -176,7 +177,7 @@ export class Sharer {
         const thumb = this.options.canAsk?.(member.id) ? await photoThumbnail(f.photo.bytes) : Buffer.alloc(0);
         const first = await notices!.recordLateMatch({ group, memberId: member.id, sha256: f.photo.sha256, descriptor: face.descriptor, box: face.box, distance: f.match.distance, filename: f.photo.filename, thumb, createdAt: (this.options.now ?? Date.now)() });
         if (!first) continue;
-        const sent = await this.#deliver([{ member, distance: f.match.distance }], f.photo.bytes, group, f.photo.filename);
+        const sent = await this.#deliver([{ member, distance: f.match.distance, box: face.box }], f.photo.bytes, group, f.photo.filename);
         late.push(...sent.map((d) => ({ ...d, sha256: f.photo.sha256, filename: f.photo.filename })));
         if (isConfident(f.match, face, gallery, policy) && (await learning.learn(group, member, face, f.photo.sha256, 'confident'))) learners.add(member.id);
       }
@@ -185,13 +186,13 @@ export class Sharer {
   }
 
   /** Queues one packet per recipient (a dependent's to each guardian), then tries each at once. */
-  async #deliver(matches: Array<{ member: Contact; distance: number }>, picture: Uint8Array, group: string, filename: string | undefined): Promise<Delivery[]> {
+  async #deliver(matches: Array<{ member: Contact; distance: number; box?: Box }>, picture: Uint8Array, group: string, filename: string | undefined): Promise<Delivery[]> {
     const { outbox } = this.options;
     const sha256 = createHash('sha256').update(picture).digest('hex');
     // Queue every packet before trying any: a crash mid-way still delivers the rest on restart.
     const queued = [];
     const earlier: Delivery[] = [];
-    for (const { member, distance } of matches) {
+    for (const { member, distance, box } of matches) {
       // A dependent's photo goes to each guardian's album. Guardians' albums came from chat users: checked
       // like any typed address (the built-in album passes whatever the mark).
       const recipients = [{ album: member.album, username: member.username, untrusted: Boolean(member.untrustedAlbum) }, ...(member.guardians ?? []).map((g) => ({ ...g, untrusted: true }))];
@@ -210,6 +211,7 @@ export class Sharer {
           group,
           memberId: member.id,
           ...(to.untrusted ? { untrusted: true } : {}),
+          ...(box ? { faceHints: [box] } : {}),
         });
         queued.push({ member, packet, distance });
       }

@@ -13,6 +13,13 @@ export const INPUT_HEIGHT = 240;
 export const MIN_INPUT_FACE = 16;
 const NMS_IOU = 0.4;
 
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 export interface DetectedFace {
   x: number;
   y: number;
@@ -24,9 +31,10 @@ export interface DetectedFace {
 export interface UltrafaceModel {
   /**
    * Every face at least `minFace` pixels wide in a packed RGB image, in its pixels, best first.
-   * `minConfidence` is the detector score floor.
+   * `minConfidence` is the detector score floor. With `around` (boxes in the image's pixels) only the pyramid's
+   * windows that overlap one of them are run: the same windows, so the same detections there, as a whole run.
    */
-  detect(rgb: Uint8Array, width: number, height: number, options: { minFace: number; minConfidence: number }): Promise<DetectedFace[]>;
+  detect(rgb: Uint8Array, width: number, height: number, options: { minFace: number; minConfidence: number; around?: readonly Rect[] }): Promise<DetectedFace[]>;
   release(): Promise<void>;
 }
 
@@ -64,27 +72,31 @@ export async function loadUltraface(modelPath: string): Promise<UltrafaceModel> 
   }
 
   return {
-    async detect(rgb, width, height, { minFace, minConfidence }) {
+    async detect(rgb, width, height, { minFace, minConfidence, around }) {
       const all: DetectedFace[] = [];
       for (const level of pyramid(width, height, minFace)) {
         const { scale, maxInputFace, overlap } = level;
         const lw = Math.max(1, Math.round(width * scale));
         const lh = Math.max(1, Math.round(height * scale));
+        const windows = starts(lh, INPUT_HEIGHT, overlap).flatMap((oy) => starts(lw, INPUT_WIDTH, overlap).map((ox) => [ox, oy] as const));
+        // Around boxes: a level whose widest face (maxInputFace) is under 0.6 of a box's width cannot find that face
+        // (nor suppress it: their overlap stays under NMS_IOU), so only the windows of levels that can are run.
+        const near = around?.filter((r) => maxInputFace / scale >= 0.6 * r.width);
+        const wanted = near === undefined ? windows : windows.filter(([ox, oy]) => near.some((r) => r.x < (ox + INPUT_WIDTH) / scale && r.x + r.width > ox / scale && r.y < (oy + INPUT_HEIGHT) / scale && r.y + r.height > oy / scale));
+        if (wanted.length === 0) continue;
         const pixels = scale === 1 ? rgb : new Uint8Array((await sharp(rgb, { raw: { width, height, channels: 3 } }).resize({ width: lw, height: lh, fit: 'fill', kernel: 'linear' }).raw().toBuffer()).buffer);
-        for (const oy of starts(lh, INPUT_HEIGHT, overlap)) {
-          for (const ox of starts(lw, INPUT_WIDTH, overlap)) {
-            for (const b of await runWindow(pixels, lw, lh, ox, oy)) {
-              if (b.score < minConfidence || b.x2 - b.x1 > maxInputFace) continue;
-              // A face cut by a window edge that is not the picture's edge is found whole in the next window.
-              const cut = (b.x1 < 2 && ox > 0) || (b.y1 < 2 && oy > 0) || (b.x2 > INPUT_WIDTH - 2 && ox + INPUT_WIDTH < lw) || (b.y2 > INPUT_HEIGHT - 2 && oy + INPUT_HEIGHT < lh);
-              if (cut) continue;
-              const x = Math.max(0, (ox + b.x1) / scale);
-              const y = Math.max(0, (oy + b.y1) / scale);
-              const x2 = Math.min(width, (ox + b.x2) / scale);
-              const y2 = Math.min(height, (oy + b.y2) / scale);
-              if (x2 - x < minFace * 0.75) continue;
-              all.push({ x, y, width: x2 - x, height: y2 - y, score: b.score });
-            }
+        for (const [ox, oy] of wanted) {
+          for (const b of await runWindow(pixels, lw, lh, ox, oy)) {
+            if (b.score < minConfidence || b.x2 - b.x1 > maxInputFace) continue;
+            // A face cut by a window edge that is not the picture's edge is found whole in the next window.
+            const cut = (b.x1 < 2 && ox > 0) || (b.y1 < 2 && oy > 0) || (b.x2 > INPUT_WIDTH - 2 && ox + INPUT_WIDTH < lw) || (b.y2 > INPUT_HEIGHT - 2 && oy + INPUT_HEIGHT < lh);
+            if (cut) continue;
+            const x = Math.max(0, (ox + b.x1) / scale);
+            const y = Math.max(0, (oy + b.y1) / scale);
+            const x2 = Math.min(width, (ox + b.x2) / scale);
+            const y2 = Math.min(height, (oy + b.y2) / scale);
+            if (x2 - x < minFace * 0.75) continue;
+            all.push({ x, y, width: x2 - x, height: y2 - y, score: b.score });
           }
         }
       }
