@@ -14,8 +14,8 @@ export const TIERS = {
     'records/notices', 'share/album-address', 'tiers', 'config',
   ]),
   medium: t([
-    'album/api', 'album/bad-input', 'album/limits', 'album/location-api', 'album/pagination', 'album/taken-date', 'album/undo-not-me',
-    'contacts/book', 'core/members', 'faces/age', 'faces/landmark68', 'faces/mosaic',
+    'album/api', 'album/bad-input', 'album/face-hints', 'album/limits', 'album/location-api', 'album/pagination', 'album/taken-date', 'album/undo-not-me',
+    'contacts/book', 'core/members', 'faces/age', 'faces/batch-descriptors', 'faces/landmark68', 'faces/mosaic',
     'hardening/cache-headers', 'hardening/failed-writes', 'hardening/part-headers', 'hardening/replays',
     'hardening/signed-accounts', 'hardening/slow-clients', 'jobs/pg-queue', 'jobs/queue', 'records/migration',
     'share/not-me-undo', 'share/reshare', 'share/terminal',
