@@ -17,7 +17,7 @@ import { handleNoticeCallback, rememberGroupName, telegramNoticePlatform } from 
 import { NoticeSender } from '../shared/notices.ts';
 import { albumLink } from './context.ts';
 import { handleCaptionSelfie, handleLeft, removeFromGroup, handleMembershipCallback, handleMembershipCommand, handlePrivatePhoto, membershipCommandList, runRetention } from './private.ts';
-import { Membership } from '../../core/contacts/consent.ts';
+import { MembershipService } from '../../core/membership/index.ts';
 import { startRetention } from '../shared/retention.ts';
 
 export interface TelegramBotOptions {
@@ -79,8 +79,8 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   }
   await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList, ...membershipCommandList]));
 
-  const membership = new Membership(terminal.records, options.now);
-  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365 };
+  const service = new MembershipService(terminal, members, { builtInAlbum: config.PUBLIC_URL, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, ...(options.now ? { now: options.now } : {}) });
+  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username, service, once: (key) => inbox.once(key) };
   const webhook = config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined;
   const pendingSelfies = new Map<string, { purpose: 'register' | 'addface'; args: string; until: number }>();
   const mediaGroupQuietMs = options.mediaGroupQuietMs ?? 1000;

@@ -1,7 +1,7 @@
 // What every job of the Telegram bot gets: the core, the Bot API with retries, and a few helpers.
 import type { Config } from '../../config.ts';
-import type { Membership } from '../../core/contacts/consent.ts';
 import type { Members } from '../../core/members.ts';
+import type { MembershipService } from '../../core/membership/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { BotApi, Log } from './api.ts';
@@ -14,10 +14,10 @@ export interface BotContext {
   log: Log;
   /** The bot's @username, without the @. */
   botUsername: string;
-  /** Consent, forgetting, group settings (core/contacts/consent.ts). */
-  membership: Membership;
-  /** MEMBER_RETENTION_DAYS. */
-  retentionDays: number;
+  /** Registration, consent, forgetting, retention, group settings (core/membership). */
+  service: MembershipService;
+  /** True for exactly one caller per key, across restarts ("say this once per chat"). */
+  once(key: string): Promise<boolean>;
 }
 
 export const groupKey = (chatId: number) => `tg:${chatId}`;
