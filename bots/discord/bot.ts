@@ -11,10 +11,12 @@ import { DurableInbox } from '../shared/inbox.ts';
 import { onMessage, shareMessagePhotos, type MessageJob } from './photos.ts';
 import { onMemberRemove, runDiscordRetention } from './membership.ts';
 import { startRetention } from '../shared/retention.ts';
-import { Membership } from '../../core/contacts/consent.ts';
+import { MembershipService } from '../../core/membership/index.ts';
+import { InteractionInbox } from './interactions.ts';
 import { describeError, redact, type BotLog } from './safe-log.ts';
 import { NoticeSender } from '../shared/notices.ts';
 import { discordNoticePlatform } from './notices.ts';
+import { albumLink } from '../shared/album-link.ts';
 
 export type DiscordBotConfig = Pick<Config, 'DISCORD_BOT_TOKEN' | 'DISCORD_API_ROOT' | 'DISCORD_GUILD_ID' | 'PUBLIC_URL' | 'MAX_UPLOAD_BYTES'> &
   Partial<Pick<Config, 'DISCORD_GROUP_SCOPE' | 'MEMBER_RETENTION_DAYS'>>;
@@ -61,14 +63,15 @@ export async function startDiscordBot(deps: {
     run: (job) => shareMessagePhotos(job.payload, ctx, current!),
     onError: (job, error, final) => log.error({ messageId: job.payload.messageId, final, err: describeError(error, secrets) }, 'Discord photo job failed'),
   });
-  const membership = new Membership(terminal.records, deps.now);
-  const ctx = createContext({ members, terminal, membership, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
+  const service = new MembershipService(terminal, members, { builtInAlbum: config.PUBLIC_URL, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, ...(deps.now ? { now: deps.now } : {}) });
+  const interactions = new InteractionInbox({ records: terminal.records, client: () => current, log, describe: (error) => describeError(error, secrets) });
+  const ctx = createContext({ members, terminal, service, interactions, client: () => current, sharer: terminal.sharer, log, faceQueue, inbox, publicUrl: config.PUBLIC_URL, groupScope: config.DISCORD_GROUP_SCOPE ?? 'channel', maxBytes: config.MAX_UPLOAD_BYTES, secrets });
   const rest: Partial<RESTOptions> = config.DISCORD_API_ROOT ? { api: config.DISCORD_API_ROOT } : {};
 
   function wire(client: Client): void {
     client.on(Events.MessageCreate, (message) => onMessage(message, ctx));
     client.on(Events.InteractionCreate, (interaction) => onInteraction(interaction, ctx));
-    client.on(Events.GuildMemberRemove, (member) => ctx.track(onMemberRemove(member, membership, client, log)));
+    client.on(Events.GuildMemberRemove, (member) => ctx.track(onMemberRemove(member, service, client, log)));
     client.on(Events.Error, (error) => log.error({ err: describeError(error, secrets) }, 'Discord client error'));
     client.on(Events.ShardError, (error, shardId) => log.warn({ shardId, err: describeError(error, secrets) }, 'Discord gateway connection error'));
     client.on(Events.Warn, (message) => log.warn(redact(message, secrets)));
@@ -123,10 +126,11 @@ export async function startDiscordBot(deps: {
   current = ready;
   // Photos stored by an earlier run (stopped or crashed before they were shared) go first.
   inbox.start();
+  interactions.start();
   const notices = new NoticeSender({
     terminal,
     platform: discordNoticePlatform(() => ready),
-    albumLink: (album, albumToken) => `${album.replace(/\/+$/, '')}/a/${encodeURIComponent(albumToken)}`,
+    albumLink,
     onError: (error, final) => log.error({ final, err: describeError(error, secrets) }, 'Discord notice failed'),
   });
   notices.start();
@@ -143,7 +147,7 @@ export async function startDiscordBot(deps: {
     queue: 'discord-retention',
     intervalMs: deps.retentionIntervalMs ?? 60 * 60_000,
     pass: async () => {
-      const result = await runDiscordRetention(membership, ctx.retentionDays, ready);
+      const result = await runDiscordRetention(service, ready);
       if (result.warned || result.forgotten) log.info(result, 'Discord: retention pass');
     },
     onError: (error) => log.error({ err: describeError(error, secrets) }, 'Discord: retention pass failed'),
@@ -161,6 +165,7 @@ export async function startDiscordBot(deps: {
         // jobs still running after the grace time are interrupted and run at the next start.
         await Promise.race([ctx.idle(), new Promise((resolve) => setTimeout(resolve, 60_000).unref())]);
         await inbox.stop(0);
+        await interactions.stop(0);
         await notices.stop(5000);
         await retention.stop(0);
         await ready.destroy();

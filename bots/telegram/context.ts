@@ -34,5 +34,4 @@ export function sendText(ctx: BotContext, chatId: number, text: string, options:
   );
 }
 
-/** The album link, only ever sent to its owner's private chat (ARCHITECTURE.md: `${PUBLIC_URL}/a/<token>`). */
-export const albumLink = (album: string, token: string) => `${album.replace(/\/+$/, '')}/a/${encodeURIComponent(token)}`;
+export { albumLink } from '../shared/album-link.ts';

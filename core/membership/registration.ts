@@ -84,7 +84,12 @@ export class RegistrationFlow {
     if (!reg) return { kind: 'not_yours' };
     if (reg.state !== 'consent') return { kind: 'already_answered' };
     await this.membership.consent(reg.userKey, reg.group, reg.data.subjectKey);
-    if (reg.data.kind !== 'guardian' && held(reg)) return { kind: 'consented', reg, next: 'held_selfie' };
+    // A second guardian's photo of the dependent may be held too (Discord's /join carries it).
+    if (held(reg)) {
+      // Waiting for a selfie from now on: one that is refused may be followed by another.
+      await this.moveTo(reg, 'selfie');
+      return { kind: 'consented', reg, next: 'held_selfie' };
+    }
     if (reg.data.kind !== 'guardian' && reg.data.profile) return { kind: 'consented', reg, next: 'profile' };
     await this.moveTo(reg, 'selfie');
     return { kind: 'consented', reg, next: 'ask_photo' };

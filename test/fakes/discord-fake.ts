@@ -34,6 +34,8 @@ export interface FakeDiscord {
   pressButton(by: FakeUser, dmMessage: FakeMessage, customId: string): InteractionState;
   /** Users whose commands carry Manage Server (admins). */
   admins: Set<string>;
+  /** The server's owner (an admin everywhere, as Discord computes permissions). */
+  owner: FakeUser;
   /** Members press "I agree" as soon as asked (the suites about what follows consent). */
   autoConsent: boolean;
   /** Presses a button of an interaction's response as `by`; the press edits the same message. */
@@ -86,6 +88,7 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
   const fake: FakeDiscord = {
     autoConsent: options.autoConsent ?? false,
     admins: new Set<string>(),
+    owner,
     token,
     apiRoot: rest.apiRoot,
     rest,
