@@ -281,7 +281,7 @@ function albumGoneOrFailed(error: unknown, link: AlbumLink): unknown {
 
 /** The album server did not answer a deletion; a durable job tries again (ALBUM_DELETION) and tells the member. */
 export class AlbumDeletionPending extends Error {
-  constructor(options: { cause: unknown }, what: 'album' | 'faces' = 'album') {
+  constructor(options: { cause: unknown }, readonly what: 'album' | 'faces' = 'album') {
     super(
       what === 'album'
         ? 'Your album is not deleted yet: the album server did not answer. I keep trying, and I will tell you when it is done.'

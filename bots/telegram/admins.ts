@@ -5,7 +5,6 @@ import { isForbidden } from './api.ts';
 import type { ParsedCommand } from './commands.ts';
 import { groupKey, sendText, userKey, type BotContext } from './context.ts';
 import { tellRelease } from './leaving.ts';
-import { privateTexts } from './private-texts.ts';
 
 async function adminIds(ctx: BotContext, chatId: number): Promise<number[]> {
   const admins = await ctx.api.call('getChatAdministrators', (tg) => tg.getChatAdministrators(chatId));
@@ -29,7 +28,7 @@ export async function tellAdmins(ctx: BotContext, chatId: number, text: string):
 
 /** Approval mode: each admin gets the face picture with the member's name and an Approve button. */
 export async function askAdminsToApprove(ctx: BotContext, chatId: number, contactId: string, caption: string, picture: Buffer): Promise<void> {
-  const keyboard: InlineKeyboardMarkup = { inline_keyboard: [[{ text: '✅ Approve', callback_data: `approve:${chatId}:${contactId}` }]] };
+  const keyboard: InlineKeyboardMarkup = { inline_keyboard: [[{ text: ctx.t.approveButton(), callback_data: `approve:${chatId}:${contactId}` }]] };
   for (const admin of await adminIds(ctx, chatId)) {
     try {
       await ctx.api.call('sendPhoto', (tg) => tg.sendPhoto(admin, { source: picture }, { caption, reply_markup: keyboard }));
@@ -44,12 +43,12 @@ export async function handleApproveButton(ctx: BotContext, query: CallbackQuery,
   const approve = /^approve:(-?\d+):([\w:-]+)$/.exec(data);
   if (!approve) return false;
   const chatId = Number(approve[1]);
-  if (!(await isAdmin(ctx, chatId, query.from.id))) return void (await answer(privateTexts.notAdmin)), true;
+  if (!(await isAdmin(ctx, chatId, query.from.id))) return void (await answer(ctx.t.notAdmin())), true;
   const contact = await ctx.service.approve(groupKey(chatId), approve[2]!);
-  await answer(contact ? 'Approved' : 'That entry is gone.');
+  await answer(contact ? ctx.t.approvedShort() : ctx.t.entryGone());
   if (contact) {
     ctx.log.info({ chatId, member: approve[2], by: userKey(query.from.id) }, 'Telegram: face approved');
-    await sendText(ctx, query.message?.chat.id ?? query.from.id, `Approved: ${contact.name} now receives the group's photos.`);
+    await sendText(ctx, query.message?.chat.id ?? query.from.id, ctx.t.approvedMember(contact.name));
   }
   return true;
 }
@@ -58,9 +57,9 @@ export async function handleApproveButton(ctx: BotContext, query: CallbackQuery,
 export async function listMembers(ctx: BotContext, message: Message): Promise<void> {
   const reply = (text: string) => sendText(ctx, message.chat.id, text, { replyTo: message.message_id });
   const list = await ctx.service.list(groupKey(message.chat.id));
-  if (list.length === 0) return void (await reply('Nobody is registered here yet.'));
-  const lines = list.map((c, i) => `${i + 1}. ${c.name} — joined ${c.addedAt.slice(0, 16).replace('T', ' ')} UTC — ${c.approved === false ? 'waiting for approval' : 'approved'}`);
-  await reply([`Members (${list.length}):`, ...lines, '', '/remove <number> deletes an entry.'].join('\n'));
+  if (list.length === 0) return void (await reply(ctx.t.nobodyYet()));
+  const lines = list.map((c, i) => ctx.t.memberLine(i + 1, c.name, c.addedAt.slice(0, 16).replace('T', ' '), c.approved === false));
+  await reply(ctx.t.membersList(list.length, lines));
 }
 
 export async function adminCommand(ctx: BotContext, message: Message, command: ParsedCommand): Promise<void> {
@@ -72,30 +71,30 @@ export async function adminCommand(ctx: BotContext, message: Message, command: P
     case 'pause':
       await ctx.service.setSettings(group, { paused: true });
       ctx.log.info({ chatId, by }, 'Telegram: matching paused');
-      return void (await reply('⏸ Paused: photos posted here go to nobody until an admin sends /resume.'));
+      return void (await reply(ctx.t.paused()));
     case 'resume':
       await ctx.service.setSettings(group, { paused: false });
       ctx.log.info({ chatId, by }, 'Telegram: matching resumed');
-      return void (await reply('▶️ Resumed: photos posted here reach the members in them again.'));
+      return void (await reply(ctx.t.resumed()));
     case 'approval': {
       const arg = command.args.toLowerCase();
-      if (arg !== 'on' && arg !== 'off') return void (await reply('Usage: /approval on (new faces wait for an admin) or /approval off.'));
+      if (arg !== 'on' && arg !== 'off') return void (await reply(ctx.t.approvalUsage()));
       await ctx.service.setSettings(group, { approval: arg === 'on' });
-      return void (await reply(arg === 'on' ? 'Approval mode on: I show each new face to the admins privately; it matches nothing until one of them approves.' : 'Approval mode off: new faces match at once.'));
+      return void (await reply(arg === 'on' ? ctx.t.approvalOn() : ctx.t.approvalOff()));
     }
     case 'remove': {
       const list = await ctx.service.list(group);
       const n = Number(command.args);
       const target = Number.isInteger(n) && n >= 1 ? list[n - 1] : list.find((c) => c.name.toLowerCase() === command.args.toLowerCase());
-      if (!target) return void (await reply('Usage: /remove <number from /members>.'));
+      if (!target) return void (await reply(ctx.t.removeUsage()));
       const { release } = await ctx.service.removeByAdmin(group, target.id);
       await tellRelease(ctx, target.id, release);
       ctx.log.info({ chatId, by, member: target.id }, 'Telegram: entry removed by an admin');
       const title = 'title' in message.chat && message.chat.title ? message.chat.title : 'a group';
       if (/^tg:\d+$/.test(target.id)) {
-        await sendText(ctx, Number(target.id.slice(3)), `An admin of ${title} removed your entry there: its photos no longer reach you. Your album stays yours.`).catch(() => {});
+        await sendText(ctx, Number(target.id.slice(3)), ctx.t.removedByAdmin(title)).catch(() => {});
       }
-      return void (await reply(`Removed ${target.name}: their face data here is deleted.`));
+      return void (await reply(ctx.t.removed(target.name)));
     }
   }
 }

@@ -9,7 +9,7 @@ import { LeaseLock } from '../../core/jobs/lease-lock.ts';
 import type { Members } from '../../core/members.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import { BotApi, defaultRetryPolicy, type Log, type RetryPolicy } from './api.ts';
-import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand, texts } from './commands.ts';
+import { commandList, handleCallback, handleCommand, handleSelfie, parseCommand } from './commands.ts';
 import { sendText, type BotContext } from './context.ts';
 import { DurableInbox, type InboxJob } from '../shared/inbox.ts';
 import { pickImage, sharePhotos } from './photos.ts';
@@ -18,6 +18,7 @@ import { NoticeSender } from '../shared/notices.ts';
 import { albumLink } from './context.ts';
 import { handleCaptionSelfie, handleLeft, removeFromGroup, handleMembershipCallback, handleMembershipCommand, handlePrivatePhoto, membershipCommandList, runRetention } from './private.ts';
 import { MembershipService } from '../../core/membership/index.ts';
+import { catalogueFor } from '../shared/i18n/index.ts';
 import { startRetention } from '../shared/retention.ts';
 
 export interface TelegramBotOptions {
@@ -80,7 +81,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
   await api.call('setMyCommands', (tg) => tg.setMyCommands([...commandList, ...membershipCommandList]));
 
   const service = new MembershipService(terminal, members, { builtInAlbum: config.PUBLIC_URL, retentionDays: config.MEMBER_RETENTION_DAYS ?? 365, ...(options.now ? { now: options.now } : {}) });
-  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username, service, once: (key) => inbox.once(key) };
+  const ctx: BotContext = { config, terminal, members, api, log, botUsername: me.username, service, once: (key) => inbox.once(key), t: catalogueFor(undefined) };
   const webhook = config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined;
   const pendingSelfies = new Map<string, { purpose: 'register' | 'addface'; args: string; until: number }>();
   const mediaGroupQuietMs = options.mediaGroupQuietMs ?? 1000;
@@ -89,7 +90,7 @@ export async function startTelegramBot(options: TelegramBotOptions): Promise<Tel
     queue: 'telegram',
     concurrency: options.concurrency ?? 4,
     abort: stopping,
-    run: (job) => execute(ctx, withParts(job), inbox),
+    run: (job) => execute(inTheirLanguage(ctx, job.payload), withParts(job), inbox),
     onError: (job, error, final) => log.error({ job: job.kind, chatId: job.payload.chatId, final, err: api.describe(error) }, 'Telegram: job failed'),
   });
   // One chat's jobs in order (a "/register" before the photo that follows it); chats in parallel.
@@ -266,6 +267,12 @@ function withParts(job: InboxJob<Job, Message>): Job {
   return { ...payload, messages };
 }
 
+/** The job's context, speaking the language of the member who sent the message or pressed the button. */
+function inTheirLanguage(ctx: BotContext, job: Job): BotContext {
+  const from = 'message' in job ? job.message.from : 'query' in job ? job.query.from : undefined;
+  return from?.language_code ? { ...ctx, t: catalogueFor(from.language_code) } : ctx;
+}
+
 async function execute(ctx: BotContext, job: Job, inbox: DurableInbox<Job, Message>): Promise<void> {
   switch (job.kind) {
     case 'share':
@@ -282,7 +289,7 @@ async function execute(ctx: BotContext, job: Job, inbox: DurableInbox<Job, Messa
       return handleCommand(ctx, job.message, { name: job.name, args: job.args });
     case 'private-photo':
       if (await handlePrivatePhoto(ctx, job.message)) return;
-      return void (await sendText(ctx, job.chatId, texts.privatePhoto(ctx.botUsername), { replyTo: job.message.message_id }));
+      return void (await sendText(ctx, job.chatId, ctx.t.privatePhoto(ctx.botUsername), { replyTo: job.message.message_id }));
     case 'callback':
       if (await handleNoticeCallback(ctx, job.query)) return;
       if (await handleMembershipCallback(ctx, job.query)) return;

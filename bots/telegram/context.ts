@@ -5,6 +5,7 @@ import type { MembershipService } from '../../core/membership/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { BotApi, Log } from './api.ts';
+import type { Catalogue } from '../shared/i18n/index.ts';
 
 export interface BotContext {
   config: Pick<Config, 'PUBLIC_URL' | 'TELEGRAM_GROUP_REPLIES'>;
@@ -18,6 +19,8 @@ export interface BotContext {
   service: MembershipService;
   /** True for exactly one caller per key, across restarts ("say this once per chat"). */
   once(key: string): Promise<boolean>;
+  /** The words, in the language of the member this job answers (English by default). */
+  t: Catalogue;
 }
 
 export const groupKey = (chatId: number) => `tg:${chatId}`;

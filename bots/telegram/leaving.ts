@@ -3,9 +3,7 @@
 import type { InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { isChatUser, type FaceRelease } from '../../core/membership/index.ts';
 import { AlbumApiError } from '../../core/share/index.ts';
-import { leftText, retentionForgotten, retentionWarning } from '../shared/consent.ts';
 import { isForbidden } from './api.ts';
-import { texts } from './commands.ts';
 import { groupKey, sendText, userKey, type BotContext } from './context.ts';
 
 const chatIdOf = (key: string) => Number(key.slice(key.indexOf(':') + 1));
@@ -16,10 +14,7 @@ export async function tellRelease(ctx: BotContext, key: string, release: FaceRel
   if (release.kind !== 'pending' && release.kind !== 'refused') return;
   // The terminal's own copy is gone already; tell the member the album still holds their face.
   ctx.log.warn({ user: key, err: ctx.api.describe(release.error) }, 'Telegram: album faces not deleted');
-  const text =
-    release.kind === 'pending' && release.error instanceof Error
-      ? release.error.message
-      : `Your album server refused to delete your face from your album, so it may still hold it${release.error instanceof AlbumApiError ? `: ${release.error.message}` : '.'} You can delete the whole album with /forget album.`;
+  const text = release.kind === 'pending' ? ctx.t.facesNotDeletedYet() : ctx.t.facesRefused(release.error instanceof AlbumApiError ? release.error.message : undefined, '/forget album');
   await sendText(ctx, chatIdOf(key), text).catch(() => {});
 }
 
@@ -38,7 +33,7 @@ export async function forget(ctx: BotContext, message: Message, from: User, args
   if (child) {
     const name = child[1]!.trim();
     const removed = await ctx.service.forgetDependent(key, name);
-    await reply(removed ? `Done: ${name}'s face data is deleted (${removed} group${removed > 1 ? 's' : ''}).` : `You hold no dependent called ${name}.`);
+    await reply(removed ? ctx.t.forgotDependent(name, removed) : ctx.t.noSuchDependent(name));
     return true;
   }
   const { removed, release } = isPrivate ? await ctx.service.forgetEverywhere(key, 'tg:') : await ctx.service.forgetHere(groupKey(chatId), key).then((r) => ({ removed: r.removed ? [r.removed] : [], release: r.release }));
@@ -47,16 +42,16 @@ export async function forget(ctx: BotContext, message: Message, from: User, args
   const done =
     removed.length === 0
       ? isPrivate
-        ? 'You are not registered in any group.'
-        : texts.notRegistered
-      : `Done: your face data is deleted${isPrivate ? ' from every group' : ' from this group'}, so new photos no longer reach you. The photos already in your album stay there.`;
+        ? ctx.t.notRegisteredAnywhere()
+        : ctx.t.notRegistered()
+      : ctx.t.forgotten(isPrivate);
   const link = await ctx.members.link(key);
   if (!link?.token) return void (await reply(done)), true;
-  await reply(`${done}\n\nDelete your album too, with every photo in it? (Or send /forget album.)`, {
+  await reply(`${done}\n\n${ctx.t.deleteAlbumToo()}`, {
     inline_keyboard: [
       [
-        { text: '🗑 Delete my album', callback_data: `forget-album:${from.id}` },
-        { text: 'Keep it', callback_data: `keep-album:${from.id}` },
+        { text: ctx.t.deleteAlbumButton(), callback_data: `forget-album:${from.id}` },
+        { text: ctx.t.keepAlbumButton(), callback_data: `keep-album:${from.id}` },
       ],
     ],
   });
@@ -70,7 +65,7 @@ export async function handleLeft(ctx: BotContext, chatId: number, title: string,
   if (removed.length === 0) return;
   await tellRelease(ctx, userKey(userId), release);
   try {
-    await sendText(ctx, userId, leftText(title));
+    await sendText(ctx, userId, ctx.t.left(title));
   } catch (error) {
     if (!isForbidden(error)) throw error;
   }
@@ -97,10 +92,10 @@ export async function runRetention(ctx: BotContext): Promise<{ warned: number; f
   };
   return ctx.service.sweep({
     groupPrefix: 'tg:',
-    warn: async (e) => tellUser(e.tellKey, retentionWarning(await title(e.group), e.daysLeft)),
+    warn: async (e) => tellUser(e.tellKey, ctx.t.retentionWarning(await title(e.group), e.daysLeft)),
     forgotten: async (e) => {
       await tellRelease(ctx, e.tellKey, e.release);
-      await tellUser(e.tellKey, retentionForgotten(await title(e.group)));
+      await tellUser(e.tellKey, ctx.t.retentionForgotten(await title(e.group)));
     },
   });
 }

@@ -1,16 +1,13 @@
 // Private registration on Telegram, on core/membership's state machine: the deep link, consent, the selfie
 // (private photo, caption in the group, or profile photo), the face picker, dependents and second guardians.
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
-import { ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
 import { MAX_PICK, newToken, type Registration, type RegistrationBase, type RegistrationOutcome } from '../../core/membership/index.ts';
-import { AGREE, consentText } from '../shared/consent.ts';
+import { refusalText } from '../shared/i18n/index.ts';
 import { FileTooBigError, isForbidden } from './api.ts';
-import { parseRegisterArgs, texts } from './commands.ts';
+import { parseRegisterArgs } from './commands.ts';
 import { albumLink, groupKey, sendText, userKey, type BotContext } from './context.ts';
 import { askAdminsToApprove, tellAdmins } from './admins.ts';
-import { pickImage, tooBigText } from './photos.ts';
-import { privateTexts } from './private-texts.ts';
-import { refusalText } from './refusals.ts';
+import { pickImage } from './photos.ts';
 
 interface RegData extends RegistrationBase {
   chatId: number;
@@ -34,12 +31,12 @@ export async function openPrivately(ctx: BotContext, message: Message, from: Use
   const reply = (text: string, keyboard?: InlineKeyboardMarkup) => sendText(ctx, message.chat.id, text, { replyTo: message.message_id, ...(keyboard ? { keyboard } : {}) });
   const child = /^child\s+(.{1,64})$/i.exec(args);
   const parsed = child ? { ok: true as const } : parseRegisterArgs(args);
-  if (!parsed.ok) return void (await reply(texts.registerUsage));
+  if (!parsed.ok) return void (await reply(ctx.t.registerUsage()));
   const refusal = await flow(ctx).checkAlbum('album' in parsed ? parsed.album : undefined);
-  if (refusal) return void (await reply(refusalText(refusal)));
+  if (refusal) return void (await reply(refusalText(ctx.t, refusal)));
   const key = userKey(from.id);
   if (!child && (await ctx.service.isRegistered(groupKey(message.chat.id), key))) {
-    return void (await reply('You are already registered here. /addface adds another selfie; /forget deletes your face data.'));
+    return void (await reply(ctx.t.alreadyRegistered()));
   }
   const reg = await newRegistration(ctx, from, message, {
     kind: child ? 'child' : 'self',
@@ -49,7 +46,7 @@ export async function openPrivately(ctx: BotContext, message: Message, from: Use
     ...('profile' in parsed && parsed.profile ? { profile: true } : {}),
   });
   const url = `https://t.me/${ctx.botUsername}?start=${reg.token}`;
-  await reply(privateTexts.openPrivately(displayName(from)), { inline_keyboard: [[{ text: 'Register privately', url }]] });
+  await reply(ctx.t.openPrivately(displayName(from)), { inline_keyboard: [[{ text: ctx.t.registerPrivately(), url }]] });
 }
 
 function newRegistration(ctx: BotContext, from: User, message: Message, data: Pick<RegData, 'kind' | 'subjectKey' | 'name'> & Partial<RegData>): Promise<Reg> {
@@ -61,7 +58,7 @@ function newRegistration(ctx: BotContext, from: User, message: Message, data: Pi
 /** `/start <payload>` in the private chat: the consent question. */
 export async function startFromLink(ctx: BotContext, message: Message, from: User, token: string): Promise<void> {
   const reg = await flow(ctx).mine<RegData>(token, userKey(from.id));
-  if (!reg) return void (await sendText(ctx, message.chat.id, privateTexts.notYours));
+  if (!reg) return void (await sendText(ctx, message.chat.id, ctx.t.notYours()));
   await askConsent(ctx, reg, from.id);
 }
 
@@ -69,9 +66,9 @@ export async function startFromLink(ctx: BotContext, message: Message, from: Use
 async function askConsent(ctx: BotContext, reg: Reg, chatId: number, replyTo?: number): Promise<void> {
   await flow(ctx).moveTo(reg, 'consent');
   const subject = reg.data.kind === 'self' ? undefined : reg.data.name;
-  const keyboard: InlineKeyboardMarkup = { inline_keyboard: [[{ text: AGREE, callback_data: `consent:${reg.token}` }]] };
-  if (chatId < 0) keyboard.inline_keyboard.push([{ text: 'Register privately instead', url: `https://t.me/${ctx.botUsername}?start=${reg.token}` }]);
-  await sendText(ctx, chatId, consentText(reg.data.title, subject), { keyboard, ...(replyTo !== undefined ? { replyTo } : {}) });
+  const keyboard: InlineKeyboardMarkup = { inline_keyboard: [[{ text: ctx.t.agree(), callback_data: `consent:${reg.token}` }]] };
+  if (chatId < 0) keyboard.inline_keyboard.push([{ text: ctx.t.registerPrivatelyInstead(), url: `https://t.me/${ctx.botUsername}?start=${reg.token}` }]);
+  await sendText(ctx, chatId, ctx.t.consent(reg.data.title, subject), { keyboard, ...(replyTo !== undefined ? { replyTo } : {}) });
 }
 
 /**
@@ -84,9 +81,9 @@ export async function handleCaptionSelfie(ctx: BotContext, message: Message, arg
   if (!from || !image) return;
   const chatId = message.chat.id;
   const parsed = parseRegisterArgs(args);
-  if (!parsed.ok || parsed.profile) return void (await sendText(ctx, chatId, texts.registerUsage, { replyTo: message.message_id }));
+  if (!parsed.ok || parsed.profile) return void (await sendText(ctx, chatId, ctx.t.registerUsage(), { replyTo: message.message_id }));
   const refusal = await flow(ctx).checkAlbum(parsed.album);
-  if (refusal) return void (await sendText(ctx, chatId, refusalText(refusal), { replyTo: message.message_id }));
+  if (refusal) return void (await sendText(ctx, chatId, refusalText(ctx.t, refusal), { replyTo: message.message_id }));
   await removeFromGroup(ctx, message);
   const reg = await newRegistration(ctx, from, message, {
     kind: 'self',
@@ -112,7 +109,7 @@ export async function removeFromGroup(ctx: BotContext, message: Message): Promis
   } catch (error) {
     ctx.log.info({ chatId: message.chat.id, err: ctx.api.describe(error) }, 'Telegram: could not delete a selfie from the group');
     if (await ctx.once(`cannot-delete:${message.chat.id}`)) {
-      await sendText(ctx, message.chat.id, privateTexts.cannotDelete, { replyTo: message.message_id });
+      await sendText(ctx, message.chat.id, ctx.t.cannotDelete(), { replyTo: message.message_id });
     }
   }
 }
@@ -123,17 +120,17 @@ export async function handleRegistrationButton(ctx: BotContext, query: CallbackQ
   const pick = /^pick:([\w-]+):(\d{1,2})$/.exec(data);
   if (!consent && !pick) return false;
   const key = userKey(query.from.id);
-  const notYours = () => answer('This button is not for you, or it has expired.');
+  const notYours = () => answer(ctx.t.buttonNotYours());
   if (consent) {
     const outcome = await flow(ctx).consent<RegData>(consent[1]!, key, (reg) => reg.data.fileId !== undefined);
     if (outcome.kind === 'not_yours') return void (await notYours()), true;
     if (outcome.kind === 'already_answered') return void (await answer()), true;
-    await answer('Thank you');
+    await answer(ctx.t.thanks());
     const reg = outcome.reg;
     ctx.log.info({ group: reg.group, user: reg.userKey, kind: reg.data.kind }, 'Telegram: consent given');
     if (outcome.next === 'held_selfie') await useHeldSelfie(ctx, reg);
     else if (outcome.next === 'profile') await registerWithProfile(ctx, reg, query.from);
-    else await sendText(ctx, query.from.id, privateTexts.sendSelfie(reg.data.kind === 'self' ? undefined : reg.data.name));
+    else await sendText(ctx, query.from.id, ctx.t.sendSelfie(reg.data.kind === 'self' ? undefined : reg.data.name));
     return true;
   }
   const reg = await flow(ctx).mine<RegData>(pick![1]!, key);
@@ -170,7 +167,7 @@ async function registerWithProfile(ctx: BotContext, reg: Reg, from: User): Promi
   const photos = await ctx.api.call('getUserProfilePhotos', (tg) => tg.getUserProfilePhotos(from.id, 0, 1));
   const sizes = photos.photos[0];
   const largest = sizes?.[sizes.length - 1];
-  if (!largest) return void (await sendText(ctx, answerChat(reg), texts.noProfilePhoto, replyOpts(reg)));
+  if (!largest) return void (await sendText(ctx, answerChat(reg), ctx.t.noProfilePhoto(), replyOpts(reg)));
   reg.data.fileId = largest.file_id;
   if (largest.file_size !== undefined) reg.data.fileSize = largest.file_size;
   await useHeldSelfie(ctx, reg);
@@ -186,7 +183,7 @@ async function useHeldSelfie(ctx: BotContext, reg: Reg, faceIndex?: number): Pro
   try {
     ({ bytes } = await ctx.api.download(reg.data.fileId!, reg.data.fileSize));
   } catch (error) {
-    if (error instanceof FileTooBigError) return void (await sendText(ctx, answerChat(reg), tooBigText, replyOpts(reg)));
+    if (error instanceof FileTooBigError) return void (await sendText(ctx, answerChat(reg), ctx.t.tooBig(), replyOpts(reg)));
     throw error;
   }
   await tellOutcome(ctx, reg, await flow(ctx).useSelfie(reg, bytes, faceIndex));
@@ -200,16 +197,16 @@ async function tellOutcome(ctx: BotContext, reg: Reg, outcome: RegistrationOutco
   if (outcome.kind === 'pick_face') return askWhichFace(ctx, reg, outcome.picture, outcome.faces);
   if (outcome.kind === 'guardian_joined') {
     ctx.log.info({ group: reg.group, guardian: reg.userKey }, 'Telegram: second guardian joined');
-    const link = outcome.link.token ? `\n\n${texts.linkPrivate(albumLink(outcome.link.album, outcome.link.token))}` : '';
-    return void (await sendText(ctx, chatIdOfUser(reg.userKey), `${privateTexts.welcome(reg.data.title, reg.data.name)}${link}`));
+    const link = outcome.link.token ? `\n\n${ctx.t.linkPrivate(albumLink(outcome.link.album, outcome.link.token))}` : '';
+    return void (await sendText(ctx, chatIdOfUser(reg.userKey), `${ctx.t.welcome(reg.data.title, reg.data.name)}${link}`));
   }
   const { link, approval } = outcome;
   ctx.log.info({ group: reg.group, user: reg.userKey, kind: reg.data.kind, approval }, 'Telegram: member registered');
   const subject = reg.data.kind === 'child' ? reg.data.name : undefined;
-  let privateText = `${privateTexts.welcome(reg.data.title, subject)}${outcome.suggestAnotherSelfie && !subject ? `\n${ANOTHER_SELFIE_ADVICE}` : ''}`;
-  if (!link.token) privateText += `\nYour album is the account ${link.username} on your own album server.`;
-  else privateText += `\n\n${texts.linkPrivate(albumLink(link.album, link.token))}`;
-  if (subject && outcome.guardianCode) privateText += `\n\n${privateTexts.guardianCode(subject, outcome.guardianCode)}`;
+  let privateText = `${ctx.t.welcome(reg.data.title, subject)}${outcome.suggestAnotherSelfie && !subject ? `\n${ctx.t.anotherSelfie()}` : ''}`;
+  if (!link.token) privateText += `\n${ctx.t.ownAlbumAccount(link.username)}`;
+  else privateText += `\n\n${ctx.t.linkPrivate(albumLink(link.album, link.token))}`;
+  if (subject && outcome.guardianCode) privateText += `\n\n${ctx.t.guardianCode(subject, outcome.guardianCode)}`;
   let sentPrivately = true;
   try {
     await sendText(ctx, chatIdOfUser(reg.userKey), privateText);
@@ -217,27 +214,27 @@ async function tellOutcome(ctx: BotContext, reg: Reg, outcome: RegistrationOutco
     if (!isForbidden(error)) throw error;
     sentPrivately = false;
   }
-  const joinedName = subject ? `${subject} (with ${reg.data.usernameHint})` : reg.data.name;
-  const groupText = privateTexts.joined(joinedName, approval) + (sentPrivately || !link.token ? '' : `\n\n${texts.openBot(ctx.botUsername)}`);
+  const joinedName = subject ? ctx.t.joinedWithGuardian(subject, reg.data.usernameHint) : reg.data.name;
+  const groupText = ctx.t.joined(joinedName, approval) + (sentPrivately || !link.token ? '' : `\n\n${ctx.t.openBot(ctx.botUsername)}`);
   await sendText(ctx, reg.data.chatId, groupText, reg.data.originMessageId !== undefined ? { replyTo: reg.data.originMessageId } : {});
-  if (outcome.approvalPicture) await askAdminsToApprove(ctx, reg.data.chatId, outcome.contact.id, privateTexts.approveAsk(reg.data.name, reg.data.title), outcome.approvalPicture);
+  if (outcome.approvalPicture) await askAdminsToApprove(ctx, reg.data.chatId, outcome.contact.id, ctx.t.approveAsk(reg.data.name, reg.data.title), outcome.approvalPicture);
 }
 
 /** Says a refusal where the registration answers; a face taken by another member is reported to the admins. */
 async function tellRefusal(ctx: BotContext, reg: Reg, outcome: Extract<RegistrationOutcome<RegData>, { kind: 'refused' }>): Promise<void> {
   if (outcome.code === 'face_taken') {
     ctx.log.warn({ group: reg.group, user: reg.userKey }, 'Telegram: a face already registered to another member was refused');
-    await tellAdmins(ctx, reg.data.chatId, privateTexts.refusedToAdmins(reg.data.name, reg.data.title, outcome.otherMember ?? 'another member'));
+    await tellAdmins(ctx, reg.data.chatId, ctx.t.refusedToAdmins(reg.data.name, reg.data.title, outcome.otherMember ?? 'another member'));
   }
   const to = reg.data.kind === 'guardian' ? chatIdOfUser(reg.userKey) : answerChat(reg);
-  const text = outcome.code === 'wrong_child' ? privateTexts.wrongChild(reg.data.name) : outcome.code === 'dependent_gone' ? 'That dependent is no longer registered.' : refusalText(outcome);
+  const text = refusalText(ctx.t, outcome, reg.data.name);
   await sendText(ctx, to, text, reg.data.kind === 'guardian' ? {} : replyOpts(reg));
 }
 
 /** The numbered faces, sent privately (or where the registration answers) with one button each. */
 async function askWhichFace(ctx: BotContext, reg: Reg, picture: Buffer, faces: number): Promise<void> {
   const keyboard: InlineKeyboardMarkup = { inline_keyboard: [Array.from({ length: Math.min(faces, MAX_PICK) }, (_, i) => ({ text: String(i + 1), callback_data: `pick:${reg.token}:${i + 1}` }))] };
-  const send = (chatId: number) => ctx.api.call('sendPhoto', (tg) => tg.sendPhoto(chatId, { source: picture }, { caption: privateTexts.pick(faces), reply_markup: keyboard }));
+  const send = (chatId: number) => ctx.api.call('sendPhoto', (tg) => tg.sendPhoto(chatId, { source: picture }, { caption: ctx.t.pick(faces), reply_markup: keyboard }));
   try {
     await send(chatIdOfUser(reg.userKey));
   } catch (error) {
@@ -252,6 +249,6 @@ export async function joinAsGuardian(ctx: BotContext, message: Message, from: Us
     const { fileId: _f, fileSize: _s, originMessageId: _o, ...rest } = data;
     return { ...rest, caption: false };
   });
-  if (!reg) return void (await sendText(ctx, message.chat.id, 'That code is unknown or has expired. Ask the first guardian for a new one.'));
+  if (!reg) return void (await sendText(ctx, message.chat.id, ctx.t.codeUnknown()));
   await askConsent(ctx, reg, from.id);
 }
