@@ -35,7 +35,7 @@ function isAdminOf(client: Client, channelId: string, userId: string): boolean {
 export async function askAdminsToApprove(ctx: BotContext, channelId: string, contactId: string, caption: string, picture: Buffer): Promise<void> {
   const client = ctx.client();
   if (!client) return;
-  const button = new ButtonBuilder().setCustomId(`approve:${channelId}:${contactId}`).setLabel('✅ Approve').setStyle(ButtonStyle.Success);
+  const button = new ButtonBuilder().setCustomId(`approve:${channelId}:${contactId}`).setLabel(ctx.t.approveButton()).setStyle(ButtonStyle.Success);
   for (const id of adminIds(client, channelId)) {
     try {
       const dm = await client.users.createDM(id);
@@ -52,9 +52,9 @@ export async function onApproveButton(interaction: ButtonInteraction, ctx: BotCo
   if (!match) return;
   const [, channelId, contactId] = match as unknown as [string, string, string];
   const say = (content: string) => interaction.editReply({ content, allowedMentions: { parse: [] } });
-  if (!isAdminOf(interaction.client, channelId, interaction.user.id)) return void (await say("Only this channel's admins (Manage Server or Manage Channels) can do that."));
+  if (!isAdminOf(interaction.client, channelId, interaction.user.id)) return void (await say(ctx.t.dcNotAdmin()));
   const group = groupOfChannel(interaction.client.channels.cache.get(channelId), channelId, ctx.groupScope);
   const contact = await ctx.service.approve(group, contactId);
   if (contact) ctx.log.info({ group, member: contactId }, 'Discord: face approved');
-  await say(contact ? `Approved: photos of ${contact.name} posted here now reach them.` : 'That entry is gone.');
+  await say(contact ? ctx.t.dcApproved(contact.name) : ctx.t.entryGone());
 }

@@ -10,6 +10,7 @@ import { membershipCommandDefinitions, membershipHandlers } from './membership.t
 import { onApproveButton } from './admins.ts';
 import { join, onRegistrationButton, register } from './register.ts';
 import { explain, linkSentence, releaseNote, type Reply } from './replies.ts';
+import { catalogueFor } from '../shared/i18n/index.ts';
 
 const guildOnly = InteractionContextType.Guild;
 
@@ -53,17 +54,6 @@ export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody
   ...membershipCommandDefinitions,
 ];
 
-const HELP = [
-  '**facedrop** sends every photo posted in this channel to the people who are in it.',
-  '• `/register selfie:` a clear photo of your face alone. You get a private album; photos of you posted here land in it.',
-  '• `/addface selfie:` another selfie, so more photos of you are recognised.',
-  '• `/album` shows your album link again (only to you).',
-  '• `/forget` removes your face data from this channel; add `delete_album:True` to delete your album too.',
-  '• `/members` lists who is registered here.',
-  '• `/notify mode:` how often I tell you by DM about new photos of you: instant, digest, daily or off.',
-  'Photos are matched by face; nobody else ever sees your album link.',
-].join('\n');
-
 type Handler = (interaction: ChatInputCommandInteraction<'cached' | 'raw'>, ctx: BotContext) => Promise<Reply>;
 
 const userKeyOf = (interaction: ChatInputCommandInteraction) => `dc:${interaction.user.id}`;
@@ -81,13 +71,13 @@ const handlers: Record<string, Handler> = {
   async addface(interaction, ctx) {
     const selfie = await fetchSelfie(interaction, ctx);
     const contact = await ctx.faceQueue.add(() => ctx.members.addFace(groupOf(interaction, ctx), userKeyOf(interaction), selfie));
-    return `Added: you now have ${contact.descriptors.length} reference selfies here.`;
+    return ctx.t.dcAddedFace(contact.descriptors.length);
   },
 
   async album(interaction, ctx) {
     const link = await ctx.members.link(userKeyOf(interaction));
-    if (!link) return 'You have no album yet: use `/register` with a selfie.';
-    return linkSentence(link);
+    if (!link) return ctx.t.dcNoAlbum();
+    return linkSentence(ctx.t, link);
   },
 
   async forget(interaction, ctx) {
@@ -96,32 +86,34 @@ const handlers: Record<string, Handler> = {
     const { removed, release } = await ctx.service.forgetHere(groupOf(interaction, ctx), userKeyOf(interaction));
     const deleteAlbum = interaction.options.getBoolean('delete_album') ?? false;
     const deleted = deleteAlbum ? await ctx.members.deleteAlbum(userKeyOf(interaction)) : false;
-    const parts = [removed ? 'Your face data is removed from this channel: photos posted here no longer reach you.' : 'You were not registered in this channel.'];
-    const note = deleted ? undefined : releaseNote(release);
+    const parts = [ctx.t.dcForgotten(removed !== undefined)];
+    const note = deleted ? undefined : releaseNote(ctx.t, release);
     if (note) parts.push(note);
-    if (deleteAlbum) parts.push(deleted ? 'Your album and every photo in it are deleted.' : 'You have no album on this server to delete.');
+    if (deleteAlbum) parts.push(ctx.t.dcAlbumDeleted(deleted));
     return parts.join('\n');
   },
 
   async members(interaction, ctx) {
     const list = await ctx.members.list(groupOf(interaction, ctx));
-    if (list.length === 0) return 'Nobody is registered in this channel yet: `/register` with a selfie.';
-    return `Registered here (${list.length}): ${joinNames(list.map((c) => c.name))}.`;
+    if (list.length === 0) return ctx.t.dcNobody();
+    return ctx.t.dcRegisteredList(list.length, joinNames(list.map((c) => c.name)));
   },
 
-  async help() {
-    return HELP;
+  async help(_interaction, ctx) {
+    return ctx.t.dcHelp();
   },
 
   async notify(interaction, ctx) {
-    if (!ctx.terminal) return 'Notices are not available here.';
+    if (!ctx.terminal) return ctx.t.dcNoNotices();
     return notifyCommand(ctx.terminal, userKeyOf(interaction), interaction.options.getString('mode') ?? '');
   },
   ...membershipHandlers(groupOf),
 };
 
 /** Called for every INTERACTION_CREATE: claimed once (durably), acknowledged within Discord's 3 s, then run as a job. */
-export function onInteraction(interaction: Interaction, ctx: BotContext): void {
+export function onInteraction(interaction: Interaction, shared: BotContext): void {
+  // Each member is answered in their client's language.
+  const ctx: BotContext = { ...shared, t: catalogueFor(interaction.locale) };
   if (interaction.isButton()) {
     const id = interaction.customId;
     const run = /^(consent|pick):/.test(id)
@@ -143,17 +135,17 @@ export function onInteraction(interaction: Interaction, ctx: BotContext): void {
 
 async function answer(interaction: ChatInputCommandInteraction, handler: Handler, ctx: BotContext): Promise<void> {
   let content: Reply;
-  if (!interaction.inGuild()) content = 'Use facedrop in a server channel.';
+  if (!interaction.inGuild()) content = ctx.t.dcUseInServer();
   else {
     // Every command keeps the member's entries (and their dependents') from retention.
     await ctx.service.touch(userKeyOf(interaction));
     try {
       content = await handler(interaction, ctx);
     } catch (error) {
-      const refusal = explain(error);
+      const refusal = explain(ctx.t, error);
       if (refusal === undefined) {
         ctx.log.error({ command: interaction.commandName, err: ctx.describe(error) }, 'Discord command failed');
-        content = 'Something went wrong on our side. Please try again later.';
+        content = ctx.t.somethingWrong();
       } else {
         ctx.log.info({ command: interaction.commandName, refusal: error instanceof Error ? error.name : 'unknown' }, 'Discord command refused');
         content = refusal;

@@ -8,6 +8,7 @@ import type { Terminal } from '../../core/terminal.ts';
 import type { Sharer } from '../../core/share/index.ts';
 import type { DurableInbox } from '../shared/inbox.ts';
 import type { InteractionInbox } from './interactions.ts';
+import { en, type Catalogue } from '../shared/i18n/en.ts';
 import type { MessageJob } from './photos.ts';
 import { describeError, type BotLog } from './safe-log.ts';
 
@@ -21,6 +22,8 @@ export interface BotContext {
   interactions: InteractionInbox;
   /** The connected client (undefined before login). */
   client: () => Client | undefined;
+  /** The words, in the language of the member this interaction answers (English by default). */
+  t: Catalogue;
   sharer: Sharer;
   log: BotLog;
   /** Photos posted in channels, as durable jobs. */
@@ -83,6 +86,7 @@ export function createContext(options: {
     service: options.service,
     interactions: options.interactions,
     client: options.client,
+    t: en,
     sharer: options.sharer,
     log,
     faceQueue: options.faceQueue,

@@ -4,6 +4,7 @@
 // the deferred answer through the interaction's webhook token (valid 15 minutes) to say so.
 import { Routes, type Client, type Interaction } from 'discord.js';
 import type { Records } from '../../core/records/index.ts';
+import { catalogueFor } from '../shared/i18n/index.ts';
 import { DurableInbox } from '../shared/inbox.ts';
 import type { BotLog } from './safe-log.ts';
 
@@ -14,10 +15,9 @@ export interface InteractionJob {
   token: string;
   /** The command or button (for logs). */
   name: string;
+  /** The member's client language: an interrupted command is told so in it. */
+  locale?: string;
 }
-
-/** Said when the process that took a command stopped before answering it. */
-export const INTERRUPTED = 'I was restarted before I could answer this. Please run the command again.';
 
 export class InteractionInbox {
   readonly #live = new Map<string, { interaction: Interaction; run: () => Promise<void> }>();
@@ -40,7 +40,7 @@ export class InteractionInbox {
         const client = options.client();
         if (!client) return;
         await client.rest
-          .patch(Routes.webhookMessage(job.payload.applicationId, job.payload.token, '@original'), { body: { content: INTERRUPTED, components: [] }, auth: false })
+          .patch(Routes.webhookMessage(job.payload.applicationId, job.payload.token, '@original'), { body: { content: catalogueFor(job.payload.locale).dcInterrupted(), components: [] }, auth: false })
           .catch((error: unknown) => options.log.info({ err: options.describe(error) }, 'Discord: an interrupted interaction could not be answered'));
       },
       onError: (job, error) => options.log.error({ name: job.payload.name, err: options.describe(error) }, 'Discord interaction job failed'),
@@ -55,7 +55,7 @@ export class InteractionInbox {
     if (!(await this.#inbox.once(`interaction:${interaction.id}`))) return false;
     await acknowledge();
     this.#live.set(interaction.id, { interaction, run });
-    await this.#inbox.put(interaction.id, 'interaction', { interactionId: interaction.id, applicationId: interaction.applicationId, token: interaction.token, name });
+    await this.#inbox.put(interaction.id, 'interaction', { interactionId: interaction.id, applicationId: interaction.applicationId, token: interaction.token, name, locale: interaction.locale });
     return true;
   }
 

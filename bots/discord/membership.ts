@@ -12,7 +12,8 @@ import {
 import { isChatUser, type FaceRelease, type MembershipService } from '../../core/membership/index.ts';
 import { isDiscordAdmin } from './admins.ts';
 import { releaseNote } from './replies.ts';
-import { leftText, privacyText, retentionForgotten, retentionWarning } from '../shared/consent.ts';
+// Leaving and retention happen without the member's interaction, so without their locale: English.
+import { en } from '../shared/i18n/en.ts';
 import type { BotContext } from './context.ts';
 import type { BotLog } from './safe-log.ts';
 
@@ -39,8 +40,8 @@ export async function onMemberRemove(member: GuildMember | PartialGuildMember, s
   log.info({ guildId: member.guild.id, user: key, removed, albumFaces: release.kind }, 'Discord member left: forgotten');
   if (removed === 0) return;
   try {
-    const note = releaseNote(release);
-    await member.user.send({ content: `${leftText(member.guild.name)}${note ? `\n${note}` : ''}`, allowedMentions: { parse: [] } });
+    const note = releaseNote(en, release);
+    await member.user.send({ content: `${en.left(member.guild.name)}${note ? `\n${note}` : ''}`, allowedMentions: { parse: [] } });
   } catch (error) {
     // DMs closed: the entry is deleted all the same.
     log.info({ user: key, err: error instanceof Error ? error.message : String(error) }, 'Discord: could not tell a leaving member');
@@ -80,34 +81,34 @@ type Group = (interaction: ChatInputCommandInteraction, ctx: BotContext) => stri
 /** Handlers answering ephemerally with one text. */
 export function membershipHandlers(groupOf: Group): Record<string, (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>> {
   const adminOnly = (run: (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>) => async (interaction: ChatInputCommandInteraction, ctx: BotContext) =>
-    isDiscordAdmin(interaction) ? run(interaction, ctx) : "Only this channel's admins (Manage Server or Manage Channels) can do that.";
+    isDiscordAdmin(interaction) ? run(interaction, ctx) : ctx.t.dcNotAdmin();
   return {
     async privacy(interaction, ctx) {
       const report = await ctx.service.privacyReport(`dc:${interaction.user.id}`);
-      const lines = report.consents.map((c) => `• ${c.group}: agreed ${minute(c.givenAt)} (${c.textVersion})${c.withdrawnAt !== undefined ? `, withdrawn ${minute(c.withdrawnAt)}` : ''}`);
-      return [privacyText(report.retentionDays), ...(lines.length ? ['', 'Your consent records:', ...lines] : [])].join('\n');
+      const lines = report.consents.map((c) => ctx.t.consentLine(c.group, minute(c.givenAt), c.textVersion, c.withdrawnAt !== undefined ? minute(c.withdrawnAt) : undefined));
+      return [ctx.t.privacy(report.retentionDays), ...(lines.length ? ['', ctx.t.consentRecords(), ...lines] : [])].join('\n');
     },
     pause: adminOnly(async (interaction, ctx) => {
       await ctx.service.setSettings(groupOf(interaction, ctx), { paused: true });
-      return '⏸ Paused: photos posted here go to nobody until an admin runs /resume.';
+      return ctx.t.paused();
     }),
     resume: adminOnly(async (interaction, ctx) => {
       await ctx.service.setSettings(groupOf(interaction, ctx), { paused: false });
-      return '▶️ Resumed: photos posted here reach the members in them again.';
+      return ctx.t.resumed();
     }),
     approval: adminOnly(async (interaction, ctx) => {
       const on = interaction.options.getBoolean('on', true);
       await ctx.service.setSettings(groupOf(interaction, ctx), { approval: on });
-      return on ? 'Approval mode on: new faces match nothing until an admin approves them.' : 'Approval mode off: new faces match at once.';
+      return on ? ctx.t.approvalOn() : ctx.t.approvalOff();
     }),
     approve: adminOnly(async (interaction, ctx) => {
       const target = interaction.options.getUser('member', true);
-      return (await ctx.service.approve(groupOf(interaction, ctx), `dc:${target.id}`)) ? `Approved: photos of ${target.username} posted here now reach them.` : `${target.username} has no entry here.`;
+      return (await ctx.service.approve(groupOf(interaction, ctx), `dc:${target.id}`)) ? ctx.t.dcApproved(target.username) : ctx.t.dcNoEntry(target.username);
     }),
     remove: adminOnly(async (interaction, ctx) => {
       const target = interaction.options.getUser('member', true);
       const { removed } = await ctx.service.removeByAdmin(groupOf(interaction, ctx), `dc:${target.id}`);
-      return removed ? `Removed ${removed.name}: their face data here is deleted.` : `${target.username} has no entry here.`;
+      return removed ? ctx.t.removed(removed.name) : ctx.t.dcNoEntry(target.username);
     }),
   };
 }
@@ -125,10 +126,10 @@ export async function runDiscordRetention(service: MembershipService, client: Cl
   };
   return service.sweep({
     groupPrefix: 'dc:',
-    warn: (e) => tell(e.tellKey, retentionWarning(where(e.group), e.daysLeft)),
+    warn: (e) => tell(e.tellKey, en.retentionWarning(where(e.group), e.daysLeft)),
     forgotten: (e) => {
-      const note = releaseNote(e.release);
-      return tell(e.tellKey, `${retentionForgotten(where(e.group))}${note ? `\n${note}` : ''}`);
+      const note = releaseNote(en, e.release);
+      return tell(e.tellKey, `${en.retentionForgotten(where(e.group))}${note ? `\n${note}` : ''}`);
     },
   });
 }

@@ -2,9 +2,8 @@
 // dependent; with code:, a dependent's second guardian), "I agree", the numbered face picker, and the admins'
 // approval picture. Answers are ephemeral; the selfie is read only after consent.
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
-import { ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
 import { MAX_PICK, newToken, type Registration, type RegistrationBase, type RegistrationOutcome } from '../../core/membership/index.ts';
-import { AGREE, consentText } from '../shared/consent.ts';
+import { refusalText } from '../shared/i18n/index.ts';
 import { askAdminsToApprove } from './admins.ts';
 import type { BotContext } from './context.ts';
 import { DownloadError, downloadAttachment } from './download.ts';
@@ -28,13 +27,13 @@ export async function register(interaction: ChatInputCommandInteraction, ctx: Bo
   const album = interaction.options.getString('album')?.trim();
   const username = interaction.options.getString('username')?.trim();
   const child = interaction.options.getString('child')?.trim();
-  if (album && !username) return 'With `album:` give your account name on that server too, as `username:`.';
+  if (album && !username) return ctx.t.dcAlbumWithUsername();
   const albumAddress = album && username ? { url: album, username } : undefined;
   const refusal = await flow(ctx).checkAlbum(albumAddress);
-  if (refusal) return explain(refusal.error) ?? 'That album address is not allowed.';
+  if (refusal) return refusalText(ctx.t, refusal);
   const user = interaction.user;
   const key = `dc:${user.id}`;
-  if (!child && (await ctx.service.isRegistered(group, key))) return 'You are already registered in this group. Use /addface to add another selfie.';
+  if (!child && (await ctx.service.isRegistered(group, key))) return ctx.t.alreadyRegisteredHere();
   const displayName = (interaction.inCachedGuild() ? interaction.member.displayName : undefined) ?? user.displayName;
   const attachment = interaction.options.getAttachment('selfie', true);
   const reg = await flow(ctx).open<DcRegData>(key, group, {
@@ -64,14 +63,14 @@ export async function join(interaction: ChatInputCommandInteraction, ctx: BotCon
     return useHeldSelfie(ctx, pending);
   }
   const reg = await flow(ctx).join<DcRegData>(code, key, interaction.user.username, (data) => ({ ...data, code, selfie: { url: photo.url, size: photo.size } }));
-  if (!reg) return 'That code is unknown or has expired. Ask the first guardian for a new one.';
+  if (!reg) return ctx.t.codeUnknown();
   return askConsent(ctx, reg);
 }
 
 async function askConsent(ctx: BotContext, reg: Reg): Promise<Reply> {
   await flow(ctx).moveTo(reg, 'consent');
   const subject = reg.data.kind === 'self' ? undefined : reg.data.name;
-  return { content: consentText(reg.data.title, subject), components: [row(new ButtonBuilder().setCustomId(`consent:${reg.token}`).setLabel(AGREE).setStyle(ButtonStyle.Primary))] };
+  return { content: ctx.t.consent(reg.data.title, subject), components: [row(new ButtonBuilder().setCustomId(`consent:${reg.token}`).setLabel(ctx.t.agree()).setStyle(ButtonStyle.Primary))] };
 }
 
 /** "I agree" and the face picker's numbers: the same ephemeral message is edited with the outcome. */
@@ -80,7 +79,7 @@ export async function onRegistrationButton(interaction: ButtonInteraction, ctx: 
   const pick = /^pick:([\w-]+):(\d{1,2})$/.exec(interaction.customId);
   const key = `dc:${interaction.user.id}`;
   // Someone else's press gets its own ephemeral answer; the member's message stays as it is.
-  const notYours = () => interaction.followUp({ content: 'This button is not yours, or it has expired. Run /register again.', flags: MessageFlags.Ephemeral });
+  const notYours = () => interaction.followUp({ content: ctx.t.dcButtonNotYours(), flags: MessageFlags.Ephemeral });
   let reply: Reply | undefined;
   if (consent) {
     const outcome = await flow(ctx).consent<DcRegData>(consent[1]!, key, (reg) => reg.data.selfie !== undefined);
@@ -103,37 +102,36 @@ async function useHeldSelfie(ctx: BotContext, reg: Reg, faceIndex?: number): Pro
     const outcome = await ctx.faceQueue.add(() => flow(ctx).useSelfie(reg, bytes, faceIndex));
     return await say(ctx, reg, outcome);
   } catch (error) {
-    const refusal = explain(error);
+    const refusal = explain(ctx.t, error);
     if (refusal !== undefined) return refusal;
     ctx.log.error({ err: ctx.describe(error) }, 'Discord registration failed');
-    return 'Something went wrong on our side. Please try again later.';
+    return ctx.t.somethingWrong();
   }
 }
 
 async function say(ctx: BotContext, reg: Reg, outcome: RegistrationOutcome<DcRegData>): Promise<Reply> {
   switch (outcome.kind) {
     case 'refused':
-      if (outcome.code === 'wrong_child') return `That face is not ${reg.data.name}'s as I know it. Run \`/register code:\` again with a clear photo of ${reg.data.name}.`;
-      if (outcome.code === 'dependent_gone') return 'That dependent is no longer registered.';
-      return explain(outcome.error) ?? 'Something went wrong on our side. Please try again later.';
+      if (outcome.code === 'wrong_child') return ctx.t.dcWrongChild(reg.data.name);
+      return (outcome.error !== undefined ? explain(ctx.t, outcome.error) : undefined) ?? refusalText(ctx.t, outcome, reg.data.name);
     case 'pick_face': {
       const buttons = Array.from({ length: Math.min(outcome.faces, MAX_PICK) }, (_, i) => new ButtonBuilder().setCustomId(`pick:${reg.token}:${i + 1}`).setLabel(String(i + 1)).setStyle(ButtonStyle.Secondary));
       const rows = [row(...buttons.slice(0, 5)), ...(buttons.length > 5 ? [row(...buttons.slice(5))] : [])];
-      return { content: `That picture shows ${outcome.faces} faces of similar size. Which one is you? Press its number.`, components: rows, files: [{ attachment: outcome.picture, name: 'faces.jpg' }] };
+      return { content: ctx.t.dcPick(outcome.faces), components: rows, files: [{ attachment: outcome.picture, name: 'faces.jpg' }] };
     }
     case 'guardian_joined':
       ctx.log.info({ group: reg.group, guardian: reg.userKey }, 'Discord: second guardian joined');
-      return `✅ ${reg.data.name} is registered in ${reg.data.title}: photos of them posted there go to your album.\n${linkSentence(outcome.link)}`;
+      return `${ctx.t.welcome(reg.data.title, reg.data.name)}\n${linkSentence(ctx.t, outcome.link)}`;
     case 'registered': {
       ctx.log.info({ group: reg.group, user: reg.userKey, kind: reg.data.kind, approval: outcome.approval }, 'Discord: member registered');
-      if (outcome.approvalPicture) await askAdminsToApprove(ctx, reg.data.channelId, outcome.contact.id, `${reg.data.name} wants to join ${reg.data.title}. Is this their face? Until an admin approves it, it matches nothing.`, outcome.approvalPicture);
-      const waiting = outcome.approval ? '\nAn admin approves new faces here first (`/approve`): until then no photo reaches you.' : '';
+      if (outcome.approvalPicture) await askAdminsToApprove(ctx, reg.data.channelId, outcome.contact.id, ctx.t.approveAsk(reg.data.name, reg.data.title), outcome.approvalPicture);
+      const waiting = outcome.approval ? `\n${ctx.t.dcWaiting()}` : '';
       if (reg.data.kind === 'child') {
-        const code = outcome.guardianCode ? `\n\nA second guardian of ${reg.data.name} can join with this one-time code: they run \`/register code:${outcome.guardianCode}\` here with a photo of ${reg.data.name} as the selfie (valid 7 days).` : '';
-        return `✅ ${reg.data.name} is registered here: photos of them posted in this channel go to your album.${waiting}\n${linkSentence(outcome.link)}${code}`;
+        const code = outcome.guardianCode ? `\n\n${ctx.t.dcGuardianCode(reg.data.name, outcome.guardianCode)}` : '';
+        return `${ctx.t.dcChildRegistered(reg.data.name)}${waiting}\n${linkSentence(ctx.t, outcome.link)}${code}`;
       }
-      const advice = outcome.suggestAnotherSelfie ? `\n${ANOTHER_SELFIE_ADVICE}` : '';
-      return `You are registered here, ${outcome.contact.name}: photos of you posted in this channel go to your album.${waiting}\n${linkSentence(outcome.link)}${advice}`;
+      const advice = outcome.suggestAnotherSelfie ? `\n${ctx.t.anotherSelfie()}` : '';
+      return `${ctx.t.dcRegistered(outcome.contact.name)}${waiting}\n${linkSentence(ctx.t, outcome.link)}${advice}`;
     }
   }
 }

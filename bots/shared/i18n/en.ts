@@ -177,6 +177,24 @@ export const en = {
   dcForgotten: (removed: boolean) => (removed ? 'Your face data is removed from this channel: photos posted here no longer reach you.' : 'You were not registered in this channel.'),
   dcAlbumDeleted: (deleted: boolean) => (deleted ? 'Your album and every photo in it are deleted.' : 'You have no album on this server to delete.'),
   dcForgetAlbum: () => '`/forget delete_album:True`',
+  dcHelp: () =>
+    [
+      '**facedrop** sends every photo posted in this channel to the people who are in it.',
+      '• `/register selfie:` a clear photo of your face alone. You get a private album; photos of you posted here land in it.',
+      '• `/addface selfie:` another selfie, so more photos of you are recognised.',
+      '• `/album` shows your album link again (only to you).',
+      '• `/forget` removes your face data from this channel; add `delete_album:True` to delete your album too.',
+      '• `/members` lists who is registered here.',
+      '• `/notify mode:` how often I tell you by DM about new photos of you: instant, digest, daily or off.',
+      '• `/register child:<name> selfie:` registers a child in your care; `/register code:<code> selfie:` joins as their second guardian.',
+      'Photos are matched by face; nobody else ever sees your album link.',
+    ].join('\n'),
+  dcAddedFace: (n: number) => `Added: you now have ${n} reference selfies here.`,
+  dcNoAlbum: () => 'You have no album yet: use `/register` with a selfie.',
+  dcNobody: () => 'Nobody is registered in this channel yet: `/register` with a selfie.',
+  dcRegisteredList: (n: number, names: string) => `Registered here (${n}): ${names}.`,
+  dcNoNotices: () => 'Notices are not available here.',
+
   dcInterrupted: () => 'I was restarted before I could answer this. Please run the command again.',
   dcUseInServer: () => 'Use facedrop in a server channel.',
 };

@@ -160,6 +160,24 @@ export const zh: Catalogue = {
   dcForgotten: (removed) => (removed ? '你的面部数据已从本频道删除：这里发布的照片不会再发给你。' : '你没有在本频道登记。'),
   dcAlbumDeleted: (deleted) => (deleted ? '你的相册及其中所有照片已删除。' : '你在本服务器上没有可删除的相册。'),
   dcForgetAlbum: () => '`/forget delete_album:True`',
+  dcHelp: () =>
+    [
+      '**facedrop** 把本频道发布的每张照片发给照片中的人。',
+      '• `/register selfie:` 一张只有你面孔的清晰照片。你会得到一个私人相册；这里发布的有你的照片会进入其中。',
+      '• `/addface selfie:` 再加一张自拍，让更多有你的照片被认出。',
+      '• `/album` 再次显示你的相册链接（只有你能看到）。',
+      '• `/forget` 从本频道删除你的面部数据；加上 `delete_album:True` 也删除你的相册。',
+      '• `/members` 列出这里谁已登记。',
+      '• `/notify mode:` 我多久通过私信告诉你一次有你的新照片：instant、digest、daily 或 off。',
+      '• `/register child:<名字> selfie:` 登记你照顾的孩子；`/register code:<代码> selfie:` 以第二位监护人身份加入。',
+      '照片按面孔匹配；其他人永远看不到你的相册链接。',
+    ].join('\n'),
+  dcAddedFace: (n) => `已添加：你现在在这里有 ${n} 张参考自拍。`,
+  dcNoAlbum: () => '你还没有相册：请用 `/register` 加一张自拍。',
+  dcNobody: () => '本频道还没有人登记：用 `/register` 加一张自拍。',
+  dcRegisteredList: (n, names) => `这里已登记（${n}）：${names}。`,
+  dcNoNotices: () => '这里不提供通知。',
+
   dcInterrupted: () => '我在回答之前被重启了。请再次运行该命令。',
   dcUseInServer: () => '请在服务器频道中使用 facedrop。',
 };
