@@ -3,7 +3,7 @@
 // with a lease. The live interaction object cannot outlive its process: a job left by a dead process edits
 // the deferred answer through the interaction's webhook token (valid 15 minutes) to say so.
 import { Routes, type Client, type Interaction } from 'discord.js';
-import type { Records } from '../../core/records/index.ts';
+import type { JobStores } from '../../core/ports.ts';
 import { catalogueFor } from '../shared/i18n/index.ts';
 import { DurableInbox } from '../shared/inbox.ts';
 import type { BotLog } from './safe-log.ts';
@@ -23,7 +23,7 @@ export class InteractionInbox {
   readonly #live = new Map<string, { interaction: Interaction; run: () => Promise<void> }>();
   readonly #inbox: DurableInbox<InteractionJob>;
 
-  constructor(options: { records: Pick<Records, 'jobs' | 'kv'>; client: () => Client | undefined; log: BotLog; describe: (error: unknown) => Record<string, unknown> }) {
+  constructor(options: { records: JobStores; client: () => Client | undefined; log: BotLog; describe: (error: unknown) => Record<string, unknown> }) {
     this.#inbox = new DurableInbox<InteractionJob>({
       records: options.records,
       queue: 'discord-interactions',

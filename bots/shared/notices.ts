@@ -4,7 +4,7 @@
 // send; wording and answers live here, so the two bots cannot drift apart.
 import type { Job } from '../../core/jobs/queue.ts';
 import { JobWorker } from '../../core/jobs/worker.ts';
-import { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode } from '../../core/records/index.ts';
+import { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode } from '../../core/ports.ts';
 import { contactSheet, GAVE_UP_NOTICE } from '../../core/share/index.ts';
 import { ALBUM_DELETION, ALBUM_DELETION_GIVE_UP_MS, albumDeletionJob, deleteAlbumOfLink, type AlbumDeletionPayload } from '../../core/members.ts';
 import { AlbumApiError } from '../../core/share/index.ts';

@@ -36,6 +36,8 @@ export const en = {
   retentionWarning: (group: string, days: number) =>
     `You have not used facedrop in ${group} for a long time. In ${days} days I will delete your face data there. Send any command (for example /privacy) in our chat to keep it.`,
   retentionForgotten: (group: string) => `I deleted your face data for ${group} after a long time without use. Your album stays yours; /register there to join again.`,
+  newSelfieNeeded: (names: string) =>
+    `${names}: facedrop now recognises faces with a new model, and your selfie no longer counts. Send /addface with a new selfie to keep receiving photos.`,
   anotherSelfie: () => 'Tip: one more selfie from another angle (/addface) helps me recognise you in more photos.',
 
   // Refusals, by core/membership's codes and the core errors' codes.

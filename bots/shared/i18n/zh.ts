@@ -34,6 +34,7 @@ export const zh: Catalogue = {
   left: (group) => `你离开了 ${group}，所以我删除了你在那里的面部数据：那里的照片不会再发给你。你的相册仍归你所有。`,
   retentionWarning: (group, days) => `你很久没有在 ${group} 使用 facedrop 了。${days} 天后我会删除你在那里的面部数据。在我们的聊天中发送任意命令（例如 /privacy）即可保留。`,
   retentionForgotten: (group) => `由于长期未使用，我删除了你在 ${group} 的面部数据。你的相册仍归你所有；在那里发送 /register 可重新加入。`,
+  newSelfieNeeded: (names) => `${names}：facedrop 现在用新模型识别面孔，你的自拍已不再有效。请用 /addface 发送一张新自拍以继续接收照片。`,
   anotherSelfie: () => '提示：再发一张不同角度的自拍（/addface），我能在更多照片中认出你。',
 
   noFace: () => '那张图片中没有找到面孔。请发送一张清晰、光线充足、正对镜头的面部照片。',
