@@ -7,7 +7,7 @@ import { DurableInbox, type InboxOptions } from './inbox.ts';
 import { NoticeSender, type NoticePlatform } from './notices.ts';
 import { startRetention, type RetentionSchedule } from './retention.ts';
 
-export interface BotServices<P, Part> {
+export interface BotServices<P, Part = never> {
   inbox: DurableInbox<P, Part>;
   /** Starts the workers: the inbox (jobs left by an earlier run first), notices, then the retention schedule. */
   start(): Promise<void>;
