@@ -86,8 +86,8 @@ export class RegistrationFlow {
     await this.membership.consent(reg.userKey, reg.group, reg.data.subjectKey);
     // A second guardian's photo of the dependent may be held too (Discord's /join carries it).
     if (held(reg)) {
-      // Waiting for a selfie from now on: one that is refused may be followed by another.
-      await this.moveTo(reg, 'selfie');
+      // A second guardian's refused photo may be followed by another; any other refusal starts over.
+      await this.moveTo(reg, reg.data.kind === 'guardian' ? 'selfie' : 'selfie-held');
       return { kind: 'consented', reg, next: 'held_selfie' };
     }
     if (reg.data.kind !== 'guardian' && reg.data.profile) return { kind: 'consented', reg, next: 'profile' };

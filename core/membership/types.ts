@@ -20,8 +20,11 @@ export interface RegistrationBase {
 
 export type Registration<D extends RegistrationBase = RegistrationBase> = PendingRegistration<D>;
 
-/** States of a pending registration, in order: link (deep link sent), consent (asked), selfie (waiting for it), pick (which face). */
-export type RegistrationState = 'link' | 'consent' | 'selfie' | 'pick' | 'code';
+/**
+ * States of a pending registration, in order: link (deep link sent), consent (asked), selfie (waiting for
+ * one) or selfie-held (agreed, the selfie given with the command is being read), pick (which face).
+ */
+export type RegistrationState = 'link' | 'consent' | 'selfie' | 'selfie-held' | 'pick' | 'code';
 
 /** Why a selfie or a registration was refused; `error` carries the core error for its details. */
 export type RefusalCode =
