@@ -9,7 +9,8 @@ import { notifyCommand } from '../shared/notices.ts';
 import { membershipCommandDefinitions, membershipHandlers } from './membership.ts';
 import { onApproveButton } from './admins.ts';
 import { join, onRegistrationButton, register } from './register.ts';
-import { explain, linkSentence, releaseNote, type Reply } from './replies.ts';
+import { explain, linkSentence, type Reply } from './replies.ts';
+import { releaseText } from '../shared/chat-port.ts';
 import { catalogueFor } from '../shared/i18n/index.ts';
 
 const guildOnly = InteractionContextType.Guild;
@@ -87,7 +88,7 @@ const handlers: Record<string, Handler> = {
     const deleteAlbum = interaction.options.getBoolean('delete_album') ?? false;
     const deleted = deleteAlbum ? await ctx.members.deleteAlbum(userKeyOf(interaction)) : false;
     const parts = [ctx.t.dcForgotten(removed !== undefined)];
-    const note = deleted ? undefined : releaseNote(ctx.t, release);
+    const note = deleted ? undefined : releaseText(ctx.t, release, ctx.t.dcForgetAlbum());
     if (note) parts.push(note);
     if (deleteAlbum) parts.push(ctx.t.dcAlbumDeleted(deleted));
     return parts.join('\n');

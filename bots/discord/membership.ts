@@ -9,9 +9,9 @@ import {
   type PartialGuildMember,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { isChatUser, type FaceRelease, type MembershipService } from '../../core/membership/index.ts';
+import type { FaceRelease, MembershipService } from '../../core/membership/index.ts';
+import { releaseText, retentionPass, type ChatPort } from '../shared/chat-port.ts';
 import { isDiscordAdmin } from './admins.ts';
-import { releaseNote } from './replies.ts';
 // Leaving and retention happen without the member's interaction, so without their locale: English.
 import { en } from '../shared/i18n/en.ts';
 import type { BotContext } from './context.ts';
@@ -40,7 +40,7 @@ export async function onMemberRemove(member: GuildMember | PartialGuildMember, s
   log.info({ guildId: member.guild.id, user: key, removed, albumFaces: release.kind }, 'Discord member left: forgotten');
   if (removed === 0) return;
   try {
-    const note = releaseNote(en, release);
+    const note = releaseText(en, release, en.dcForgetAlbum());
     await member.user.send({ content: `${en.left(member.guild.name)}${note ? `\n${note}` : ''}`, allowedMentions: { parse: [] } });
   } catch (error) {
     // DMs closed: the entry is deleted all the same.
@@ -113,23 +113,24 @@ export function membershipHandlers(groupOf: Group): Record<string, (interaction:
   };
 }
 
-/** One retention pass over the Discord groups: members (or a dependent's guardian) are warned, then told, by DM. */
-export async function runDiscordRetention(service: MembershipService, client: Client): Promise<{ warned: number; forgotten: number }> {
-  const where = (group: string) => {
-    const channel = client.channels.cache.get(group.slice('dc:'.length));
-    return channel && 'name' in channel && channel.name ? `#${channel.name}` : 'a Discord channel';
-  };
-  const tell = async (id: string, content: string) => {
-    if (!isChatUser(id) || !id.startsWith('dc:')) return;
-    const user = await client.users.fetch(id.slice('dc:'.length));
-    await user.send({ content, allowedMentions: { parse: [] } });
-  };
-  return service.sweep({
-    groupPrefix: 'dc:',
-    warn: (e) => tell(e.tellKey, en.retentionWarning(where(e.group), e.daysLeft)),
-    forgotten: (e) => {
-      const note = releaseNote(en, e.release);
-      return tell(e.tellKey, `${en.retentionForgotten(where(e.group))}${note ? `\n${note}` : ''}`);
+/** Discord's side of the chat port (bots/shared/chat-port.ts): DMs, and channel names from the cache. */
+export function discordChatPort(client: Client): ChatPort {
+  return {
+    prefix: 'dc:',
+    forgetAlbumCommand: en.dcForgetAlbum(),
+    async tellPrivately(key, content) {
+      const user = await client.users.fetch(key.slice('dc:'.length));
+      await user.send({ content, allowedMentions: { parse: [] } });
+      return true;
     },
-  });
+    async groupName(group) {
+      const channel = client.channels.cache.get(group.slice('dc:'.length));
+      return channel && 'name' in channel && channel.name ? `#${channel.name}` : 'a Discord channel';
+    },
+  };
+}
+
+/** One retention pass over the Discord groups (English: no member is answering). */
+export function runDiscordRetention(service: MembershipService, client: Client): Promise<{ warned: number; forgotten: number }> {
+  return retentionPass(service, discordChatPort(client), en);
 }

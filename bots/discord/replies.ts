@@ -3,7 +3,6 @@
 import type { ActionRowBuilder, ButtonBuilder } from 'discord.js';
 import { ContactError } from '../../core/contacts/index.ts';
 import type { AlbumLink } from '../../core/members.ts';
-import type { FaceRelease } from '../../core/membership/index.ts';
 import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
 import { albumLink } from '../shared/album-link.ts';
 import { errorText, type Catalogue } from '../shared/i18n/index.ts';
@@ -24,12 +23,5 @@ export function explain(t: Catalogue, error: unknown): string | undefined {
   if (error instanceof DownloadError) return t.dcDownloadFailed();
   if (error instanceof AlbumApiError) return t.dcAlbumRefused(error.message);
   if (error instanceof AlbumHttpError) return t.dcAlbumUnreachable();
-  return undefined;
-}
-
-/** What to add when the album still holds the member's face after a forget (its deletion failed or waits). */
-export function releaseNote(t: Catalogue, release: FaceRelease): string | undefined {
-  if (release.kind === 'pending') return t.facesNotDeletedYet();
-  if (release.kind === 'refused') return t.facesRefused(release.error instanceof AlbumApiError ? release.error.message : undefined, t.dcForgetAlbum());
   return undefined;
 }

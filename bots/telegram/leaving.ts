@@ -1,8 +1,8 @@
 // Forgetting on Telegram: /forget (a group, every group, a dependent), leaving the group, the retention pass;
 // each path ends with the album's faces released (core/membership) and the member told how it went.
 import type { InlineKeyboardMarkup, Message, User } from 'telegraf/types';
-import { isChatUser, type FaceRelease } from '../../core/membership/index.ts';
-import { AlbumApiError } from '../../core/share/index.ts';
+import type { FaceRelease } from '../../core/membership/index.ts';
+import { releaseText, retentionPass, type ChatPort } from '../shared/chat-port.ts';
 import { isForbidden } from './api.ts';
 import { groupKey, sendText, userKey, type BotContext } from './context.ts';
 
@@ -14,8 +14,7 @@ export async function tellRelease(ctx: BotContext, key: string, release: FaceRel
   if (release.kind !== 'pending' && release.kind !== 'refused') return;
   // The terminal's own copy is gone already; tell the member the album still holds their face.
   ctx.log.warn({ user: key, err: ctx.api.describe(release.error) }, 'Telegram: album faces not deleted');
-  const text = release.kind === 'pending' ? ctx.t.facesNotDeletedYet() : ctx.t.facesRefused(release.error instanceof AlbumApiError ? release.error.message : undefined, '/forget album');
-  await sendText(ctx, chatIdOf(key), text).catch(() => {});
+  await sendText(ctx, chatIdOf(key), releaseText(ctx.t, release, '/forget album')!).catch(() => {});
 }
 
 /** `/forget`: in a group, that group; in private, every group (and `/forget child <name>` a dependent). */
@@ -71,31 +70,32 @@ export async function handleLeft(ctx: BotContext, chatId: number, title: string,
   }
 }
 
-/** One retention pass over the Telegram groups. */
-export async function runRetention(ctx: BotContext): Promise<{ warned: number; forgotten: number }> {
-  const tellUser = async (key: string, text: string) => {
-    // A dependent's guardian is told (tellKey); a dependent alone has no chat.
-    if (!isChatUser(key) || !key.startsWith('tg:')) return;
-    try {
-      await sendText(ctx, chatIdOf(key), text);
-    } catch (error) {
-      if (!isForbidden(error)) throw error;
-    }
-  };
-  const title = async (group: string) => {
-    try {
-      const chat = await ctx.api.call('getChat', (tg) => tg.getChat(chatIdOf(group)));
-      return 'title' in chat && chat.title ? chat.title : 'a group';
-    } catch {
-      return 'a group';
-    }
-  };
-  return ctx.service.sweep({
-    groupPrefix: 'tg:',
-    warn: async (e) => tellUser(e.tellKey, ctx.t.retentionWarning(await title(e.group), e.daysLeft)),
-    forgotten: async (e) => {
-      await tellRelease(ctx, e.tellKey, e.release);
-      await tellUser(e.tellKey, ctx.t.retentionForgotten(await title(e.group)));
+/** Telegram's side of the chat port (bots/shared/chat-port.ts). */
+export function telegramChatPort(ctx: BotContext): ChatPort {
+  return {
+    prefix: 'tg:',
+    forgetAlbumCommand: '/forget album',
+    async tellPrivately(key, text) {
+      try {
+        await sendText(ctx, chatIdOf(key), text);
+        return true;
+      } catch (error) {
+        if (!isForbidden(error)) throw error;
+        return false;
+      }
     },
-  });
+    async groupName(group) {
+      try {
+        const chat = await ctx.api.call('getChat', (tg) => tg.getChat(chatIdOf(group)));
+        return 'title' in chat && chat.title ? chat.title : 'a group';
+      } catch {
+        return 'a group';
+      }
+    },
+  };
+}
+
+/** One retention pass over the Telegram groups (English: no member is answering). */
+export function runRetention(ctx: BotContext): Promise<{ warned: number; forgotten: number }> {
+  return retentionPass(ctx.service, telegramChatPort(ctx), ctx.t);
 }
