@@ -106,7 +106,7 @@ const handlers: Record<string, Handler> = {
 
   async notify(interaction, ctx) {
     if (!ctx.terminal) return ctx.t.dcNoNotices();
-    return notifyCommand(ctx.terminal, userKeyOf(interaction), interaction.options.getString('mode') ?? '');
+    return notifyCommand(ctx.terminal, userKeyOf(interaction), interaction.options.getString('mode') ?? '', ctx.t);
   },
   ...membershipHandlers(groupOf),
 };

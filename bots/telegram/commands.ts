@@ -158,7 +158,7 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
       }
       return void (await reply(ctx.t.sendSelfieNamed(displayName(from))));
     case 'notify':
-      return void (await reply(await notifyCommand(ctx.terminal, userKey(from.id), command.args)));
+      return void (await reply(await notifyCommand(ctx.terminal, userKey(from.id), command.args, ctx.t)));
     case 'members': {
       if (isPrivate) return void (await reply(ctx.t.groupOnly('members')));
       const names = (await ctx.members.list(groupKey(chatId))).map((c) => c.name);

@@ -25,6 +25,10 @@ const samples: Record<string, unknown[]> = {
   dcForgotten: [true],
   dcAlbumDeleted: [true],
   albumDeletedEverywhere: [true],
+  notifyMode: ['digest'],
+  notMe: ['removed'],
+  questionAnswered: ['delivered'],
+  badImage: ['not_an_image'],
 };
 const call = (fn: (...args: never[]) => string, key: string) => (fn as (...args: unknown[]) => string)(...(samples[key] ?? Array.from({ length: fn.length }, (_, i) => `P${i}`)));
 

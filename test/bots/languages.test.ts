@@ -73,7 +73,7 @@ describe('members are answered in their client language (zh: Simplified Chinese)
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('Telegram, language_code zh-hans: the group answer, consent, prompts, welcome, /privacy, /help, /album, /forget, all in Chinese', async () => {
+  it('Telegram, language_code zh-hans: the group answer, consent, prompts, welcome, /privacy, /help, /album, /notify, /forget, all in Chinese', async () => {
     const chat: TgChat = { id: -220001, type: 'supergroup', title: '家庭' };
     const li: TgUser = { id: 22001, is_bot: false, first_name: 'Li', username: 'li', language_code: 'zh-hans' };
     const me: TgChat = { id: li.id, type: 'private' };
@@ -90,7 +90,7 @@ describe('members are answered in their client language (zh: Simplified Chinese)
     await tg.waitFor(() => tg.sentTo(li.id).length >= 2, 'the selfie prompt');
     tg.pushMessage(me, li, { photo: { original: read(bbt.selfies.raj![0]!) } });
     const joined = await tg.waitFor(() => tg.sentTo(chat.id).find((m) => m.replyTo === command.message_id && m !== answer), 'the group "joined"', 60_000);
-    for (const text of ['/privacy', '/help', '/album', '/forget']) {
+    for (const text of ['/privacy', '/help', '/album', '/notify off', '/forget']) {
       const seen = tg.sentTo(li.id).length;
       tg.pushMessage(me, li, { text });
       await tg.waitFor(() => tg.sentTo(li.id).length > seen, `the answer to ${text}`);
@@ -108,7 +108,7 @@ describe('members are answered in their client language (zh: Simplified Chinese)
     }
   });
 
-  it('Discord, locale zh-CN: consent, the registration, /privacy, /help, /album, /members, /forget, all in Chinese; an en-US member still in English', async () => {
+  it('Discord, locale zh-CN: consent, the registration, /privacy, /help, /album, /members, /notify, /forget, all in Chinese; an en-US member still in English', async () => {
     const wei: FakeUser = dc.addUser('wei', 'Wei');
     dc.locales.set(wei.id, 'zh-CN');
     const run = async (by: FakeUser, name: string, options: Record<string, string | boolean | FakeFile | FakeUser> = {}) => {
@@ -124,7 +124,7 @@ describe('members are answered in their client language (zh: Simplified Chinese)
     const consent = registered.state.edits[0] as { content?: string; components?: Array<{ components: Array<{ label: string }> }> };
     expect(consent.components![0]!.components[0]!.label).toBe('我同意');
     answers.push(consent.content!, registered.content);
-    for (const name of ['privacy', 'help', 'album', 'members', 'forget']) answers.push((await run(wei, name)).content);
+    for (const name of ['privacy', 'help', 'album', 'members', 'notify', 'forget']) answers.push((await run(wei, name)).content);
     for (const text of answers) {
       expect(text, text).toMatch(CJK);
       expect(text, text).not.toMatch(ENGLISH);

@@ -158,6 +158,35 @@ export const en = {
     'Your album is NOT deleted: The album no longer opens with the link I hold (a new link was made on the album page, or it was deleted), so I could not delete it from here. Open your album page and delete it there. Your face data is removed from every group.',
   albumNotConfirmed: () => 'Your album is NOT deleted yet: the album server did not confirm it. Please try /forget album again later (your face data is removed from every group).',
 
+  // Notices: the answers to /notify and to a notice's buttons (the notices themselves go out unasked, in English).
+  notifyMode: (mode: string) =>
+    ({
+      instant: 'I tell you about new photos of you as soon as they reach your album.',
+      digest: 'I tell you about new photos of you a few minutes after the first, then at most once an hour.',
+      daily: 'I tell you about new photos of you at most once a day.',
+      off: 'I no longer tell you about new photos, and I ask you nothing. Your photos still reach your album.',
+    })[mode] ?? mode,
+  notifyUsage: (mode: string) => `Now: ${mode}. Send /notify instant, /notify digest, /notify daily or /notify off.`,
+  notMe: (kind: string) =>
+    ({
+      removed: 'Removed from your album. I will not send you that face again.',
+      recorded: 'Noted: I will not send you that face again. Remove the photo from your own album server yourself.',
+      album_unreachable: 'Noted: I will not send you that face again. Your album server did not answer, so delete the photo there yourself.',
+      already: 'Already done.',
+      not_yours: 'This button is for the member the photo was sent to.',
+    })[kind] ?? 'Already done.',
+  questionAnswered: (kind: string) =>
+    ({
+      delivered: '✅ Thanks! It is in your album.',
+      queued: '✅ Thanks! It is on its way to your album.',
+      refused: 'Your album did not accept it (it did not find your face in it).',
+      no: 'Thanks, noted: I will not send you that face.',
+      already: 'Already answered.',
+      not_yours: 'This question is for someone else.',
+      gone: 'That photo is no longer here.',
+    })[kind] ?? 'Already answered.',
+  buttonRetired: () => 'This button is no longer in use.',
+
   // Discord's wording.
   dcAlbumWithUsername: () => 'With `album:` give your account name on that server too, as `username:`.',
   dcButtonNotYours: () => 'This button is not yours, or it has expired. Run /register again.',

@@ -141,6 +141,34 @@ export const zh: Catalogue = {
   albumLinkChanged: () => '你的相册没有被删除：我持有的链接已无法打开相册（相册页面上生成了新链接，或相册已被删除），所以我无法从这里删除。请打开你的相册页面并在那里删除。你的面部数据已从所有群组删除。',
   albumNotConfirmed: () => '你的相册尚未删除：相册服务器没有确认。请稍后再试 /forget album（你的面部数据已从所有群组删除）。',
 
+  notifyMode: (mode) =>
+    ({
+      instant: '有你的新照片一进入相册，我就告诉你。',
+      digest: '第一张新照片几分钟后我告诉你，之后最多每小时一次。',
+      daily: '有你的新照片时，我最多每天告诉你一次。',
+      off: '我不再告诉你有新照片，也不再问你任何问题。你的照片仍会进入你的相册。',
+    })[mode] ?? mode,
+  notifyUsage: (mode) => `当前：${mode}。发送 /notify instant、/notify digest、/notify daily 或 /notify off。`,
+  notMe: (kind) =>
+    ({
+      removed: '已从你的相册中移除。我不会再把那张面孔发给你。',
+      recorded: '已记下：我不会再把那张面孔发给你。请自己从你的相册服务器上删除这张照片。',
+      album_unreachable: '已记下：我不会再把那张面孔发给你。你的相册服务器没有回应，请自己在那里删除这张照片。',
+      already: '已经处理过了。',
+      not_yours: '这个按钮属于收到这张照片的成员。',
+    })[kind] ?? '已经处理过了。',
+  questionAnswered: (kind) =>
+    ({
+      delivered: '✅ 谢谢！它已在你的相册中。',
+      queued: '✅ 谢谢！它正在发往你的相册。',
+      refused: '你的相册没有接受它（没有在其中找到你的面孔）。',
+      no: '谢谢，已记下：我不会把那张面孔发给你。',
+      already: '已经回答过了。',
+      not_yours: '这个问题是问别人的。',
+      gone: '那张照片已不在这里。',
+    })[kind] ?? '已经回答过了。',
+  buttonRetired: () => '这个按钮已不再使用。',
+
   dcAlbumWithUsername: () => '使用 `album:` 时，也请用 `username:` 给出你在该服务器上的账户名。',
   dcButtonNotYours: () => '这个按钮不是你的，或已过期。请重新运行 /register。',
   dcPick: (n) => `那张图片中有 ${n} 张大小相近的面孔。哪一张是你？按它的编号。`,
