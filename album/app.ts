@@ -45,8 +45,8 @@ export interface AlbumContext {
   isTrustedTerminal: (headers: Record<string, string | string[] | undefined>) => Promise<boolean>;
 }
 
-/** Most selfies one account request may carry. */
-export const MAX_SELFIES_PER_REQUEST = 5;
+// Kept here for its importers; it lives with the other limits (a route importing app.ts made a cycle).
+export { MAX_SELFIES_PER_REQUEST } from './concurrency.ts';
 
 /** Builds the album server; never listens (server.ts does), so tests drive it with `inject`. */
 export async function buildApp(deps: AlbumDeps): Promise<FastifyInstance> {

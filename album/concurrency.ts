@@ -117,3 +117,6 @@ export function bodyGuard(timeouts: typeof CLIENT_TIMEOUTS = CLIENT_TIMEOUTS) {
     reply.raw.once('close', finish);
   };
 }
+
+/** Most selfies one account request may carry. */
+export const MAX_SELFIES_PER_REQUEST = 5;

@@ -35,12 +35,9 @@ export interface RegisterResult {
   contact: Contact;
   link: AlbumLink;
   createdAccount: boolean;
-  /** A second selfie would clearly help (see weakSelfie); say ANOTHER_SELFIE_ADVICE, once. */
+  /** A second selfie would clearly help (see weakSelfie): the bots suggest one, once. */
   suggestAnotherSelfie: boolean;
 }
-
-export const ANOTHER_SELFIE_ADVICE =
-  'Tip: one more selfie from another angle (/addface) helps me recognise you in more photos.';
 
 /**
  * From the crowd measurements (README, "Safe for everyone"): from 10 members on, a member with one selfie is
@@ -50,10 +47,6 @@ export const ANOTHER_SELFIE_ADVICE =
 export function weakSelfie(groupSize: number, selfies: number, detectionScore: number): boolean {
   return selfies < 2 && (groupSize >= 10 || detectionScore < 0.8);
 }
-
-/** Said once to members whose reference selfies were made by an older descriptor model. */
-export const newSelfieNeeded = (names: string[]) =>
-  `${names.join(', ')}: facedrop now recognises faces with a new model, and your selfie no longer counts. Send /addface with a new selfie to keep receiving photos.`;
 
 /** Album account names are 1-64 of [A-Za-z0-9_.-] (ARCHITECTURE.md). */
 export function deriveUsername(hint: string, suffix = ''): string {
@@ -104,7 +97,7 @@ export class Members {
       lowestScore = Math.min(lowestScore, face.score);
     }
     if (await contacts.get(request.group, request.userKey)) {
-      throw new ContactError('id_taken', 'You are already registered in this group. Use /addface to add another selfie.');
+      throw new ContactError('id_taken', `${request.userKey} is already registered in this group.`);
     }
     // A dependent is a child: matched with children's tables (core/match/age.ts) whatever the estimate says.
     const minor = request.albumOf !== undefined;
@@ -281,7 +274,7 @@ function albumGoneOrFailed(error: unknown, link: AlbumLink): unknown {
 
 /** The album server did not answer a deletion; a durable job tries again (ALBUM_DELETION) and tells the member. */
 export class AlbumDeletionPending extends Error {
-  constructor(options: { cause: unknown }, what: 'album' | 'faces' = 'album') {
+  constructor(options: { cause: unknown }, readonly what: 'album' | 'faces' = 'album') {
     super(
       what === 'album'
         ? 'Your album is not deleted yet: the album server did not answer. I keep trying, and I will tell you when it is done.'

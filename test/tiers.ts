@@ -8,7 +8,7 @@ const t = (names: string[]) => names.map((n) => `test/${n}.test.ts`);
 
 export const TIERS = {
   unit: t([
-    'album/exif', 'album/location', 'album/units', 'bots/bounded-download', 'bots/discord-groups', 'bots/server-mode-wording', 'config-docs',
+    'album/exif', 'album/location', 'album/units', 'bots/bounded-download', 'bots/discord-groups', 'bots/i18n', 'bots/server-mode-wording', 'config-docs', 'core/member-sentences',
     'contacts/duplicates', 'faces/worker-bundle', 'hardening/embedded-ipv4', 'hardening/redirects',
     'match/age', 'match/assign', 'match/calibration', 'match/negatives', 'records/database-url', 'records/learned-faces',
     'records/notices', 'share/album-address', 'tiers', 'config',
@@ -22,7 +22,8 @@ export const TIERS = {
   ]),
   mediumFixtures: t(['album/location-camera', 'faces/engine', 'match/fixtures', 'share/crowd', 'share/learned']),
   e2e: t([
-    'album/browser', 'album/crash', 'album/not-me-browser', 'bots/discord-restart', 'bots/discord',
+    'album/browser', 'album/crash', 'album/not-me-browser', 'bots/cross-bot', 'bots/discord-membership', 'bots/discord-restart', 'bots/discord',
+    'bots/languages',
     'bots/notices-discord', 'bots/notices-telegram', 'bots/telegram-private',
     'bots/telegram-webhook', 'bots/telegram', 'cli/clean-exit', 'cli/cli', 'cli/confirm', 'cli/honest-reports',
     'cli/phone-photos', 'cli/startup-errors', 'cli/trusted-terminal', 'cli/walkthrough', 'hardening/bombs',

@@ -1,26 +1,17 @@
 // Slash commands. Every answer is ephemeral (flag 64): the deferral makes it so, and the edit inherits
 // it, so an album link only ever reaches the member who asked.
-import {
-  type ActionRowBuilder,
-  type ButtonBuilder,
-  InteractionContextType,
-  MessageFlags,
-  SlashCommandBuilder,
-  type ChatInputCommandInteraction,
-  type Interaction,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
-} from 'discord.js';
-import { ContactError } from '../../core/contacts/index.ts';
-import { ImageError, SelfieError } from '../../core/faces/index.ts';
-import { AlbumDeletionPending, ANOTHER_SELFIE_ADVICE, type AlbumLink } from '../../core/members.ts';
-import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
+import { InteractionContextType, MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction, type Interaction, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import { groupOfChannel, type BotContext } from './context.ts';
 import { DownloadError, downloadAttachment } from './download.ts';
 import { joinNames } from './photos.ts';
 import { answerNoticeButton } from './notices.ts';
 import { notifyCommand } from '../shared/notices.ts';
-import { askConsentFirst, onButton, type ConsentedRegistration } from './consent.ts';
 import { membershipCommandDefinitions, membershipHandlers } from './membership.ts';
+import { onApproveButton } from './admins.ts';
+import { join, onRegistrationButton, register } from './register.ts';
+import { explain, linkSentence, type Reply } from './replies.ts';
+import { releaseText } from '../shared/chat-port.ts';
+import { catalogueFor } from '../shared/i18n/index.ts';
 
 const guildOnly = InteractionContextType.Guild;
 
@@ -32,6 +23,8 @@ export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody
     .addAttachmentOption((o) => o.setName('selfie').setDescription('A clear photo of your face alone').setRequired(true))
     .addStringOption((o) => o.setName('album').setDescription('Your own album server (default: this one)').setMaxLength(300))
     .addStringOption((o) => o.setName('username').setDescription('Your account name on that album server').setMaxLength(64))
+    .addStringOption((o) => o.setName('child').setDescription("A child in your care: their name (the selfie is then their photo; their photos go to your album)").setMaxLength(64))
+    .addStringOption((o) => o.setName('code').setDescription("A second guardian: the first guardian's one-time code (the selfie is then the child's photo)").setMaxLength(16))
     .toJSON(),
   new SlashCommandBuilder()
     .setName('addface')
@@ -62,34 +55,10 @@ export const commandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody
   ...membershipCommandDefinitions,
 ];
 
-const HELP = [
-  '**facedrop** sends every photo posted in this channel to the people who are in it.',
-  '• `/register selfie:` a clear photo of your face alone. You get a private album; photos of you posted here land in it.',
-  '• `/addface selfie:` another selfie, so more photos of you are recognised.',
-  '• `/album` shows your album link again (only to you).',
-  '• `/forget` removes your face data from this channel; add `delete_album:True` to delete your album too.',
-  '• `/members` lists who is registered here.',
-  '• `/notify mode:` how often I tell you by DM about new photos of you: instant, digest, daily or off.',
-  'Photos are matched by face; nobody else ever sees your album link.',
-].join('\n');
-
-/** A reply: text, or text with buttons (the consent question). */
-export type Reply = string | { content: string; components: ActionRowBuilder<ButtonBuilder>[] };
 type Handler = (interaction: ChatInputCommandInteraction<'cached' | 'raw'>, ctx: BotContext) => Promise<Reply>;
 
 const userKeyOf = (interaction: ChatInputCommandInteraction) => `dc:${interaction.user.id}`;
 const groupOf = (interaction: ChatInputCommandInteraction, ctx: BotContext) => groupOfChannel(interaction.channel, interaction.channelId, ctx.groupScope);
-
-/** The album link, always `${PUBLIC_URL}/a/<token>` (ARCHITECTURE.md), when this terminal created the account. */
-function albumLink(link: AlbumLink): string | undefined {
-  return link.token ? `${link.album}/a/${encodeURIComponent(link.token)}` : undefined;
-}
-
-function linkSentence(link: AlbumLink): string {
-  const url = albumLink(link);
-  if (url) return `Your album: ${url}\nKeep this link to yourself: anyone who has it can see your photos.`;
-  return `Your photos go to the account **${link.username}** on ${link.album}.`;
-}
 
 async function fetchSelfie(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<Uint8Array> {
   const selfie = interaction.options.getAttachment('selfie', true);
@@ -98,116 +67,86 @@ async function fetchSelfie(interaction: ChatInputCommandInteraction, ctx: BotCon
 }
 
 const handlers: Record<string, Handler> = {
-  async register(interaction, ctx) {
-    const album = interaction.options.getString('album')?.trim();
-    const username = interaction.options.getString('username')?.trim();
-    if (album && !username) return 'With `album:` give your account name on that server too, as `username:`.';
-    const user = interaction.user;
-    const displayName = (interaction.inCachedGuild() ? interaction.member.displayName : undefined) ?? user.displayName;
-    const request: ConsentedRegistration = {
-      group: groupOf(interaction, ctx),
-      userKey: userKeyOf(interaction),
-      displayName,
-      usernameHint: username ?? user.username,
-      ...(album && username ? { album: { url: album, username } } : {}),
-    };
-    // Nothing about the face is read before the member agreed (bots/discord/consent.ts).
-    const attachment = interaction.options.getAttachment('selfie', true);
-    const question = await askConsentFirst(ctx, request, { url: attachment.url, size: attachment.size }, 'name' in (interaction.channel ?? {}) ? `#${(interaction.channel as { name: string }).name}` : 'this channel');
-    if (question) return question;
-    const selfie = await fetchSelfie(interaction, ctx);
-    return registerConsented(ctx, request, selfie);
-  },
+  register: (interaction, ctx) => (interaction.options.getString('code') ? join(interaction, ctx) : register(interaction, ctx, groupOf(interaction, ctx))),
 
   async addface(interaction, ctx) {
     const selfie = await fetchSelfie(interaction, ctx);
     const contact = await ctx.faceQueue.add(() => ctx.members.addFace(groupOf(interaction, ctx), userKeyOf(interaction), selfie));
-    return `Added: you now have ${contact.descriptors.length} reference selfies here.`;
+    return ctx.t.dcAddedFace(contact.descriptors.length);
   },
 
   async album(interaction, ctx) {
     const link = await ctx.members.link(userKeyOf(interaction));
-    if (!link) return 'You have no album yet: use `/register` with a selfie.';
-    return linkSentence(link);
+    if (!link) return ctx.t.dcNoAlbum();
+    return linkSentence(ctx.t, link);
   },
 
   async forget(interaction, ctx) {
-    // The consent record stays, marked withdrawn; the face data goes at once.
-    const removed = await ctx.membership.forget(groupOf(interaction, ctx), userKeyOf(interaction), 'forget');
+    // The consent record stays, marked withdrawn; the face data goes at once, and the album's faces with
+    // the member's last entry.
+    const { removed, release } = await ctx.service.forgetHere(groupOf(interaction, ctx), userKeyOf(interaction));
     const deleteAlbum = interaction.options.getBoolean('delete_album') ?? false;
     const deleted = deleteAlbum ? await ctx.members.deleteAlbum(userKeyOf(interaction)) : false;
-    const parts = [removed ? 'Your face data is removed from this channel: photos posted here no longer reach you.' : 'You were not registered in this channel.'];
-    if (deleteAlbum) parts.push(deleted ? 'Your album and every photo in it are deleted.' : 'You have no album on this server to delete.');
+    const parts = [ctx.t.dcForgotten(removed !== undefined)];
+    const note = deleted ? undefined : releaseText(ctx.t, release, ctx.t.dcForgetAlbum());
+    if (note) parts.push(note);
+    if (deleteAlbum) parts.push(ctx.t.dcAlbumDeleted(deleted));
     return parts.join('\n');
   },
 
   async members(interaction, ctx) {
     const list = await ctx.members.list(groupOf(interaction, ctx));
-    if (list.length === 0) return 'Nobody is registered in this channel yet: `/register` with a selfie.';
-    return `Registered here (${list.length}): ${joinNames(list.map((c) => c.name))}.`;
+    if (list.length === 0) return ctx.t.dcNobody();
+    return ctx.t.dcRegisteredList(list.length, joinNames(list.map((c) => c.name)));
   },
 
-  async help() {
-    return HELP;
+  async help(_interaction, ctx) {
+    return ctx.t.dcHelp();
   },
 
   async notify(interaction, ctx) {
-    if (!ctx.terminal) return 'Notices are not available here.';
-    return notifyCommand(ctx.terminal, userKeyOf(interaction), interaction.options.getString('mode') ?? '');
+    if (!ctx.terminal) return ctx.t.dcNoNotices();
+    return notifyCommand(ctx.terminal, userKeyOf(interaction), interaction.options.getString('mode') ?? '', ctx.t);
   },
   ...membershipHandlers(groupOf),
 };
 
-/** Registers a member who agreed; the answer names their album. */
-export async function registerConsented(ctx: BotContext, request: ConsentedRegistration, selfie: Uint8Array): Promise<string> {
-  const { approval } = await ctx.membership.settings(request.group);
-  const result = await ctx.faceQueue.add(() => ctx.members.register({ ...request, selfies: [selfie], ...(approval ? { approved: false } : {}) }));
-  const advice = result.suggestAnotherSelfie ? `\n${ANOTHER_SELFIE_ADVICE}` : '';
-  const waiting = approval ? '\nAn admin approves new faces here first (`/approve`): until then no photo reaches you.' : '';
-  return `You are registered here, ${result.contact.name}: photos of you posted in this channel go to your album.${waiting}\n${linkSentence(result.link)}${advice}`;
-}
-
-/** A refusal the member can act on, or undefined for an unexpected error. */
-export function explain(error: unknown): string | undefined {
-  if (error instanceof SelfieError || error instanceof ImageError || error instanceof AlbumAddressError) return error.message;
-  if (error instanceof ContactError) {
-    if (error.code === 'unknown_contact') return 'You are not registered in this channel yet: use `/register` with a selfie first.';
-    return error.message;
-  }
-  if (error instanceof DownloadError) return 'Your picture could not be fetched from Discord. Please try again.';
-  if (error instanceof AlbumDeletionPending) return error.message;
-  if (error instanceof AlbumApiError) return `The album server refused: ${error.message}`;
-  if (error instanceof AlbumHttpError) return 'The album server could not be reached. Please try again in a minute.';
-  return undefined;
-}
-
-/** Called for every INTERACTION_CREATE: acknowledges within Discord's 3 s, then does the work. */
-export function onInteraction(interaction: Interaction, ctx: BotContext): void {
+/** Called for every INTERACTION_CREATE: claimed once (durably), acknowledged within Discord's 3 s, then run as a job. */
+export function onInteraction(interaction: Interaction, shared: BotContext): void {
+  // Each member is answered in their client's language.
+  const ctx: BotContext = { ...shared, t: catalogueFor(interaction.locale) };
   if (interaction.isButton()) {
-    if (!ctx.firstTime(`interaction:${interaction.id}`)) return;
-    if (interaction.customId.startsWith('consent:')) ctx.track(onButton(interaction, ctx));
-    else if (ctx.terminal) ctx.track(answerNoticeButton(interaction, ctx.terminal, ctx));
+    const id = interaction.customId;
+    const run = /^(consent|pick):/.test(id)
+      ? { ack: () => interaction.deferUpdate(), work: () => onRegistrationButton(interaction, ctx) }
+      : id.startsWith('approve:')
+        ? { ack: () => interaction.deferReply({ flags: MessageFlags.Ephemeral }), work: () => onApproveButton(interaction, ctx) }
+        : ctx.terminal
+          ? { ack: async () => {}, work: () => answerNoticeButton(interaction, ctx.terminal!, ctx) }
+          : undefined;
+    if (run) ctx.track(ctx.interactions.accept(interaction, id.split(':')[0]!, run.ack, run.work));
     return;
   }
   if (!interaction.isChatInputCommand()) return;
   const handler = handlers[interaction.commandName];
-  if (!handler || !ctx.firstTime(`interaction:${interaction.id}`)) return;
-  ctx.track(answer(interaction, handler, ctx));
+  if (!handler) return;
+  // Defer before anything else: face work takes longer than the 3 s Discord allows for a first answer.
+  ctx.track(ctx.interactions.accept(interaction, interaction.commandName, () => interaction.deferReply({ flags: MessageFlags.Ephemeral }), () => answer(interaction, handler, ctx)));
 }
 
 async function answer(interaction: ChatInputCommandInteraction, handler: Handler, ctx: BotContext): Promise<void> {
-  // Defer before anything else: face work takes longer than the 3 s Discord allows for a first answer.
-  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   let content: Reply;
-  if (!interaction.inGuild()) content = 'Use facedrop in a server channel.';
+  if (!interaction.inGuild()) content = ctx.t.dcUseInServer();
   else {
+    // Every command keeps the member's entries (and their dependents') from retention.
+    await ctx.service.touch(userKeyOf(interaction));
     try {
       content = await handler(interaction, ctx);
     } catch (error) {
-      const refusal = explain(error);
+      const refusal = explain(ctx.t, error);
       if (refusal === undefined) {
         ctx.log.error({ command: interaction.commandName, err: ctx.describe(error) }, 'Discord command failed');
-        content = 'Something went wrong on our side. Please try again later.';
+        content = ctx.t.somethingWrong();
       } else {
         ctx.log.info({ command: interaction.commandName, refusal: error instanceof Error ? error.name : 'unknown' }, 'Discord command refused');
         content = refusal;

@@ -1,12 +1,14 @@
 // What the Discord handlers share: core services, the bounded face-work queue, the logger and the
 // bookkeeping that keeps replayed events from being handled twice.
-import type { Channel } from 'discord.js';
+import type { Channel, Client } from 'discord.js';
 import type PQueue from 'p-queue';
-import type { Membership } from '../../core/contacts/consent.ts';
 import type { Members } from '../../core/members.ts';
+import type { MembershipService } from '../../core/membership/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import type { Sharer } from '../../core/share/index.ts';
 import type { DurableInbox } from '../shared/inbox.ts';
+import type { InteractionInbox } from './interactions.ts';
+import { en, type Catalogue } from '../shared/i18n/en.ts';
 import type { MessageJob } from './photos.ts';
 import { describeError, type BotLog } from './safe-log.ts';
 
@@ -14,10 +16,14 @@ export interface BotContext {
   members: Members;
   /** The terminal: notices, "not me", "is this you?" (bots/shared/notices.ts). */
   terminal?: Terminal;
-  /** Consent records and forgetting (core/contacts/consent.ts). */
-  membership: Membership;
-  /** MEMBER_RETENTION_DAYS. */
-  retentionDays: number;
+  /** Registration, consent, forgetting, retention, group settings (core/membership). */
+  service: MembershipService;
+  /** Slash commands and buttons, claimed once and run as durable jobs. */
+  interactions: InteractionInbox;
+  /** The connected client (undefined before login). */
+  client: () => Client | undefined;
+  /** The words, in the language of the member this interaction answers (English by default). */
+  t: Catalogue;
   sharer: Sharer;
   log: BotLog;
   /** Photos posted in channels, as durable jobs. */
@@ -56,8 +62,9 @@ export function groupOfChannel(channel: Channel | null | undefined, fallbackChan
 export function createContext(options: {
   members: Members;
   terminal?: Terminal;
-  membership: Membership;
-  retentionDays?: number;
+  service: MembershipService;
+  interactions: InteractionInbox;
+  client: () => Client | undefined;
   sharer: Sharer;
   log: BotLog;
   faceQueue: PQueue;
@@ -76,8 +83,10 @@ export function createContext(options: {
   return {
     members: options.members,
     ...(options.terminal ? { terminal: options.terminal } : {}),
-    membership: options.membership,
-    retentionDays: options.retentionDays ?? 365,
+    service: options.service,
+    interactions: options.interactions,
+    client: options.client,
+    t: en,
     sharer: options.sharer,
     log,
     faceQueue: options.faceQueue,
@@ -104,6 +113,9 @@ export function createContext(options: {
     async idle() {
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
       await options.inbox.idle();
+      await options.interactions.idle();
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      await options.interactions.idle();
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
   };

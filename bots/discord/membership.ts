@@ -2,7 +2,6 @@
 // every group of that server (one per channel, or the server's), and is told by direct message.
 import {
   InteractionContextType,
-  PermissionFlagsBits,
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
   type Client,
@@ -10,8 +9,11 @@ import {
   type PartialGuildMember,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { Membership } from '../../core/contacts/consent.ts';
-import { leftText, privacyText, retentionForgotten, retentionWarning } from '../shared/consent.ts';
+import type { FaceRelease, MembershipService } from '../../core/membership/index.ts';
+import { releaseText, retentionPass, type ChatPort } from '../shared/chat-port.ts';
+import { isDiscordAdmin } from './admins.ts';
+// Leaving and retention happen without the member's interaction, so without their locale: English.
+import { en } from '../shared/i18n/en.ts';
 import type { BotContext } from './context.ts';
 import type { BotLog } from './safe-log.ts';
 
@@ -25,28 +27,29 @@ export function groupsOfGuild(groups: string[], guildId: string, client: Client)
   });
 }
 
-export async function onMemberRemove(member: GuildMember | PartialGuildMember, membership: Membership, client: Client, log: BotLog): Promise<void> {
+export async function onMemberRemove(member: GuildMember | PartialGuildMember, service: MembershipService, client: Client, log: BotLog): Promise<void> {
   const key = `dc:${member.id}`;
-  const groups = groupsOfGuild(await membership.groupsOf(key, 'dc:'), member.guild.id, client);
+  const groups = groupsOfGuild(await service.groupsOf(key, 'dc:'), member.guild.id, client);
   let removed = 0;
-  for (const group of groups) removed += (await membership.left(group, key)).length;
-  log.info({ guildId: member.guild.id, user: key, removed }, 'Discord member left: forgotten');
+  let release: FaceRelease = { kind: 'kept' };
+  for (const group of groups) {
+    const left = await service.left(group, key);
+    removed += left.removed.length;
+    if (left.release.kind !== 'kept') release = left.release;
+  }
+  log.info({ guildId: member.guild.id, user: key, removed, albumFaces: release.kind }, 'Discord member left: forgotten');
   if (removed === 0) return;
   try {
-    await member.user.send({ content: leftText(member.guild.name), allowedMentions: { parse: [] } });
+    const note = releaseText(en, release, en.dcForgetAlbum());
+    await member.user.send({ content: `${en.left(member.guild.name)}${note ? `\n${note}` : ''}`, allowedMentions: { parse: [] } });
   } catch (error) {
     // DMs closed: the entry is deleted all the same.
     log.info({ user: key, err: error instanceof Error ? error.message : String(error) }, 'Discord: could not tell a leaving member');
   }
 }
 
-/** Group admins on Discord: Manage Server or Manage Channels, as Discord computed them for this channel. */
-export function isDiscordAdmin(interaction: ChatInputCommandInteraction): boolean {
-  const p = interaction.memberPermissions;
-  return Boolean(p && (p.has(PermissionFlagsBits.ManageGuild) || p.has(PermissionFlagsBits.ManageChannels)));
-}
-
 const guildOnly = InteractionContextType.Guild;
+const minute = (at: number) => new Date(at).toISOString().slice(0, 16);
 
 /** The consent-first commands (issue 12): /privacy, and the admins' /pause, /resume, /approval, /remove. */
 export const membershipCommandDefinitions: RESTPostAPIChatInputApplicationCommandsJSONBody[] = [
@@ -78,52 +81,56 @@ type Group = (interaction: ChatInputCommandInteraction, ctx: BotContext) => stri
 /** Handlers answering ephemerally with one text. */
 export function membershipHandlers(groupOf: Group): Record<string, (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>> {
   const adminOnly = (run: (interaction: ChatInputCommandInteraction, ctx: BotContext) => Promise<string>) => async (interaction: ChatInputCommandInteraction, ctx: BotContext) =>
-    isDiscordAdmin(interaction) ? run(interaction, ctx) : "Only this channel's admins (Manage Server or Manage Channels) can do that.";
+    isDiscordAdmin(interaction) ? run(interaction, ctx) : ctx.t.dcNotAdmin();
   return {
     async privacy(interaction, ctx) {
-      const records = await ctx.membership.history(`dc:${interaction.user.id}`);
-      const lines = records.slice(0, 10).map((c) => `• ${c.group}: agreed ${new Date(c.givenAt).toISOString().slice(0, 16)} (${c.textVersion})${c.withdrawnAt ? `, withdrawn ${new Date(c.withdrawnAt).toISOString().slice(0, 16)}` : ''}`);
-      return [privacyText(ctx.retentionDays), ...(lines.length ? ['', 'Your consent records:', ...lines] : [])].join('\n');
+      const report = await ctx.service.privacyReport(`dc:${interaction.user.id}`);
+      const lines = report.consents.map((c) => ctx.t.consentLine(c.group, minute(c.givenAt), c.textVersion, c.withdrawnAt !== undefined ? minute(c.withdrawnAt) : undefined));
+      return [ctx.t.privacy(report.retentionDays), ...(lines.length ? ['', ctx.t.consentRecords(), ...lines] : [])].join('\n');
     },
     pause: adminOnly(async (interaction, ctx) => {
-      await ctx.membership.setSettings(groupOf(interaction, ctx), { paused: true });
-      return '⏸ Paused: photos posted here go to nobody until an admin runs /resume.';
+      await ctx.service.setSettings(groupOf(interaction, ctx), { paused: true });
+      return ctx.t.paused();
     }),
     resume: adminOnly(async (interaction, ctx) => {
-      await ctx.membership.setSettings(groupOf(interaction, ctx), { paused: false });
-      return '▶️ Resumed: photos posted here reach the members in them again.';
+      await ctx.service.setSettings(groupOf(interaction, ctx), { paused: false });
+      return ctx.t.resumed();
     }),
     approval: adminOnly(async (interaction, ctx) => {
       const on = interaction.options.getBoolean('on', true);
-      await ctx.membership.setSettings(groupOf(interaction, ctx), { approval: on });
-      return on ? 'Approval mode on: new faces match nothing until an admin approves them.' : 'Approval mode off: new faces match at once.';
+      await ctx.service.setSettings(groupOf(interaction, ctx), { approval: on });
+      return on ? ctx.t.approvalOn() : ctx.t.approvalOff();
     }),
     approve: adminOnly(async (interaction, ctx) => {
       const target = interaction.options.getUser('member', true);
-      return (await ctx.membership.approve(groupOf(interaction, ctx), `dc:${target.id}`)) ? `Approved: photos of ${target.username} posted here now reach them.` : `${target.username} has no entry here.`;
+      return (await ctx.service.approve(groupOf(interaction, ctx), `dc:${target.id}`)) ? ctx.t.dcApproved(target.username) : ctx.t.dcNoEntry(target.username);
     }),
     remove: adminOnly(async (interaction, ctx) => {
       const target = interaction.options.getUser('member', true);
-      const removed = await ctx.membership.forget(groupOf(interaction, ctx), `dc:${target.id}`, 'removed_by_admin');
-      return removed ? `Removed ${removed.name}: their face data here is deleted.` : `${target.username} has no entry here.`;
+      const { removed } = await ctx.service.removeByAdmin(groupOf(interaction, ctx), `dc:${target.id}`);
+      return removed ? ctx.t.removed(removed.name) : ctx.t.dcNoEntry(target.username);
     }),
   };
 }
 
-/** One retention pass over the Discord groups: members are warned, then told, by direct message. */
-export async function runDiscordRetention(membership: Membership, retentionDays: number, client: Client): Promise<{ warned: number; forgotten: number }> {
-  const where = (group: string) => {
-    const channel = client.channels.cache.get(group.slice('dc:'.length));
-    return channel && 'name' in channel && channel.name ? `#${channel.name}` : 'a Discord channel';
+/** Discord's side of the chat port (bots/shared/chat-port.ts): DMs, and channel names from the cache. */
+export function discordChatPort(client: Client): ChatPort {
+  return {
+    prefix: 'dc:',
+    forgetAlbumCommand: en.dcForgetAlbum(),
+    async tellPrivately(key, content) {
+      const user = await client.users.fetch(key.slice('dc:'.length));
+      await user.send({ content, allowedMentions: { parse: [] } });
+      return true;
+    },
+    async groupName(group) {
+      const channel = client.channels.cache.get(group.slice('dc:'.length));
+      return channel && 'name' in channel && channel.name ? `#${channel.name}` : 'a Discord channel';
+    },
   };
-  const tell = async (id: string, content: string) => {
-    if (!/^dc:\d+$/.test(id)) return;
-    const user = await client.users.fetch(id.slice('dc:'.length));
-    await user.send({ content, allowedMentions: { parse: [] } });
-  };
-  return membership.sweep(retentionDays, {
-    groupPrefix: 'dc:',
-    warn: (e) => tell(e.id, retentionWarning(where(e.group), Math.max(1, Math.round((e.forgetAt - membership.now()) / (24 * 60 * 60_000))))),
-    forgotten: (e) => tell(e.id, retentionForgotten(where(e.group))),
-  });
+}
+
+/** One retention pass over the Discord groups (English: no member is answering). */
+export function runDiscordRetention(service: MembershipService, client: Client): Promise<{ warned: number; forgotten: number }> {
+  return retentionPass(service, discordChatPort(client), en);
 }

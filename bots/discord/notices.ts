@@ -32,13 +32,13 @@ export function discordNoticePlatform(client: () => Client): NoticePlatform {
 }
 
 /** A notice's button, answered ephemerally. */
-export async function answerNoticeButton(interaction: ButtonInteraction, terminal: Terminal, ctx: Pick<BotContext, 'log' | 'describe'>): Promise<void> {
+export async function answerNoticeButton(interaction: ButtonInteraction, terminal: Terminal, ctx: Pick<BotContext, 'log' | 'describe' | 't'>): Promise<void> {
   let content: string;
   try {
-    content = (await noticeButton(terminal, `dc:${interaction.user.id}`, interaction.customId)) ?? 'This button is no longer in use.';
+    content = (await noticeButton(terminal, `dc:${interaction.user.id}`, interaction.customId, ctx.t)) ?? ctx.t.buttonRetired();
   } catch (error) {
     ctx.log.error({ err: ctx.describe(error) }, 'Discord notice button failed');
-    content = 'Something went wrong on our side. Please try again later.';
+    content = ctx.t.somethingWrong();
   }
   await interaction.reply({ content, flags: MessageFlags.Ephemeral });
 }

@@ -3,7 +3,7 @@
 // group; one quiet reply names who received it, none when nobody matched.
 import { escapeMarkdown, MessageFlags, type Attachment, type Client, type Message } from 'discord.js';
 import { ImageError } from '../../core/faces/index.ts';
-import { newSelfieNeeded } from '../../core/members.ts';
+import { en } from '../shared/i18n/en.ts';
 import { groupOfChannel, type BotContext } from './context.ts';
 import { downloadAttachment } from './download.ts';
 import { rememberChannelName } from './notices.ts';
@@ -73,7 +73,7 @@ export async function shareMessagePhotos(job: MessageJob, ctx: BotContext, clien
   const stale = await ctx.members.takeStaleReminders(group);
   if (recipients.size === 0 && stale.length === 0) return;
   const names = [...recipients.values()].map((n) => escapeMarkdown(n));
-  const lines = [recipients.size ? `📬 Sent to ${joinNames(names)}.` : '', stale.length ? newSelfieNeeded(stale.map((c) => escapeMarkdown(c.name))) : ''];
+  const lines = [recipients.size ? `📬 Sent to ${joinNames(names)}.` : '', stale.length ? en.newSelfieNeeded(stale.map((c) => escapeMarkdown(c.name)).join(', ')) : ''];
   // A job run again after a crash re-sends its packets (the album answers duplicate) but never answers twice.
   if (!(await ctx.inbox.once(`answer:${job.messageId}`))) return;
   try {

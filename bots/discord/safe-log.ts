@@ -2,6 +2,7 @@
 // token that answers for the bot; album URLs embed the album token. Only names, codes, statuses and
 // redacted messages reach the log.
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+import { redact } from '../shared/redact.ts';
 
 /** The pino-style logger `facedrop serve` passes in (fastify's app.log). */
 export interface BotLog {
@@ -10,23 +11,7 @@ export interface BotLog {
   error(obj: object | string, msg?: string): void;
 }
 
-const patterns: Array<[RegExp, string]> = [
-  // Discord bot tokens: base64 user id . timestamp . HMAC.
-  [/[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}/g, '[token]'],
-  // Interaction and webhook tokens in REST paths.
-  [/(\/(?:webhooks|interactions)\/\d+\/)[^/\s?#]+/g, '$1[token]'],
-  // Album links and API paths (ARCHITECTURE.md: /a/:token, /api/albums/:token).
-  [/(\/a\/|\/api\/albums\/)[^/\s?#]+/g, '$1[token]'],
-  // Signed attachment query strings.
-  [/([?&](?:ex|is|hm)=)[^&\s#]+/g, '$1…'],
-];
-
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[token]');
-  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
-  return out;
-}
+export { redact } from '../shared/redact.ts';
 
 /** A loggable summary of an error: never its request URL, body or headers. */
 export function describeError(error: unknown, secrets: readonly string[] = []): Record<string, unknown> {

@@ -4,12 +4,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, JobQueue } from '../../core/jobs/queue.ts';
 import { JobWorker } from '../../core/jobs/worker.ts';
-import type { Records } from '../../core/records/index.ts';
+import type { JobStores } from '../../core/ports.ts';
 
 export type InboxJob<P, Part = never> = Job<P, Part>;
 
 export interface InboxOptions<P, Part> {
-  records: Pick<Records, 'jobs' | 'kv'>;
+  records: JobStores;
   /** The platform's queue name ("telegram", "discord"): job ids are unique within it. */
   queue: string;
   run: (job: InboxJob<P, Part>, signal: AbortSignal) => Promise<void>;

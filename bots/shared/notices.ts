@@ -4,11 +4,12 @@
 // send; wording and answers live here, so the two bots cannot drift apart.
 import type { Job } from '../../core/jobs/queue.ts';
 import { JobWorker } from '../../core/jobs/worker.ts';
-import { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode } from '../../core/records/index.ts';
+import { NOTICE_MODES, noticeQueue, type NoticeItem, type NoticeMode } from '../../core/ports.ts';
 import { contactSheet, GAVE_UP_NOTICE } from '../../core/share/index.ts';
 import { ALBUM_DELETION, ALBUM_DELETION_GIVE_UP_MS, albumDeletionJob, deleteAlbumOfLink, type AlbumDeletionPayload } from '../../core/members.ts';
 import { AlbumApiError } from '../../core/share/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
+import { en, type Catalogue } from './i18n/en.ts';
 
 export interface NoticeButton {
   label: string;
@@ -47,36 +48,14 @@ export const noticeTexts = {
   questionAbout: (name: string, group: string) =>
     `🤔 Is this ${name}? A photo posted in ${group} may show ${name}. Young children's faces look too alike for me to be sure, so I send their photos only when you say yes. If it is ${name}, it goes to the album; if not, I remember.`,
   yesItIs: (name: string | undefined) => (name ? `✅ Yes, it is ${name}` : '✅ Yes, it is me'),
-  notify: (mode: NoticeMode) =>
-    ({
-      instant: 'I tell you about new photos of you as soon as they reach your album.',
-      digest: 'I tell you about new photos of you a few minutes after the first, then at most once an hour.',
-      daily: 'I tell you about new photos of you at most once a day.',
-      off: 'I no longer tell you about new photos, and I ask you nothing. Your photos still reach your album.',
-    })[mode],
+  notify: (mode: NoticeMode) => en.notifyMode(mode),
   albumDeleted: 'Your album is deleted now, with every photo in it (the album server answers again).',
   albumNotDeleted: (why: string) => `Your album could NOT be deleted: ${why}`,
   facesDeleted: 'Your face is deleted from your album now (the album server answers again); its photos stay.',
   facesNotDeleted: (why: string) => `Your face could NOT be deleted from your album: ${why}`,
   gaveUp: (group: string) =>
     `😕 This photo of you from ${group} could not reach your album: your album server did not take it for days, so I gave up and deleted my copy. Ask the person who posted it to send it again once your album works.`,
-  notifyUsage: (mode: NoticeMode) => `Now: ${mode}. Send /notify instant, /notify digest, /notify daily or /notify off.`,
-  notMe: {
-    removed: 'Removed from your album. I will not send you that face again.',
-    recorded: 'Noted: I will not send you that face again. Remove the photo from your own album server yourself.',
-    album_unreachable: 'Noted: I will not send you that face again. Your album server did not answer, so delete the photo there yourself.',
-    already: 'Already done.',
-    not_yours: 'This button is for the member the photo was sent to.',
-  },
-  answer: {
-    delivered: '✅ Thanks! It is in your album.',
-    queued: '✅ Thanks! It is on its way to your album.',
-    refused: 'Your album did not accept it (it did not find your face in it).',
-    no: 'Thanks, noted: I will not send you that face.',
-    already: 'Already answered.',
-    not_yours: 'This question is for someone else.',
-    gone: 'That photo is no longer here.',
-  },
+  notifyUsage: (mode: NoticeMode) => en.notifyUsage(mode),
 };
 
 function joinNames(names: string[]): string {
@@ -85,23 +64,23 @@ function joinNames(names: string[]): string {
 }
 
 /** `/notify [instant|digest|daily|off]`: the answer text. */
-export async function notifyCommand(terminal: Terminal, userKey: string, args: string): Promise<string> {
+export async function notifyCommand(terminal: Terminal, userKey: string, args: string, t: Catalogue = en): Promise<string> {
   const wanted = args.trim().toLowerCase();
   if ((NOTICE_MODES as readonly string[]).includes(wanted)) {
     await terminal.records.notices.setMode(userKey, wanted as NoticeMode);
-    return noticeTexts.notify(wanted as NoticeMode);
+    return t.notifyMode(wanted);
   }
-  return noticeTexts.notifyUsage(await terminal.records.notices.mode(userKey));
+  return t.notifyUsage(await terminal.records.notices.mode(userKey));
 }
 
 /** A notice button pressed by `userKey`; undefined when the data is not a notice button's. */
-export async function noticeButton(terminal: Terminal, userKey: string, data: string): Promise<string | undefined> {
+export async function noticeButton(terminal: Terminal, userKey: string, data: string, t: Catalogue = en): Promise<string | undefined> {
   const m = /^(nm|yes|no):(\d{1,15})$/.exec(data);
   if (!m) return undefined;
   const seq = Number(m[2]);
-  if (m[1] === 'nm') return noticeTexts.notMe[await terminal.notices.notMe(seq, userKey)];
+  if (m[1] === 'nm') return t.notMe(await terminal.notices.notMe(seq, userKey));
   const result = await terminal.notices.answer(seq, userKey, m[1] === 'yes');
-  return noticeTexts.answer[result.kind];
+  return t.questionAnswered(result.kind);
 }
 
 /** The group's name as the bot saw it (falls back to "your group"). */

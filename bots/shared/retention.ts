@@ -1,14 +1,14 @@
 // The retention job both bots run: one durable job per interval slot in the records database (core/jobs),
 // so any replica may run it, once per slot, and a restart does not skip it.
 import { JobWorker } from '../../core/jobs/worker.ts';
-import type { Records } from '../../core/records/index.ts';
+import type { JobStores } from '../../core/ports.ts';
 
 export interface RetentionSchedule {
   stop(graceMs: number): Promise<void>;
 }
 
 export async function startRetention(options: {
-  records: Pick<Records, 'jobs'>;
+  records: Pick<JobStores, 'jobs'>;
   /** e.g. "telegram-retention": one queue per bot. */
   queue: string;
   /** How often a pass runs (ms). */

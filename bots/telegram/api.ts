@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TelegramError, type Telegram } from 'telegraf';
 import { BodyTooLargeError, readBoundedBody } from '../shared/bounded-download.ts';
+import { redact } from '../shared/redact.ts';
 
 export interface Log {
   info(obj: object | string, msg?: string): void;
@@ -67,7 +68,7 @@ const backoff = (attempt: number, p: RetryPolicy) => Math.min(p.maxDelayMs, p.ba
 
 /** Error fields safe to log: the bot token (it is in file URLs) is cut out of every string. */
 export function describeError(error: unknown, token: string): Record<string, unknown> {
-  const scrub = (s: string) => s.split(token).join('<token>').replace(/\/bot\d+:[\w-]+/g, '/bot<token>');
+  const scrub = (s: string) => redact(s, [token]);
   if (error instanceof TelegramError) return { name: 'TelegramError', code: error.code, description: scrub(error.description), method: (error.on as { method?: string }).method };
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? scrub(`${error.cause.name}: ${error.cause.message}`) : undefined;

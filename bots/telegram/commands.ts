@@ -1,12 +1,12 @@
 // The bot's commands: parsing (text or photo caption) and what each one does.
-import { ImageError, SelfieError } from '../../core/faces/index.ts';
 import { ContactError } from '../../core/contacts/index.ts';
-import { AlbumDeletionPending, ANOTHER_SELFIE_ADVICE } from '../../core/members.ts';
-import { AlbumAddressError, AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
+import { AlbumDeletionPending } from '../../core/members.ts';
+import { AlbumApiError, AlbumHttpError } from '../../core/share/index.ts';
+import { errorText } from '../shared/i18n/index.ts';
 import type { CallbackQuery, InlineKeyboardMarkup, Message, User } from 'telegraf/types';
 import { FileTooBigError, isForbidden } from './api.ts';
 import { albumLink, groupKey, sendText, userKey, type BotContext } from './context.ts';
-import { pickImage, tooBigText } from './photos.ts';
+import { pickImage } from './photos.ts';
 import { notifyCommand } from '../shared/notices.ts';
 
 export const commandList = [
@@ -54,33 +54,6 @@ export function parseRegisterArgs(args: string): { ok: true; album?: { url: stri
   return { ok: true, album: { url, username } };
 }
 
-export const texts = {
-  help: (bot: string) =>
-    [
-      'I get every group photo to the people who are in it.',
-      '',
-      '1. In your group, send /register: I open our private chat, say what I store, ask for your consent, then for a selfie (your face alone, well lit). Your selfie never appears in the group.',
-      '2. From then on, every photo posted in the group that shows your face goes to your private album.',
-      `3. Send me /album in a private chat (@${bot}) for your album link. It is yours alone: I never post it in a group.`,
-      '',
-      '/addface adds another selfie. /forget deletes your face data, then offers to delete your album. /members lists who receives photos here. /privacy says what I store, where, for how long.',
-      '/register child <name> registers a child in your care (their photos come to your album); admins: /pause, /resume, /approval on|off, /remove <n>.',
-      'To use your own album server: /register <album-url> <username>, then a selfie.',
-    ].join('\n'),
-  privatePhoto: (bot: string) =>
-    `I share photos posted in groups with the members who are in them. A photo sent here, in our private chat, goes to nobody.\n\nTo join: add me (@${bot}) to your group, then send /register there.`,
-  groupOnly: (command: string) => `/${command} works in a group: send it there, in the group whose photos you want.`,
-  registerUsage: 'Usage: /register with a selfie as the caption, or /register <album-url> <username> to use your own album server.',
-  sendSelfie: (name: string) => `${name}, now send a selfie: your face alone, well lit, looking at the camera.`,
-  orProfile: 'Or send /register profile to use your Telegram profile photo, if it shows your face alone.',
-  noProfilePhoto: 'I cannot see a profile photo of yours. Send a selfie instead: your face alone, well lit.',
-  linkPrivate: (link: string) => `Your album: ${link}\n\nThis link is private: anyone who has it can see your photos.`,
-  openBot: (bot: string) => `I can't message you before you open a chat with me: open https://t.me/${bot}?start=album (or find @${bot}) and send /album for your album link.`,
-  albumFailed: 'The album server could not create your album right now. Please try again in a few minutes.',
-  noAlbum: 'You have no album yet. In your group, send /register.',
-  notRegistered: 'You are not registered in this group. Send /register to join.',
-};
-
 const displayName = (user: User) => [user.first_name, user.last_name].filter(Boolean).join(' ') || user.username || `user ${user.id}`;
 
 /** A selfie for /register or /addface (given as the caption's photo, or the photo after the command). */
@@ -90,15 +63,15 @@ export async function handleSelfie(ctx: BotContext, message: Message, purpose: '
   if (!from || !image) return;
   const chatId = message.chat.id;
   const reply = (text: string) => sendText(ctx, chatId, text, { replyTo: message.message_id });
-  if (message.chat.type === 'private') return void (await reply(texts.groupOnly(purpose)));
+  if (message.chat.type === 'private') return void (await reply(ctx.t.groupOnly(purpose)));
   const parsed = purpose === 'register' ? parseRegisterArgs(args) : { ok: true as const };
-  if (!parsed.ok) return void (await reply(texts.registerUsage));
+  if (!parsed.ok) return void (await reply(ctx.t.registerUsage()));
 
   let selfie: Uint8Array;
   try {
     ({ bytes: selfie } = await ctx.api.download(image.fileId, image.size));
   } catch (error) {
-    if (error instanceof FileTooBigError) return void (await reply(tooBigText));
+    if (error instanceof FileTooBigError) return void (await reply(ctx.t.tooBig()));
     throw error;
   }
   await useSelfie(ctx, message, from, purpose, parsed, selfie);
@@ -120,7 +93,7 @@ async function useSelfie(
   try {
     if (purpose === 'addface') {
       await ctx.members.addFace(group, key, selfie);
-      return void (await reply('Added: with one more selfie I recognise you more reliably.'));
+      return void (await reply(ctx.t.addedFace()));
     }
     const name = displayName(from);
     const { link, suggestAnotherSelfie } = await ctx.members.register({
@@ -132,19 +105,18 @@ async function useSelfie(
       ...(parsed.album ? { album: parsed.album } : {}),
     });
     ctx.log.info({ chatId, user: key, ownAlbum: Boolean(parsed.album) }, 'Telegram: member registered');
-    const advice = suggestAnotherSelfie ? ` ${ANOTHER_SELFIE_ADVICE}` : '';
-    const welcome = `✅ ${name} is registered: every photo posted here that shows your face goes to your album.${advice}`;
-    if (!link.token) return void (await reply(`${welcome} Your album is the account ${link.username} on your own album server.`));
+    const advice = suggestAnotherSelfie ? ` ${ctx.t.anotherSelfie()}` : '';
+    const welcome = `${ctx.t.registeredInGroup(name)}${advice}`;
+    if (!link.token) return void (await reply(`${welcome} ${ctx.t.ownAlbumAccount(link.username)}`));
     const sent = await sendLinkPrivately(ctx, from.id, albumLink(link.album, link.token));
-    await reply(sent ? `${welcome} I sent you its link in a private message.` : `${welcome}\n\n${texts.openBot(ctx.botUsername)}`);
+    await reply(sent ? `${welcome} ${ctx.t.linkSentSuffix()}` : `${welcome}\n\n${ctx.t.openBot(ctx.botUsername)}`);
   } catch (error) {
-    if (error instanceof SelfieError || error instanceof ImageError || error instanceof AlbumAddressError) return void (await reply(error.message));
-    if (error instanceof ContactError) {
-      return void (await reply(error.code === 'unknown_contact' ? texts.notRegistered : error.message));
-    }
+    if (error instanceof ContactError && error.code === 'unknown_contact') return void (await reply(ctx.t.notRegistered()));
+    const refusal = errorText(ctx.t, error);
+    if (refusal !== undefined) return void (await reply(refusal));
     if (error instanceof AlbumApiError || error instanceof AlbumHttpError) {
       ctx.log.warn({ chatId, err: ctx.api.describe(error) }, 'Telegram: album account creation failed');
-      return void (await reply(texts.albumFailed));
+      return void (await reply(ctx.t.albumFailed()));
     }
     throw error;
   }
@@ -153,7 +125,7 @@ async function useSelfie(
 /** Sends the album link to the user's private chat. False when Telegram says 403 (never opened the bot). */
 async function sendLinkPrivately(ctx: BotContext, userId: number, link: string): Promise<boolean> {
   try {
-    await sendText(ctx, userId, texts.linkPrivate(link));
+    await sendText(ctx, userId, ctx.t.linkPrivate(link));
     return true;
   } catch (error) {
     if (isForbidden(error)) return false;
@@ -171,38 +143,38 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
   switch (command.name) {
     case 'start':
       if (isPrivate && command.args === 'album') return handleCommand(ctx, message, { name: 'album', args: '' });
-      return void (await reply(texts.help(ctx.botUsername)));
+      return void (await reply(ctx.t.help(ctx.botUsername)));
     case 'help':
-      return void (await reply(texts.help(ctx.botUsername)));
+      return void (await reply(ctx.t.help(ctx.botUsername)));
     case 'register':
     case 'addface':
       // The selfie comes with the user's next photo (the router remembers); here only the prompt.
-      if (isPrivate) return void (await reply(texts.groupOnly(command.name)));
+      if (isPrivate) return void (await reply(ctx.t.groupOnly(command.name)));
       if (command.name === 'register') {
         const parsed = parseRegisterArgs(command.args);
-        if (!parsed.ok) return void (await reply(texts.registerUsage));
+        if (!parsed.ok) return void (await reply(ctx.t.registerUsage()));
         if (parsed.profile) return registerWithProfilePhoto(ctx, message, from);
-        if (!parsed.album && (await profilePhotoOf(ctx, from.id))) return void (await reply(`${texts.sendSelfie(displayName(from))}\n${texts.orProfile}`));
+        if (!parsed.album && (await profilePhotoOf(ctx, from.id))) return void (await reply(`${ctx.t.sendSelfieNamed(displayName(from))}\n${ctx.t.orProfile()}`));
       }
-      return void (await reply(texts.sendSelfie(displayName(from))));
+      return void (await reply(ctx.t.sendSelfieNamed(displayName(from))));
     case 'notify':
-      return void (await reply(await notifyCommand(ctx.terminal, userKey(from.id), command.args)));
+      return void (await reply(await notifyCommand(ctx.terminal, userKey(from.id), command.args, ctx.t)));
     case 'members': {
-      if (isPrivate) return void (await reply(texts.groupOnly('members')));
+      if (isPrivate) return void (await reply(ctx.t.groupOnly('members')));
       const names = (await ctx.members.list(groupKey(chatId))).map((c) => c.name);
-      return void (await reply(names.length === 0 ? 'Nobody is registered here yet. Send /register to join.' : `Photos posted here go to (${names.length}): ${names.join(', ')}.`));
+      return void (await reply(names.length === 0 ? ctx.t.nobodyJoinHint() : ctx.t.photosGoTo(names)));
     }
     case 'album': {
       const link = await ctx.members.link(userKey(from.id));
-      if (!link) return void (await reply(texts.noAlbum));
+      if (!link) return void (await reply(ctx.t.noAlbum()));
       if (!link.token) {
         // An album on the member's own server: this bot holds no link for it.
-        return void (await reply(isPrivate ? `Your photos go to the account ${link.username} on ${link.album}.` : 'Your photos go to your own album server.'));
+        return void (await reply(isPrivate ? ctx.t.ownAlbumPrivate(link.username, link.album) : ctx.t.ownAlbumGroup()));
       }
       const url = albumLink(link.album, link.token);
-      if (isPrivate) return void (await reply(texts.linkPrivate(url)));
+      if (isPrivate) return void (await reply(ctx.t.linkPrivate(url)));
       const sent = await sendLinkPrivately(ctx, from.id, url);
-      return void (await reply(sent ? 'I sent you your album link in a private message.' : texts.openBot(ctx.botUsername)));
+      return void (await reply(sent ? ctx.t.linkSent() : ctx.t.openBot(ctx.botUsername)));
     }
     case 'forget': {
       if (command.args.toLowerCase() === 'album') return void (await reply(await deleteAlbumEverywhere(ctx, from.id)));
@@ -212,17 +184,17 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
       const done =
         removed === 0
           ? isPrivate
-            ? 'You are not registered in any group.'
-            : texts.notRegistered
-          : `Done: your face data is deleted${isPrivate ? ' from every group' : ' from this group'}, so new photos no longer reach you. The photos already in your album stay there.`;
+            ? ctx.t.notRegisteredAnywhere()
+            : ctx.t.notRegistered()
+          : ctx.t.forgotten(isPrivate);
       const link = await ctx.members.link(userKey(from.id));
       if (!link?.token) return void (await reply(done));
-      return void (await reply(`${done}\n\nDelete your album too, with every photo in it? (Or send /forget album.)`, {
+      return void (await reply(`${done}\n\n${ctx.t.deleteAlbumToo()}`, {
         keyboard: {
           inline_keyboard: [
             [
-              { text: '🗑 Delete my album', callback_data: `forget-album:${from.id}` },
-              { text: 'Keep it', callback_data: `keep-album:${from.id}` },
+              { text: ctx.t.deleteAlbumButton(), callback_data: `forget-album:${from.id}` },
+              { text: ctx.t.keepAlbumButton(), callback_data: `keep-album:${from.id}` },
             ],
           ],
         },
@@ -230,7 +202,7 @@ export async function handleCommand(ctx: BotContext, message: Message, command: 
     }
     default:
       // Another bot's command, or a typo: say nothing in groups.
-      if (isPrivate) await reply(texts.help(ctx.botUsername));
+      if (isPrivate) await reply(ctx.t.help(ctx.botUsername));
   }
 }
 
@@ -240,8 +212,8 @@ export async function handleCallback(ctx: BotContext, query: CallbackQuery): Pro
   const match = /^(forget|keep)-album:(\d+)$/.exec(data ?? '');
   const answer = (text?: string) => ctx.api.call('answerCallbackQuery', (tg) => tg.answerCbQuery(query.id, text));
   if (!match) return void (await answer());
-  if (Number(match[2]) !== query.from.id) return void (await answer('This button is for the member who sent /forget.'));
-  const text = match[1] === 'forget' ? await deleteAlbumEverywhere(ctx, query.from.id) : 'Kept your album. Send /forget album if you change your mind.';
+  if (Number(match[2]) !== query.from.id) return void (await answer(ctx.t.forgetButtonNotYours()));
+  const text = match[1] === 'forget' ? await deleteAlbumEverywhere(ctx, query.from.id) : ctx.t.keptAlbum();
   await answer();
   const message = query.message;
   if (message) await ctx.api.call('editMessageText', (tg) => tg.editMessageText(message.chat.id, message.message_id, undefined, text));
@@ -263,14 +235,14 @@ async function deleteAlbumEverywhere(ctx: BotContext, userId: number): Promise<s
   try {
     const deleted = await ctx.members.deleteAlbum(key);
     ctx.log.info({ user: key, deleted }, 'Telegram: album deletion');
-    return deleted ? 'Your album and every photo in it are deleted, and your face data is removed from every group.' : 'You have no album here to delete (your face data is removed from every group).';
+    return ctx.t.albumDeletedEverywhere(deleted);
   } catch (error) {
     // Members.deleteAlbum says "gone" only when the album confirmed it; anything else is a failure, said as one.
-    if (error instanceof AlbumDeletionPending) return `${error.message} (Your face data is removed from every group.)`;
+    if (error instanceof AlbumDeletionPending) return ctx.t.albumPendingEverywhere();
     if (error instanceof AlbumApiError || error instanceof AlbumHttpError) {
       ctx.log.warn({ user: key, err: ctx.api.describe(error) }, 'Telegram: album deletion failed');
-      if (error instanceof AlbumApiError && error.code === 'link_changed') return `Your album is NOT deleted: ${error.message} Your face data is removed from every group.`;
-      return 'Your album is NOT deleted yet: the album server did not confirm it. Please try /forget album again later (your face data is removed from every group).';
+      if (error instanceof AlbumApiError && error.code === 'link_changed') return ctx.t.albumLinkChanged();
+      return ctx.t.albumNotConfirmed();
     }
     throw error;
   }
@@ -288,7 +260,7 @@ async function profilePhotoOf(ctx: BotContext, userId: number): Promise<{ fileId
 async function registerWithProfilePhoto(ctx: BotContext, message: Message, from: User): Promise<void> {
   const reply = (text: string) => sendText(ctx, message.chat.id, text, { replyTo: message.message_id });
   const photo = await profilePhotoOf(ctx, from.id);
-  if (!photo) return void (await reply(texts.noProfilePhoto));
+  if (!photo) return void (await reply(ctx.t.noProfilePhoto()));
   const { bytes } = await ctx.api.download(photo.fileId, photo.size);
   await useSelfie(ctx, message, from, 'register', {}, bytes);
 }

@@ -1,10 +1,11 @@
 // What every job of the Telegram bot gets: the core, the Bot API with retries, and a few helpers.
 import type { Config } from '../../config.ts';
-import type { Membership } from '../../core/contacts/consent.ts';
 import type { Members } from '../../core/members.ts';
+import type { MembershipService } from '../../core/membership/index.ts';
 import type { Terminal } from '../../core/terminal.ts';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { BotApi, Log } from './api.ts';
+import type { Catalogue } from '../shared/i18n/index.ts';
 import type { AnalysisPrefetch } from './photos.ts';
 
 export interface BotContext {
@@ -15,10 +16,12 @@ export interface BotContext {
   log: Log;
   /** The bot's @username, without the @. */
   botUsername: string;
-  /** Consent, forgetting, group settings (core/contacts/consent.ts). */
-  membership: Membership;
-  /** MEMBER_RETENTION_DAYS. */
-  retentionDays: number;
+  /** Registration, consent, forgetting, retention, group settings (core/membership). */
+  service: MembershipService;
+  /** True for exactly one caller per key, across restarts ("say this once per chat"). */
+  once(key: string): Promise<boolean>;
+  /** The words, in the language of the member this job answers (English by default). */
+  t: Catalogue;
   /** Group photos downloaded and analysed ahead of their job (photos.ts, issue 24). */
   prefetch?: Pick<AnalysisPrefetch, 'take'>;
 }
@@ -37,5 +40,4 @@ export function sendText(ctx: BotContext, chatId: number, text: string, options:
   );
 }
 
-/** The album link, only ever sent to its owner's private chat (ARCHITECTURE.md: `${PUBLIC_URL}/a/<token>`). */
-export const albumLink = (album: string, token: string) => `${album.replace(/\/+$/, '')}/a/${encodeURIComponent(token)}`;
+export { albumLink } from '../shared/album-link.ts';

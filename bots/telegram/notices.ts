@@ -28,7 +28,7 @@ export function telegramNoticePlatform(api: BotApi): NoticePlatform {
 /** A notice's button ("not me", "yes", "no"): answered in the button's toast. False when it is not one. */
 export async function handleNoticeCallback(ctx: BotContext, query: CallbackQuery): Promise<boolean> {
   const data = 'data' in query ? query.data : undefined;
-  const text = data ? await noticeButton(ctx.terminal, userKey(query.from.id), data) : undefined;
+  const text = data ? await noticeButton(ctx.terminal, userKey(query.from.id), data, ctx.t) : undefined;
   if (text === undefined) return false;
   await ctx.api.call('answerCallbackQuery', (tg) => tg.answerCbQuery(query.id, text));
   return true;

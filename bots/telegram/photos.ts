@@ -1,6 +1,6 @@
 // Photos in chat messages: which file is the picture, collecting media groups, and the one group reply.
 import { ImageError } from '../../core/faces/index.ts';
-import { newSelfieNeeded } from '../../core/members.ts';
+import { en } from '../shared/i18n/en.ts';
 import type { Delivery } from '../../core/share/index.ts';
 import type { Message } from 'telegraf/types';
 import { FileTooBigError } from './api.ts';
@@ -125,7 +125,7 @@ export async function sharePhotos(ctx: BotContext, chatId: number, messages: Mes
   }
   // Members whose selfies predate the current face model are asked once, in this same reply.
   const stale = await ctx.members.takeStaleReminders(group);
-  const text = [shareReplyText(summary), stale.length ? newSelfieNeeded(stale.map((c) => c.name)) : undefined].filter(Boolean).join('\n\n');
+  const text = [shareReplyText(summary), stale.length ? en.newSelfieNeeded(stale.map((c) => c.name).join(', ')) : undefined].filter(Boolean).join('\n\n');
   if (text && (await answered())) await sendText(ctx, chatId, text, { replyTo: first.message_id });
 }
 

@@ -4,13 +4,10 @@ import { ConfigError, loadConfig, type Config } from '../../config.ts';
 import { LeaseLock } from '../../core/jobs/lease-lock.ts';
 import { Members } from '../../core/members.ts';
 import { openTerminal } from '../../core/terminal.ts';
+import { redact as redactSecrets } from '../../bots/shared/redact.ts';
 
-/** Error texts from HTTP clients can quote request URLs, and Telegram's carry the token. */
-function redact(text: string, config: Config): string {
-  let out = text;
-  for (const secret of [config.TELEGRAM_BOT_TOKEN, config.DISCORD_BOT_TOKEN]) if (secret) out = out.split(secret).join('<token>');
-  return out;
-}
+/** Error texts from HTTP clients can quote request URLs, and Telegram's carry the token (one redactor: bots/shared/redact.ts). */
+const redact = (text: string, config: Config) => redactSecrets(text, [config.TELEGRAM_BOT_TOKEN ?? '', config.DISCORD_BOT_TOKEN ?? '']);
 
 /** Album links on these hosts open only on the server's own machine. */
 function isLoopbackUrl(url: string): boolean {

@@ -5,7 +5,7 @@ import type { ConsentRecord, GroupSettings } from '../records/index.ts';
 import type { Contact } from './book.ts';
 
 /**
- * The version of the consent text the bots show (bots/shared/consent.ts holds the words). Change both
+ * The version of the consent text the bots show (bots/shared/i18n holds the words, in every language). Change both
  * together: each consent record keeps the version the member agreed to.
  */
 export const CONSENT_TEXT_VERSION = 'consent/2026-12-04';

@@ -34,6 +34,10 @@ export interface FakeDiscord {
   pressButton(by: FakeUser, dmMessage: FakeMessage, customId: string): InteractionState;
   /** Users whose commands carry Manage Server (admins). */
   admins: Set<string>;
+  /** The server's owner (an admin everywhere, as Discord computes permissions). */
+  owner: FakeUser;
+  /** Users' client languages (interaction.locale); en-US otherwise. */
+  locales: Map<string, string>;
   /** Members press "I agree" as soon as asked (the suites about what follows consent). */
   autoConsent: boolean;
   /** Presses a button of an interaction's response as `by`; the press edits the same message. */
@@ -86,6 +90,8 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
   const fake: FakeDiscord = {
     autoConsent: options.autoConsent ?? false,
     admins: new Set<string>(),
+    owner,
+    locales: new Map<string, string>(),
     token,
     apiRoot: rest.apiRoot,
     rest,
@@ -129,12 +135,14 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
       const interaction = chatInputInteraction({ applicationId, guildId, channel, user: by, name, options: list, attachments, users: mentioned });
       // Manage Server (1 << 5) for the test's admins: Discord computes the member's permissions in the channel.
       if (fake.admins.has(by.id)) interaction.member.permissions = (BigInt(interaction.member.permissions) | 32n).toString();
+      interaction.locale = fake.locales.get(by.id) ?? interaction.locale;
       rest.interactions.set(interaction.token, { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: [], followups: [], user: by });
       gateway.dispatch('INTERACTION_CREATE', interaction);
       return interaction;
     },
     pressButton(by, dmMessage, customId) {
       const interaction = dmButtonInteraction({ applicationId, channelId: dmMessage.channel_id, user: by, customId, message: dmMessage });
+      interaction.locale = fake.locales.get(by.id) ?? interaction.locale;
       const state: InteractionState = { id: interaction.id, token: interaction.token, channelId: dmMessage.channel_id, callbacks: [], edits: [], followups: [] };
       rest.interactions.set(interaction.token, state);
       gateway.dispatch('INTERACTION_CREATE', interaction);
@@ -143,6 +151,7 @@ export async function startFakeDiscord(options: { privilegedIntents?: boolean; c
     press(by, state, customId) {
       const channel = Object.values(channels).find((c) => c.id === state.channelId)!;
       const interaction = buttonInteraction({ applicationId, guildId, channel, user: by, customId, message: state.original });
+      interaction.locale = fake.locales.get(by.id) ?? interaction.locale;
       // The press's own response is the message it sits on: its edits are that message's edits.
       const pressed: InteractionState = { id: interaction.id, token: interaction.token, channelId: channel.id, callbacks: [], edits: state.edits, followups: [], user: by, ...(state.original ? { original: state.original } : {}) };
       rest.interactions.set(interaction.token, pressed);

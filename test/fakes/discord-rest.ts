@@ -26,6 +26,8 @@ export interface InteractionState {
   original?: FakeMessage;
   edits: Array<{ content?: string }>;
   followups: FakeMessage[];
+  /** Files attached by edits of the original response (a picture with buttons). */
+  pictures?: Uint8Array[];
   /** Who ran the command (set by FakeDiscord.command). */
   user?: FakeUser;
 }
@@ -205,6 +207,7 @@ export class FakeDiscordRest {
       if (!state?.original || m[1] !== applicationId) return send(404, { message: 'Unknown Webhook', code: 10015 });
       const edit = body as { content?: string };
       state.edits.push(edit);
+      if (files.length) state.pictures = [...(state.pictures ?? []), ...files];
       if (edit.content !== undefined) state.original.content = edit.content;
       this.onEdited?.(state, body);
       return send(200, { ...state.original, webhook_id: applicationId, application_id: applicationId, edited_timestamp: new Date().toISOString() });

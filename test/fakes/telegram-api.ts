@@ -28,6 +28,8 @@ export interface TgUser {
   first_name: string;
   last_name?: string;
   username?: string;
+  /** The client's language (IETF tag), as Telegram sends it. */
+  language_code?: string;
 }
 
 export interface TgChat {
