@@ -4,7 +4,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_MATCH_DISTANCE } from './core/match/calibration.ts';
 import { DEFAULT_MATCH_SETTINGS } from './core/match/policy.ts';
-import { parseAllowedHosts } from './core/share/album-address.ts';
 
 /** Thrown when the environment is invalid; names the keys, never their values (they may be secrets). */
 export class ConfigError extends Error {
@@ -19,6 +18,10 @@ export class ConfigError extends Error {
     return problems.length ? `${head.replace(/:$/, '').replace(/^Invalid/, 'invalid')}: ${problems.map((p) => p.trim()).join('; ')}` : head;
   }
 }
+
+/** ALBUM_ALLOWED_HOSTS ("a.example, 10.0.0.5, [fd00::1]"): bare host names, as the album-address check compares them. */
+const parseAllowedHosts = (list: string | undefined): string[] =>
+  (list ?? '').split(',').map((h) => h.trim().replace(/^\[|\]$/g, '').toLowerCase()).filter((h) => h.length > 0);
 
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);

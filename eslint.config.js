@@ -52,6 +52,20 @@ export default tseslint.config(
   },
   {
     files: ['album/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/bots/**', '**/cli/**', 'telegraf', 'discord.js'], message: 'The album server knows no terminal.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/bots/**', '**/cli/**', '**/core/share/**', '**/core/contacts/**', '**/core/membership/**', 'telegraf', 'discord.js'], message: 'The album server knows no terminal: what both sides agree on is in core/wire.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The wire contract is a leaf, so that the album and the terminal can each import it alone.
+    files: ['core/wire/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', './*/**'], message: 'core/wire imports nothing of the project.' }] }] },
   },
 );

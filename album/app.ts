@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import sharp from 'sharp';
 import type { Config } from '../config.ts';
 import { EngineClosedError, type FaceEngine } from '../core/faces/index.ts';
-import { carriesLocalTerminalKey, existingLocalTerminalKey, LOCAL_TERMINAL_HEADER } from '../core/share/local-terminal.ts';
+import { carriesLocalTerminalKey, LOCAL_TERMINAL_HEADER, LOCAL_TERMINAL_KV_KEY } from '../core/wire/index.ts';
 import type { Records } from '../core/records/index.ts';
 import { AlbumError, installErrorHandler } from './errors.ts';
 import { bodyGuard, CLIENT_TIMEOUTS } from './concurrency.ts';
@@ -121,7 +121,7 @@ function trustedTerminalCheck(config: AlbumConfig, kv: Records['kv']): AlbumCont
   let key: string | undefined;
   return async (headers) => {
     if (headers[LOCAL_TERMINAL_HEADER] !== undefined) {
-      key ??= await existingLocalTerminalKey(kv); // read until a terminal has made it, then kept
+      key ??= await kv.get<string>(LOCAL_TERMINAL_KV_KEY); // read until a terminal has made it (the album writes none), then kept
       if (key !== undefined && carriesLocalTerminalKey(headers, key)) return true;
     }
     const signature = headers[SIGNATURE_HEADER];

@@ -1,4 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { hmacHex, MAX_SKEW_SECONDS, SIGNATURE_HEADER, signedAccountText, signedTextV1, signedTextV2, type SignedUpload } from '../core/wire/index.ts';
+
+export { MAX_SKEW_SECONDS, SIGNATURE_HEADER, signedAccountText, signedTextV2, type SignedUpload } from '../core/wire/index.ts';
 
 /**
  * Optional signed uploads (UPLOAD_HMAC_SECRET), the formats core/share/album-client.ts sends:
@@ -8,23 +11,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  * it differently). A timestamp more than MAX_SKEW_SECONDS from the server's clock is refused, and a signature
  * seen once is refused again within that window (the route remembers it: a captured packet cannot be replayed).
  */
-export const SIGNATURE_HEADER = 'x-facedrop-signature';
-export const MAX_SKEW_SECONDS = 300;
-
-const mac = (secret: string, username: string, sha256: string, timestamp: number) =>
-  createHmac('sha256', secret).update(`${username}\n${sha256}\n${timestamp}`).digest('hex');
-
-/** What v2 signs: the picture's hash and every field the upload carries (absent fields as empty lines). */
-export interface SignedUpload {
-  username: string;
-  sha256: string;
-  group?: string | undefined;
-  groupName?: string | undefined;
-  terminal?: string | undefined;
-}
-
-export const signedTextV2 = (u: SignedUpload, timestamp: number, nonce: string) =>
-  ['facedrop-upload-v2', u.username, u.sha256, String(timestamp), nonce, u.group ?? '', u.groupName ?? '', u.terminal ?? ''].join('\n');
+const mac = (secret: string, username: string, sha256: string, timestamp: number) => hmacHex(secret, signedTextV1(username, sha256, timestamp));
 
 /** The header value a trusted terminal sends (same as core/share's signPacket, given the picture's hash). */
 export function signUpload(secret: string, username: string, sha256: string, timestamp = Math.floor(Date.now() / 1000)): string {
@@ -60,7 +47,7 @@ export function checkUploadSignature(secret: string, headers: Record<string, str
   const nonce = parts.get('n');
   if (v2 !== undefined) {
     if (!/^[0-9a-f]{64}$/.test(v2) || !nonce || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce)) return { kind: 'bad' };
-    const expected = createHmac('sha256', secret).update(signedTextV2(upload, timestamp, nonce)).digest('hex');
+    const expected = hmacHex(secret, signedTextV2(upload, timestamp, nonce));
     if (!timingSafeEqual(Buffer.from(v2, 'hex'), Buffer.from(expected, 'hex'))) return { kind: 'bad' };
     return { kind: 'ok', replayKey: `v2:${nonce}`, expiresAt };
   }
@@ -71,9 +58,6 @@ export function checkUploadSignature(secret: string, headers: Record<string, str
   return { kind: 'ok', replayKey: `v1:${createHash('sha256').update(given).digest('hex')}`, expiresAt };
 }
 
-/** What an account request's signature covers: the name, each selfie's SHA-256 in order, keepSelfies. */
-export const signedAccountText = (username: string, faceSha256s: string[], keepSelfies: string | undefined, timestamp: number, nonce: string) =>
-  ['facedrop-account-v2', username, faceSha256s.join(','), keepSelfies ?? '', String(timestamp), nonce].join('\n');
 
 /** Checks `t=…,n=…,v2=…` over signedAccountText (ACCOUNT_SIGNATURE_REQUIRED); the caller remembers replayKey. */
 export function checkAccountSignature(
@@ -91,7 +75,7 @@ export function checkAccountSignature(
   if (!t || !/^\d{1,12}$/.test(t) || !nonce || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce) || !v2 || !/^[0-9a-f]{64}$/.test(v2)) return { kind: 'bad' };
   const timestamp = Number(t);
   if (Math.abs(now / 1000 - timestamp) > MAX_SKEW_SECONDS) return { kind: 'bad' };
-  const expected = createHmac('sha256', secret).update(signedAccountText(request.username, request.faceSha256s, request.keepSelfies, timestamp, nonce)).digest('hex');
+  const expected = hmacHex(secret, signedAccountText(request.username, request.faceSha256s, request.keepSelfies, timestamp, nonce));
   if (!timingSafeEqual(Buffer.from(v2, 'hex'), Buffer.from(expected, 'hex'))) return { kind: 'bad' };
   return { kind: 'ok', replayKey: `a2:${nonce}`, expiresAt: (timestamp + MAX_SKEW_SECONDS + 1) * 1000 };
 }

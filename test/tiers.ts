@@ -8,7 +8,7 @@ const t = (names: string[]) => names.map((n) => `test/${n}.test.ts`);
 
 export const TIERS = {
   unit: t([
-    'album/exif', 'album/location', 'album/units', 'bots/bounded-download', 'bots/discord-groups', 'bots/i18n', 'bots/server-mode-wording', 'config-docs', 'core/member-sentences',
+    'album/alone', 'album/exif', 'album/location', 'album/units', 'bots/bounded-download', 'bots/discord-groups', 'bots/i18n', 'bots/server-mode-wording', 'config-docs', 'core/member-sentences',
     'contacts/duplicates', 'faces/worker-bundle', 'hardening/embedded-ipv4', 'hardening/redirects',
     'match/age', 'match/assign', 'match/calibration', 'match/negatives', 'records/database-url', 'records/learned-faces',
     'records/notices', 'share/album-address', 'tiers', 'config',

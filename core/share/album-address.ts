@@ -55,12 +55,8 @@ export function blockedRange(ip: string): string | undefined {
   return range === 'unicast' ? undefined : (RANGE_NAMES[range] ?? 'a reserved address');
 }
 
+// As config.ts reads ALBUM_ALLOWED_HOSTS: no brackets, lower case.
 const bare = (host: string) => host.replace(/^\[|\]$/g, '').toLowerCase();
-
-/** Parses ALBUM_ALLOWED_HOSTS ("a.example, 10.0.0.5, [fd00::1]"). */
-export function parseAllowedHosts(list: string | undefined): string[] {
-  return (list ?? '').split(',').map((h) => bare(h.trim())).filter((h) => h.length > 0);
-}
 
 /** Whether an album address skips the check: private addresses allowed, the built-in album, or a listed host. */
 export function isTrustedAlbum(album: string, policy: AlbumAddressPolicy): boolean {

@@ -1,9 +1,10 @@
 // The terminal's only way to an album server: its public HTTP upload interface (ARCHITECTURE.md).
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { formatFaceHints, type Box } from '../faces/index.ts';
-import { LOCAL_TERMINAL_HEADER, sameOrigin } from './local-terminal.ts';
+import { hmacHex, LOCAL_TERMINAL_HEADER, sha256Hex, SIGNATURE_HEADER, signedAccountText, signedTextV1, signedTextV2 } from '../wire/index.ts';
+import { sameOrigin } from './local-terminal.ts';
 import { AlbumAddressError, assertAlbumAddressAllowed, guardedDispatcher, isTrustedAlbum, type AlbumAddressPolicy } from './album-address.ts';
 
 /** The album answered and said no (or failed): status and error code from its JSON body. */
@@ -86,9 +87,7 @@ function findRefusal(error: unknown): AlbumAddressError | undefined {
  * sent as `x-facedrop-signature: t=<unix seconds>,v1=<hex>`.
  */
 export function signPacket(secret: string, username: string, picture: Uint8Array, timestamp = Math.floor(Date.now() / 1000)): string {
-  const digest = createHash('sha256').update(picture).digest('hex');
-  const mac = createHmac('sha256', secret).update(`${username}\n${digest}\n${timestamp}`).digest('hex');
-  return `t=${timestamp},v1=${mac}`;
+  return `t=${timestamp},v1=${hmacHex(secret, signedTextV1(username, sha256Hex(picture), timestamp))}`;
 }
 
 /**
@@ -102,9 +101,7 @@ export function signPacketV2(
   timestamp = Math.floor(Date.now() / 1000),
   nonce = randomBytes(18).toString('base64url'),
 ): string {
-  const digest = createHash('sha256').update(picture).digest('hex');
-  const text = ['facedrop-upload-v2', fields.username, digest, String(timestamp), nonce, fields.group ?? '', fields.groupName ?? '', fields.terminal ?? ''].join('\n');
-  return `t=${timestamp},n=${nonce},v2=${createHmac('sha256', secret).update(text).digest('hex')}`;
+  return `t=${timestamp},n=${nonce},v2=${hmacHex(secret, signedTextV2({ ...fields, sha256: sha256Hex(picture) }, timestamp, nonce))}`;
 }
 
 /** POSTs a packet to `${album}/api/upload`. Throws AlbumApiError or AlbumHttpError. */
@@ -119,7 +116,7 @@ export async function uploadPicture(packet: UploadPacket, options: AlbumClientOp
   form.set('picture', new Blob([packet.picture as Uint8Array<ArrayBuffer>]), packet.filename ?? 'photo.jpg');
   const headers: Record<string, string> = {};
   // Signed anew on each attempt: the album refuses a signature it has seen.
-  if (options.hmacSecret) headers['x-facedrop-signature'] = signPacketV2(options.hmacSecret, { username: packet.username, group: packet.group || undefined, groupName, terminal: packet.terminal || undefined }, packet.picture);
+  if (options.hmacSecret) headers[SIGNATURE_HEADER] = signPacketV2(options.hmacSecret, { username: packet.username, group: packet.group || undefined, groupName, terminal: packet.terminal || undefined }, packet.picture);
   if (options.localTerminal && sameOrigin(packet.album, options.localTerminal.album)) headers[LOCAL_TERMINAL_HEADER] = options.localTerminal.key;
   let response: Response;
   let dispatcher: Dispatcher | undefined;
@@ -207,9 +204,7 @@ async function call(url: string, init: RequestInit, timeoutMs = 60_000): Promise
 
 /** The signature of an account request (albums with ACCOUNT_SIGNATURE_REQUIRED): name, selfies' hashes, a nonce. */
 export function signAccount(secret: string, username: string, selfies: Uint8Array[], timestamp = Math.floor(Date.now() / 1000), nonce = randomBytes(18).toString('base64url')): string {
-  const hashes = selfies.map((s) => createHash('sha256').update(s).digest('hex')).join(',');
-  const text = ['facedrop-account-v2', username, hashes, '', String(timestamp), nonce].join('\n');
-  return `t=${timestamp},n=${nonce},v2=${createHmac('sha256', secret).update(text).digest('hex')}`;
+  return `t=${timestamp},n=${nonce},v2=${hmacHex(secret, signedAccountText(username, selfies.map(sha256Hex), undefined, timestamp, nonce))}`;
 }
 
 /** Creates an account on an album server (POST /api/accounts) with one or more reference selfies; signed when given `hmacSecret`. */
@@ -217,7 +212,7 @@ export async function createAccount(album: string, username: string, selfies: Ui
   const form = new FormData();
   form.set('username', username);
   selfies.forEach((s, i) => form.append('face', new Blob([s as Uint8Array<ArrayBuffer>]), `selfie-${i + 1}.jpg`));
-  const headers: Record<string, string> = options.hmacSecret ? { 'x-facedrop-signature': signAccount(options.hmacSecret, username, selfies) } : {};
+  const headers: Record<string, string> = options.hmacSecret ? { [SIGNATURE_HEADER]: signAccount(options.hmacSecret, username, selfies) } : {};
   const body = await call(`${album.replace(/\/+$/, '')}/api/accounts`, { method: 'POST', body: form, headers });
   return {
     username: String(body.username),
