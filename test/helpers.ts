@@ -50,3 +50,14 @@ export async function connectionCounter(): Promise<{ port: number; connections: 
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** Polls `probe` every 25 ms until it gives a value, and returns it; fails after `timeoutMs`, naming `what`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

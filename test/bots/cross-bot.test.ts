@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
@@ -18,19 +17,9 @@ import type { Fixture } from '../../bench/fixtures.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeUser } from '../fakes/discord-payloads.ts';
 import { FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
-import { loadPlumbingFixture } from '../helpers.ts';
+import { loadPlumbingFixture, waitFor } from '../helpers.ts';
 
 const read = (p: string) => new Uint8Array(fs.readFileSync(p));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | null, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('the same membership scenario through both bots gives the same records', () => {
   const bbt: Fixture = loadPlumbingFixture();

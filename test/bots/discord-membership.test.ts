@@ -20,21 +20,11 @@ import type { Fixture } from '../../bench/fixtures.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
 import { freePort } from '../processes.ts';
-import { loadPlumbingFixture } from '../helpers.ts';
+import { loadPlumbingFixture, waitFor } from '../helpers.ts';
 
 const DAY = 24 * 60 * 60_000;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 type Components = Array<{ components: Array<{ custom_id: string; label: string }> }>;
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('Discord at parity with Telegram (issue 22)', () => {
   const bbt: Fixture = loadPlumbingFixture();

@@ -2,10 +2,8 @@
 // 127.0.0.1), the real face engine, and the real album server over HTTP.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
@@ -18,30 +16,13 @@ import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeInteraction, FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { connectionCounter, demoSamples, loadPlumbingFixture, PLUMBING_FACES_DIR } from '../helpers.ts';
+import { connectionCounter, demoSamples, loadPlumbingFixture, PLUMBING_FACES_DIR, waitFor } from '../helpers.ts';
+import { freePort } from '../processes.ts';
 
 const EPHEMERAL = 64;
 const SUPPRESS_NOTIFICATIONS = 4096;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const file = (p: string, contentType?: string): FakeFile => ({ name: path.basename(p), bytes: fs.readFileSync(p), ...(contentType ? { contentType } : {}) });
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | null, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A pino-shaped logger that keeps every line, to look for secrets and for the 4014 line. */
 function captureLog(): BotLog & { lines: string[] } {

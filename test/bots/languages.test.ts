@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
 import { startDiscordBot, type DiscordBot } from '../../bots/discord/bot.ts';
@@ -16,22 +15,12 @@ import type { Fixture } from '../../bench/fixtures.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeUser } from '../fakes/discord-payloads.ts';
 import { FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
-import { loadPlumbingFixture } from '../helpers.ts';
+import { loadPlumbingFixture, waitFor } from '../helpers.ts';
 
 const CJK = /[\u4e00-\u9fff]/;
 /** An English sentence left over: common English words the catalogue's sentences all use. */
 const ENGLISH = /\b(the|you|your|is|are|to)\b/i;
 const read = (p: string) => new Uint8Array(fs.readFileSync(p));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | null, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('members are answered in their client language (zh: Simplified Chinese)', () => {
   const bbt: Fixture = loadPlumbingFixture();

@@ -15,19 +15,9 @@ import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
 import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeMessage, FakeUser } from '../fakes/discord-payloads.ts';
-import { loadPlumbingFixture } from '../helpers.ts';
+import { loadPlumbingFixture, waitFor } from '../helpers.ts';
 
 const NOTICE_DELAY_MS = 30_000;
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('Discord private notices', () => {
   const bbt: Fixture = loadPlumbingFixture();

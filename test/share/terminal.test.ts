@@ -1,5 +1,4 @@
 // Issue 4: the sender's side end to end, over real HTTP against the real album server.
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
@@ -9,6 +8,7 @@ import { createAccount, getAlbum } from '../../core/share/index.ts';
 import { openRecords } from '../../core/records/index.ts';
 import { openTerminal, type Terminal } from '../../core/terminal.ts';
 import { loadPlumbingFixture, read, tempDir } from '../helpers.ts';
+import { freePort } from '../processes.ts';
 
 let engine: FaceEngine;
 beforeAll(() => {
@@ -22,14 +22,6 @@ const fx = loadPlumbingFixture();
 
 function config(dataDir: string, port = 0) {
   return loadConfig({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', STORE_URL: `sqlite://${dataDir}/store.sqlite` }, { dotenv: false });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Album accounts for the bbt members (1 selfie each), and the same members in a terminal's contact book. */
