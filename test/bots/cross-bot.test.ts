@@ -2,29 +2,25 @@
 // driven through the fake Telegram Bot API and the fake Discord gateway and REST, on one terminal, leaves the
 // same records on both sides (core/membership is the one flow; the bots only word it).
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
-import { startDiscordBot, type DiscordBot } from '../../bots/discord/bot.ts';
-import { startTelegramBot, type TelegramBot } from '../../bots/telegram/bot.ts';
-import { loadConfig } from '../../config.ts';
-import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
-import { Members } from '../../core/members.ts';
-import { openTerminal, type Terminal } from '../../core/terminal.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AlbumServer } from '../../album/server.ts';
+import type { DiscordBot } from '../../bots/discord/bot.ts';
+import type { TelegramBot } from '../../bots/telegram/bot.ts';
+import type { Members } from '../../core/members.ts';
+import type { Terminal } from '../../core/terminal.ts';
+import { bothBots } from './harness.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
+import { type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeUser } from '../fakes/discord-payloads.ts';
-import { FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
+import { type FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import { loadPlumbingFixture, waitFor } from '../helpers.ts';
 
 const read = (p: string) => new Uint8Array(fs.readFileSync(p));
 
 describe('the same membership scenario through both bots gives the same records', () => {
   const bbt: Fixture = loadPlumbingFixture();
-  let dir: string;
-  let engine: FaceEngine;
+  const bots = bothBots('facedrop-crossbot-', ['family']);
   let album: AlbumServer;
   let terminal: Terminal;
   let members: Members;
@@ -34,23 +30,9 @@ describe('the same membership scenario through both bots gives the same records'
   let discord: DiscordBot;
   let pair: Uint8Array;
   const child = () => read(bbt.selfies.howard![0]!);
-  const log = { info: () => {}, warn: () => {}, error: () => {} };
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-crossbot-'));
-    engine = createFaceEngine({ threads: 2 });
-    tg = await FakeTelegramApi.start();
-    dc = await startFakeDiscord({ channels: ['family'], autoConsent: true });
-    const config = loadConfig(
-      { DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', STORE_URL: `sqlite://${path.join(dir, 'facedrop.sqlite')}`, TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.url, DISCORD_BOT_TOKEN: dc.token, DISCORD_API_ROOT: dc.apiRoot, DISCORD_GUILD_ID: dc.guildId, FACE_THREADS: '2', LOG_LEVEL: 'silent' },
-      { dotenv: false },
-    );
-    album = await startAlbumServer(config, { engine });
-    const withAlbum = { ...config, PUBLIC_URL: album.url };
-    terminal = await openTerminal(withAlbum, { records: album.records, engine });
-    members = new Members(terminal, album.url);
-    telegram = await startTelegramBot({ config: withAlbum, terminal, members, log, retry: { baseDelayMs: 200 }, stopGraceMs: 300 });
-    discord = await startDiscordBot({ config: withAlbum, terminal, members, log });
+    ({ album, terminal, members, tg, dc, telegram, discord } = bots);
     // Raj's selfie with Amy beside him: the face picker's case.
     const [left, right] = await Promise.all(['raj', 'amy'].map((m) => sharp(read(bbt.selfies[m]![0]!)).resize({ width: 400, height: 400, fit: 'cover' }).jpeg().toBuffer()));
     pair = new Uint8Array(
@@ -62,17 +44,6 @@ describe('the same membership scenario through both bots gives the same records'
         .jpeg()
         .toBuffer(),
     );
-  });
-
-  afterAll(async () => {
-    await telegram?.stop();
-    await discord?.stop();
-    await terminal?.close();
-    await album?.close();
-    await tg?.close();
-    await dc?.close();
-    await engine?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** What the records hold of one member in one group, without the platform's ids. */

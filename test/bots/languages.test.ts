@@ -1,20 +1,13 @@
 // Issue 22, must show 3: a Telegram member whose client says zh-hans, and a Discord member whose client says
 // zh-CN, get every reply of the membership flow in Chinese; the same flow in English for the others.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAlbumServer, type AlbumServer } from '../../album/server.ts';
-import { startDiscordBot, type DiscordBot } from '../../bots/discord/bot.ts';
-import { startTelegramBot, type TelegramBot } from '../../bots/telegram/bot.ts';
-import { loadConfig } from '../../config.ts';
-import { createFaceEngine, type FaceEngine } from '../../core/faces/index.ts';
-import { Members } from '../../core/members.ts';
-import { openTerminal, type Terminal } from '../../core/terminal.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TelegramBot } from '../../bots/telegram/bot.ts';
+import { bothBots } from './harness.ts';
 import type { Fixture } from '../../bench/fixtures.ts';
-import { startFakeDiscord, type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
+import { type FakeDiscord, type FakeFile } from '../fakes/discord-fake.ts';
 import type { FakeUser } from '../fakes/discord-payloads.ts';
-import { FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
+import { type FakeTelegramApi, type TgChat, type TgUser } from '../fakes/telegram-api.ts';
 import { loadPlumbingFixture, waitFor } from '../helpers.ts';
 
 const CJK = /[\u4e00-\u9fff]/;
@@ -24,42 +17,12 @@ const read = (p: string) => new Uint8Array(fs.readFileSync(p));
 
 describe('members are answered in their client language (zh: Simplified Chinese)', () => {
   const bbt: Fixture = loadPlumbingFixture();
-  let dir: string;
-  let engine: FaceEngine;
-  let album: AlbumServer;
-  let terminal: Terminal;
+  const bots = bothBots('facedrop-lang-', ['photos']);
   let tg: FakeTelegramApi;
   let dc: FakeDiscord;
   let telegram: TelegramBot;
-  let discord: DiscordBot;
-  const log = { info: () => {}, warn: () => {}, error: () => {} };
-
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'facedrop-lang-'));
-    engine = createFaceEngine({ threads: 2 });
-    tg = await FakeTelegramApi.start();
-    dc = await startFakeDiscord({ channels: ['photos'], autoConsent: true });
-    const config = loadConfig(
-      { DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', STORE_URL: `sqlite://${path.join(dir, 'facedrop.sqlite')}`, TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.url, DISCORD_BOT_TOKEN: dc.token, DISCORD_API_ROOT: dc.apiRoot, DISCORD_GUILD_ID: dc.guildId, FACE_THREADS: '2', LOG_LEVEL: 'silent' },
-      { dotenv: false },
-    );
-    album = await startAlbumServer(config, { engine });
-    const withAlbum = { ...config, PUBLIC_URL: album.url };
-    terminal = await openTerminal(withAlbum, { records: album.records, engine });
-    const members = new Members(terminal, album.url);
-    telegram = await startTelegramBot({ config: withAlbum, terminal, members, log, retry: { baseDelayMs: 200 }, stopGraceMs: 300 });
-    discord = await startDiscordBot({ config: withAlbum, terminal, members, log });
-  });
-
-  afterAll(async () => {
-    await telegram?.stop();
-    await discord?.stop();
-    await terminal?.close();
-    await album?.close();
-    await tg?.close();
-    await dc?.close();
-    await engine?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    ({ tg, dc, telegram } = bots);
   });
 
   it('Telegram, language_code zh-hans: the group answer, consent, prompts, welcome, /privacy, /help, /album, /notify, /forget, all in Chinese', async () => {
