@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContactBook } from '../contacts/index.ts';
-import type { Box, FaceEngine } from '../faces/index.ts';
+import type { Analysis, Box, FaceEngine } from '../faces/index.ts';
 import type { Contact } from '../contacts/index.ts';
 import { applyNegatives, findUnsureFaces, isConfident, matchFaces, type FaceMatch, type Gallery, type MatchPolicy } from '../match/index.ts';
 import type { Records } from '../records/index.ts';
@@ -87,31 +87,58 @@ export class Sharer {
   constructor(private readonly options: SharerOptions) {}
 
   async share(picture: Uint8Array, context: { group: string; filename?: string }): Promise<ShareReport> {
-    const { engine, contacts, policyFor, notices } = this.options;
-    const now = this.options.now ?? Date.now;
-    const analysis = await engine.analyze(picture, 'photo');
+    const analysis = await this.options.engine.analyze(picture, 'photo');
     const filename = context.filename ?? `${analysis.sha256.slice(0, 16)}.jpg`;
     // Kept for the event window first, so a photo shared at the same time is looked at again too.
-    if (notices) await this.options.learning?.remember(context.group, analysis, picture, filename);
-    const { contacts: members, gallery } = await contacts.gallery(context.group);
-    let matches: FaceMatch[] = gallery.size === 0 ? analysis.faces.map((_, faceIndex) => ({ kind: 'stranger' as const, faceIndex, reason: 'no_close_member' as const, nearestDistance: Infinity })) : matchFaces(analysis.faces, gallery, policyFor(gallery));
-    let unsureFaces: ReturnType<typeof findUnsureFaces> = [];
-    if (gallery.size > 0) {
-      const policy = policyFor(gallery);
-      const negatives = notices ? await notices.groupNegatives(context.group, now()) : new Map<string, number[][]>();
-      matches = applyNegatives(analysis.faces, matches, negatives);
-      if (this.options.verifyThreshold !== undefined) unsureFaces = findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives);
+    if (this.options.notices) await this.options.learning?.remember(context.group, analysis, picture, filename);
+    const found = await this.#match(analysis, context.group);
+    const matched = found.matches.flatMap((m) => (m.kind === 'match' ? [m] : []));
+    // Before the packets: a delivered packet's notice names its sighting (notices.ts).
+    await this.#recordDelivered(matched, analysis, picture, context.group, filename);
+    const unsure = await this.#ask(found.unsureFaces, found.members, analysis, picture, context.group, filename);
+    const deliveries = await this.#deliver(
+      // Each packet carries where its member's face is, so the album can check that face first (album/README.md).
+      matched.map((m) => ({ member: found.members.find((c) => c.id === m.memberId)!, distance: m.distance, box: analysis.faces[m.faceIndex]!.box })),
+      picture,
+      context.group,
+      context.filename,
+    );
+    const late = await this.#learn(found, analysis, context.group);
+    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches: found.matches, deliveries, unsure, late };
+  }
+
+  /** Matching: each face against the group's members (the policy, then the members' "not me" negatives). */
+  async #match(analysis: Analysis, group: string): Promise<{ members: Contact[]; gallery: Gallery; matches: FaceMatch[]; unsureFaces: ReturnType<typeof findUnsureFaces> }> {
+    const { contacts, policyFor, notices } = this.options;
+    const now = this.options.now ?? Date.now;
+    const { contacts: members, gallery } = await contacts.gallery(group);
+    if (gallery.size === 0) {
+      return { members, gallery, unsureFaces: [], matches: analysis.faces.map((_, faceIndex) => ({ kind: 'stranger' as const, faceIndex, reason: 'no_close_member' as const, nearestDistance: Infinity })) };
     }
-    const matched = matches.flatMap((m) => (m.kind === 'match' ? [m] : []));
-    // What went to whom is remembered, so a member's "not me" can name the face that matched.
-    if (notices && matched.length > 0) {
-      // The thumbnail is for notices, which only chat members get.
-      const thumb = matched.some((m) => this.options.canAsk?.(m.memberId)) ? await photoThumbnail(picture) : Buffer.alloc(0);
-      for (const m of matched) {
-        const face = analysis.faces[m.faceIndex]!;
-        await notices.recordSighting({ group: context.group, memberId: m.memberId, sha256: analysis.sha256, kind: 'delivered', descriptor: face.descriptor, box: face.box, distance: m.distance, filename, thumb, createdAt: now() });
-      }
+    const policy = policyFor(gallery);
+    const negatives = notices ? await notices.groupNegatives(group, now()) : new Map<string, number[][]>();
+    const matches = applyNegatives(analysis.faces, matchFaces(analysis.faces, gallery, policy), negatives);
+    const unsureFaces = this.options.verifyThreshold !== undefined ? findUnsureFaces(analysis.faces, matches, gallery, policy, this.options.verifyThreshold, negatives) : [];
+    return { members, gallery, matches, unsureFaces };
+  }
+
+  /** What went to whom is remembered, so a member's "not me" can name the face that matched. */
+  async #recordDelivered(matched: Array<Extract<FaceMatch, { kind: 'match' }>>, analysis: Analysis, picture: Uint8Array, group: string, filename: string): Promise<void> {
+    const { notices } = this.options;
+    const now = this.options.now ?? Date.now;
+    if (!notices || matched.length === 0) return;
+    // The thumbnail is for notices, which only chat members get.
+    const thumb = matched.some((m) => this.options.canAsk?.(m.memberId)) ? await photoThumbnail(picture) : Buffer.alloc(0);
+    for (const m of matched) {
+      const face = analysis.faces[m.faceIndex]!;
+      await notices.recordSighting({ group, memberId: m.memberId, sha256: analysis.sha256, kind: 'delivered', descriptor: face.descriptor, box: face.box, distance: m.distance, filename, thumb, createdAt: now() });
     }
+  }
+
+  /** The near misses: each is recorded and its member asked "is this you?" once (never one who chose /notify off). */
+  async #ask(unsureFaces: ReturnType<typeof findUnsureFaces>, members: Contact[], analysis: Analysis, picture: Uint8Array, group: string, filename: string): Promise<UnsureDelivery[]> {
+    const { notices } = this.options;
+    const now = this.options.now ?? Date.now;
     const unsure: UnsureDelivery[] = [];
     for (const u of unsureFaces) {
       const member = members.find((c) => c.id === u.memberId)!;
@@ -122,7 +149,7 @@ export class Sharer {
         const face = analysis.faces[u.faceIndex]!;
         const thumb = await faceCrop(picture, face.box);
         const { sighting, created } = await notices.recordSighting(
-          { group: context.group, memberId: u.memberId, sha256: analysis.sha256, kind: 'unsure', descriptor: face.descriptor, box: face.box, distance: u.distance, filename, thumb, createdAt: now() },
+          { group, memberId: u.memberId, sha256: analysis.sha256, kind: 'unsure', descriptor: face.descriptor, box: face.box, distance: u.distance, filename, thumb, createdAt: now() },
           picture,
         );
         entry.sighting = sighting.seq;
@@ -131,20 +158,15 @@ export class Sharer {
       }
       unsure.push(entry);
     }
-    const deliveries = await this.#deliver(
-      // Each packet carries where its member's face is, so the album can check that face first (album/README.md).
-      matched.map((m) => ({ member: members.find((c) => c.id === m.memberId)!, distance: m.distance, box: analysis.faces[m.faceIndex]!.box })),
-      picture,
-      context.group,
-      context.filename,
-    );
-    let late: LateDelivery[] = [];
-    const learning = this.options.learning;
-    if (learning && notices && gallery.size > 0) {
-      const learners = await learning.learnFrom(context.group, analysis.sha256, analysis.faces, matches, members, gallery, policyFor(gallery));
-      late = await this.#revisit(context.group, learners, analysis.sha256);
-    }
-    return { sha256: analysis.sha256, width: analysis.width, height: analysis.height, faces: analysis.faces.length, boxes: analysis.faces.map((f) => f.box), matches, deliveries, unsure, late };
+    return unsure;
+  }
+
+  /** Learning: confident matches become references, and the event's photos are looked at again. */
+  async #learn(found: { members: Contact[]; gallery: Gallery; matches: FaceMatch[] }, analysis: Analysis, group: string): Promise<LateDelivery[]> {
+    const { learning, notices, policyFor } = this.options;
+    if (!learning || !notices || found.gallery.size === 0) return [];
+    const learners = await learning.learnFrom(group, analysis.sha256, analysis.faces, found.matches, found.members, found.gallery, policyFor(found.gallery));
+    return this.#revisit(group, learners, analysis.sha256);
   }
 
   /**
